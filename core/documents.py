@@ -1,0 +1,275 @@
+"""The documents that cross package borders, defined once.
+
+* :class:`Post` is what spiders yield, NLP stages annotate and the store receives.
+* :class:`Alert` is what security rules, detectors and spike detection produce; its
+  serialised form uses ECS field names (``@timestamp``, ``source.ip``, ``rule.name``...).
+
+Both serialise to plain JSON-able dicts with :meth:`to_doc` and come back with
+:meth:`from_doc`; the store never sees anything else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from core.errors import ValidationFailed
+from core.ids import make_id, post_id
+from core.text import nfc
+
+PLATFORMS = ("news", "facebook", "youtube", "telegram", "forum", "other")
+Platform = Literal["news", "facebook", "youtube", "telegram", "forum", "other"]
+SENTIMENTS = ("negative", "neutral", "positive")
+Sentiment = Literal["negative", "neutral", "positive"]
+TOXICITIES = ("clean", "offensive", "hate")
+Toxicity = Literal["clean", "offensive", "hate"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class Author(BaseModel):
+    """An author as stored: a pseudonymous id and the public display name."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = None
+    name: str | None = None
+
+
+class Engagement(BaseModel):
+    """Engagement counts as the platform reported them at collection time."""
+
+    model_config = ConfigDict(extra="ignore")
+    likes: int = Field(0, ge=0)
+    comments: int = Field(0, ge=0)
+    shares: int = Field(0, ge=0)
+    views: int = Field(0, ge=0)
+
+    @property
+    def total(self) -> int:
+        return self.likes + self.comments + self.shares
+
+
+class Entity(BaseModel):
+    """A named entity found in a post: ``type`` is ``place``, ``person`` or ``org``."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: str
+    type: Literal["place", "person", "org"]
+    canonical: str | None = None  # gazetteer name after mergers, e.g. "Thành phố Cần Thơ"
+
+
+class Post(BaseModel):
+    """A public post or article, from collection to the index.
+
+    ``id`` is deterministic (platform + native id, or canonical URL): see
+    :func:`core.ids.post_id`. ``text`` is the original text; NLP writes the normalised
+    form to ``text_normalized`` and never overwrites ``text``.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+    id: str = Field(min_length=1)
+    url: str | None = None
+    source: str = Field(min_length=1)
+    platform: Platform = "news"
+    title: str = ""
+    text: str = ""
+    text_normalized: str | None = None
+    author: Author | None = None
+    published_at: datetime | None = None
+    collected_at: datetime = Field(default_factory=utcnow)
+    language: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    sentiment: Sentiment | None = None
+    sentiment_score: float | None = None
+    toxicity: Toxicity | None = None
+    toxicity_score: float | None = None
+    entities: list[Entity] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    engagement: Engagement = Field(default_factory=Engagement)
+    watchlists: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    parent_id: str | None = None  # the post a comment answers
+    duplicate_of: str | None = None  # the original of a near-duplicate repost
+    fingerprint: str | None = None  # content fingerprint for incremental runs
+    flags: list[str] = Field(default_factory=list)  # e.g. "truncated", "non_vietnamese"
+    analysis_errors: list[str] = Field(default_factory=list)  # failures recorded on the post
+
+    @field_validator("title", "text")
+    @classmethod
+    def _nfc(cls, value: str) -> str:
+        return nfc(value) if value else value
+
+    @field_validator("published_at", "collected_at")
+    @classmethod
+    def _tz(cls, value: datetime | None) -> datetime | None:
+        return _aware(value)
+
+    @classmethod
+    def new(cls, *, platform: str, source: str, native_id: str | None = None,
+            url: str | None = None, **fields: Any) -> Post:
+        """Build a post with its deterministic id."""
+        return cls(id=post_id(platform, native_id=native_id, url=url), platform=platform,
+                   source=source, url=url, **fields)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The JSON-able dict that stores receive."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Post:
+        """Validate a stored or imported dict; raises :class:`ValidationFailed` naming the field."""
+        return validate_doc(cls, doc)
+
+
+class Severity(StrEnum):
+    """Alert severity, ordered: compare with :meth:`rank`."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ("low", "medium", "high", "critical").index(self.value)
+
+    @classmethod
+    def from_score(cls, risk: float) -> Severity:
+        """Map a 0-100 risk score to a severity (>=90 critical, >=70 high, >=40 medium)."""
+        if risk >= 90:
+            return cls.CRITICAL
+        if risk >= 70:
+            return cls.HIGH
+        if risk >= 40:
+            return cls.MEDIUM
+        return cls.LOW
+
+
+class AlertStatus(StrEnum):
+    """Triage states; the allowed moves are in :data:`TRIAGE_MOVES`."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+TRIAGE_MOVES: dict[str, set[str]] = {
+    "open": {"acknowledged", "in_progress", "closed"},
+    "acknowledged": {"in_progress", "closed", "open"},
+    "in_progress": {"closed", "acknowledged", "open"},
+    "closed": {"open"},  # re-open
+}
+CLOSE_REASONS = ("true_positive", "false_positive", "benign")
+
+
+class Explanation(BaseModel):
+    """One feature that drove an alert: what was observed against the baseline."""
+
+    model_config = ConfigDict(extra="ignore")
+    feature: str
+    observed: float
+    baseline: float | None = None
+    contribution: float = 0.0  # share of the score, 0..1
+
+
+class HistoryEntry(BaseModel):
+    """One change to an alert: who did what, when."""
+
+    model_config = ConfigDict(extra="ignore")
+    at: datetime = Field(default_factory=utcnow)
+    by: str = "system"
+    action: str
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str | None = None
+
+
+class Alert(BaseModel):
+    """A security alert (or a listening alert for a crisis spike), ECS-style when stored.
+
+    Python attributes use snake_case; :meth:`to_doc` writes ECS names such as
+    ``@timestamp``, ``event.kind``, ``source.ip``, ``destination.port``, ``user.name``,
+    ``host.name``, ``rule.name``, ``threat.technique.id``. ``risk_score`` is 0-100,
+    higher is worse.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    timestamp: datetime = Field(default_factory=utcnow, alias="@timestamp")
+    module: Literal["security", "listening"] = "security"
+    event_kind: str = Field("alert", alias="event.kind")
+    event_category: list[str] = Field(default_factory=list, alias="event.category")
+    source_ip: str | None = Field(None, alias="source.ip")
+    destination_ip: str | None = Field(None, alias="destination.ip")
+    destination_port: int | None = Field(None, alias="destination.port")
+    destination_domain: str | None = Field(None, alias="destination.domain")
+    user_name: str | None = Field(None, alias="user.name")
+    host_name: str | None = Field(None, alias="host.name")
+    rule_name: str = Field(alias="rule.name")
+    threat_technique_id: str | None = Field(None, alias="threat.technique.id")
+    threat_technique_name: str | None = Field(None, alias="threat.technique.name")
+    title: str = ""
+    risk_score: float = Field(0.0, ge=0, le=100)
+    severity: Severity = Severity.LOW
+    status: AlertStatus = AlertStatus.OPEN
+    assignee: str | None = None
+    close_reason: str | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    count: int = Field(1, ge=1)
+    explanation: list[Explanation] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+    related_ids: list[str] = Field(default_factory=list)  # posts behind a listening alert
+    entity: str | None = None  # the entity the alert is about (IP, user, host, watchlist, topic)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @field_validator("timestamp", "first_seen", "last_seen")
+    @classmethod
+    def _tz(cls, value: datetime | None) -> datetime | None:
+        return _aware(value)
+
+    @model_validator(mode="after")
+    def _window(self) -> Alert:
+        if self.first_seen is None:
+            self.first_seen = self.timestamp
+        if self.last_seen is None:
+            self.last_seen = self.first_seen
+        return self
+
+    @staticmethod
+    def make_id(rule_name: str, entity: str, window_start: str) -> str:
+        """Deterministic id: one alert per rule, entity and de-duplication window."""
+        return make_id("alert", rule_name, entity, window_start)
+
+    def to_doc(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Alert:
+        return validate_doc(cls, doc)
+
+
+def validate_doc(model: type[BaseModel], doc: dict[str, Any]) -> Any:
+    """Validate ``doc`` as ``model``; on failure raise :class:`ValidationFailed` with id and field."""
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "<document>"
+        doc_id = doc.get("id") if isinstance(doc, dict) else None
+        raise ValidationFailed(doc_id, field, err.get("msg", "invalid")) from None

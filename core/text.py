@@ -1,0 +1,23 @@
+"""Text helpers every package needs: NFC and diacritic folding (đ/Đ included)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC, the form every stored text uses."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics, so "Cần Thơ" and "can tho" compare equal.
+
+    Unlike a plain NFD strip, ``đ``/``Đ`` become ``d`` (they are separate letters, not
+    a letter plus a combining mark).
+    """
+    decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA_FOLDS))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.lower()

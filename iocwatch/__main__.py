@@ -1,0 +1,3 @@
+from iocwatch.cli import main
+
+main()

@@ -1,0 +1,23 @@
+"""Logging, configured once by the CLI (and the dashboard); libraries only get loggers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+_CONFIGURED = False
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send log records to stderr (stdout stays clean for ``--json`` output)."""
+    global _CONFIGURED
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    if not _CONFIGURED:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                                               "%H:%M:%S"))
+        root.addHandler(handler)
+        _CONFIGURED = True
+    for noisy in ("elastic_transport", "urllib3", "filelock", "h5py", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Operations: continuous service, spikes, notifications, no-loss ingestion."""
