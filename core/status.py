@@ -1,0 +1,83 @@
+"""Run status of every source and monitor input, shared by the service and the dashboard.
+
+Stored as ``<data_dir>/status.json``::
+
+    {"sources":  {"<name>": {"last_run": iso, "last_success": iso | null, "ok": bool,
+                             "items": int, "errors": int, "last_error": str | null,
+                             "schedule_s": int | null, "runs": int}},
+     "monitors": {"<input>": {...same keys...}},
+     "updated_at": iso}
+
+Writes are atomic (temp file + rename) under an advisory lock, so the service and
+a crawl started by hand can both record runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+Section = Literal["sources", "monitors"]
+
+
+def status_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "status.json"
+
+
+def read_status(data_dir: Path) -> dict[str, Any]:
+    """The current status; empty sections when nothing ran yet."""
+    path = status_path(data_dir)
+    if not path.exists():
+        return {"sources": {}, "monitors": {}, "updated_at": None}
+    with path.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    data.setdefault("sources", {})
+    data.setdefault("monitors", {})
+    return data
+
+
+@contextmanager
+def _locked(data_dir: Path):
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(data_dir) / ".status.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def record_run(data_dir: Path, section: Section, name: str, *, items: int = 0, errors: int = 0,
+               last_error: str | None = None, schedule_s: int | None = None,
+               extra: dict[str, Any] | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """Record one run of a source or monitor input and return its new entry.
+
+    A run is successful when it had no errors or still produced items.
+    """
+    now = (at or datetime.now(UTC)).isoformat()
+    with _locked(data_dir):
+        data = read_status(data_dir)
+        entry = data[section].get(name, {"runs": 0, "last_success": None})
+        ok = errors == 0 or items > 0
+        entry.update(last_run=now, ok=ok, items=items, errors=errors, last_error=last_error,
+                     runs=entry.get("runs", 0) + 1)
+        if schedule_s is not None:
+            entry["schedule_s"] = schedule_s
+        if ok:
+            entry["last_success"] = now
+        if extra:
+            entry.update(extra)
+        data[section][name] = entry
+        data["updated_at"] = now
+        path = status_path(data_dir)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status.", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    return entry
