@@ -113,6 +113,13 @@ class NotifySettings(BaseModel):
     email_to: list[str] = Field(default_factory=list)
     retries: int = 4
     digest_hour: int = 7  # local hour of the daily digest
+    telegram_api_base: str = "https://api.telegram.org"  # Bot API base URL; tests use a local one
+    smtp_starttls: bool = True  # upgrade the SMTP connection with STARTTLS when offered
+    smtp_ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    digest_to: list[str] = Field(default_factory=list)  # communications staff; [] = email_to
+    timeout_s: float = 10.0  # per HTTP/SMTP attempt
+    backoff_s: float = 1.0  # first retry delay; doubles on each retry
+    spikes: bool = True  # send listening spikes (as well as security alerts)
 
 
 class ServeSettings(BaseModel):
@@ -121,6 +128,17 @@ class ServeSettings(BaseModel):
     default_schedule_s: int = 1800  # sources without their own schedule
     monitor_interval_s: int = 60
     spike_interval_s: int = 300
+    major_news_schedule_s: int = 1800  # ceiling for sources marked major (every 30 min or less)
+    short_schedule_s: int = 5  # every job's interval in `serve --short` (demo and tests)
+    spool_max_mb: float = 2048  # refuse (loudly) new batches beyond this spool size; 0 = no limit
+    spool_min_free_mb: float = 64  # refuse new batches when the disk has less free space
+    spool_retry_s: float = 2.0  # first retry after the store went down; doubles each time
+    spool_retry_max_s: float = 300.0
+    spike_window_h: int = 6  # recent window compared with the baseline
+    spike_baseline_d: int = 7  # length of the baseline before the window
+    spike_min_count: int = 5  # fewer posts in the window never make a spike
+    spike_p_value: float = 0.001  # one-sided tail probability to call a spike significant
+    spike_min_ratio: float = 2.0  # and the window rate must be at least this times the baseline
 
 
 class Settings(BaseSettings):
