@@ -1,0 +1,580 @@
+"""The embedded store: one tantivy index per kind under ``<data_dir>/index``; no server.
+
+Full-text fields are indexed twice: folded (lower-case, diacritics and đ removed) under
+their own name and lower-cased with diacritics under ``<name>__exact``. Keywords are
+raw fast fields, dates are epoch seconds, and the whole document is kept as JSON in
+the stored ``src`` field. One process writes at a time (tantivy's lock); others wait
+for it and searches reload to see new commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from core.errors import CorruptIndexError, QuerySyntaxError, StoreError, StoreUnavailableError, ValidationFailed
+from core.settings import Settings
+from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
+from index.datemath import interval_seconds, parse_date, tz_offset_seconds
+from index.fields import FIELDS, get_path
+from index.highlight import highlight as make_highlight
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
+LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
+
+
+def _analyzers() -> dict[str, Any]:
+    base = lambda: tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(  # noqa: E731
+        tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+    return {"vi_fold": base().filter(tantivy.Filter.ascii_fold()).build(), "vi_exact": base().build()}
+
+
+def tname(name: str) -> str:
+    """The tantivy field name of a stored field name (``source.ip`` → ``source__ip``)."""
+    return name.replace("@", "at_").replace(".", "__")
+
+
+class _KindIndex:
+    """The tantivy index of one kind, its schema and analysers."""
+
+    def __init__(self, kind: str, path: Path):
+        self.kind = kind
+        self.path = path
+        self.fields = FIELDS[kind]
+        self.analyzers = _analyzers()
+        builder = tantivy.SchemaBuilder()
+        self.specs: list[tuple[str, str, str]] = []
+        for name, ftype in self.fields.items():
+            tn = tname(name)
+            if ftype == "text":
+                builder.add_text_field(tn, tokenizer_name="vi_fold")
+                builder.add_text_field(tn + "__exact", tokenizer_name="vi_exact")
+            elif ftype == "keyword":
+                builder.add_text_field(tn, tokenizer_name="raw", fast=True)
+            elif ftype in ("date", "long"):
+                builder.add_integer_field(tn, indexed=True, fast=True)
+            elif ftype == "double":
+                builder.add_float_field(tn, indexed=True, fast=True)
+            self.specs.append((name, ftype, tn))
+        builder.add_bytes_field("src", stored=True)
+        self.schema = builder.build()
+        path.mkdir(parents=True, exist_ok=True)
+        marker = path / "iocwatch-schema.json"
+        expected = {"version": SCHEMA_VERSION, "fields": self.fields}
+        if marker.exists():
+            try:
+                found = json.loads(marker.read_text())
+            except ValueError:
+                found = None
+            if found != expected:
+                raise CorruptIndexError(
+                    f"the {kind} index was written by another version of iocwatch",
+                    where=str(path), hint="run `iocwatch index rebuild` to re-index it with this version")
+        try:
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        except (ValueError, OSError) as exc:
+            raise CorruptIndexError(
+                f"cannot open the {kind} index: {exc}", where=str(path),
+                hint="move the folder aside and run `iocwatch index rebuild --from-dir <old folder>`, "
+                     "or reload your exports with `iocwatch index load`") from None
+        if not marker.exists():
+            marker.write_text(json.dumps(expected))
+        for name, analyzer in self.analyzers.items():
+            self.index.register_tokenizer(name, analyzer)
+        self.lock = threading.RLock()
+
+    def to_tantivy(self, doc: dict[str, Any]) -> tantivy.Document:
+        out = tantivy.Document()
+        for name, ftype, tn in self.specs:
+            value = get_path(doc, name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if item is None or item == "":
+                    continue
+                if ftype == "text":
+                    out.add_text(tn, item)
+                    out.add_text(tn + "__exact", item)
+                elif ftype == "keyword":
+                    out.add_text(tn, str(item)[:1024])
+                elif ftype == "date":
+                    out.add_integer(tn, int(parse_date(item).timestamp()))
+                elif ftype == "long":
+                    out.add_integer(tn, int(item))
+                else:
+                    out.add_float(tn, float(item))
+        out.add_bytes("src", json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
+        return out
+
+    def searcher(self) -> tantivy.Searcher:
+        self.index.reload()
+        return self.index.searcher()
+
+
+class EmbeddedStore:
+    """The default :class:`index.base.Store`: tantivy files under ``<data_dir>/index``."""
+
+    def __init__(self, settings: Settings):
+        self.root = settings.path("index")
+        self.heap = max(50, settings.index.writer_heap_mb) * 1_000_000
+        self._kinds: dict[str, _KindIndex] = {}
+        self._open_lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------
+    def _ix(self, kind: str) -> _KindIndex:
+        if kind not in KINDS:
+            raise StoreError(f"unknown kind {kind!r}", hint=f"use one of {KINDS}")
+        with self._open_lock:
+            if kind not in self._kinds:
+                self._kinds[kind] = _KindIndex(kind, self.root / kind)
+            return self._kinds[kind]
+
+    @contextmanager
+    def _writer(self, ix: _KindIndex) -> Iterator[tantivy.IndexWriter]:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        with ix.lock:
+            while True:
+                try:
+                    writer = ix.index.writer(heap_size=self.heap)
+                    break
+                except ValueError as exc:
+                    if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                        raise StoreUnavailableError(
+                            f"cannot open a writer on the {ix.kind} index: {exc}", where=str(ix.path),
+                            hint="another iocwatch process is writing; it will be retried") from None
+                    time.sleep(0.2)
+            try:
+                yield writer
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+
+    # -- writes -----------------------------------------------------------------
+    def upsert_many(self, kind: str, docs: Iterable[Doc], *, raise_on_error: bool = False) -> BulkResult:
+        ix = self._ix(kind)
+        result = BulkResult()
+        if raise_on_error:  # validate everything before writing anything
+            docs = [as_doc(kind, d) for d in docs]
+        pending: list[dict[str, Any]] = []
+
+        def valid() -> Iterator[dict[str, Any]]:
+            for doc in docs:
+                try:
+                    yield as_doc(kind, doc)
+                except ValidationFailed as exc:
+                    result.rejected.append((exc.doc_id, str(exc)))
+
+        with self._writer(ix) as writer:
+            for src in valid():
+                try:
+                    tdoc = ix.to_tantivy(src)
+                except (ValueError, TypeError, QuerySyntaxError) as exc:
+                    result.rejected.append((src.get("id"), f"cannot index: {exc}"))
+                    continue
+                writer.delete_documents_by_term("id", src["id"])
+                writer.add_document(tdoc)
+                pending.append(src["id"])
+                if len(pending) >= COMMIT_EVERY:
+                    writer.commit()
+                    result.stored.extend(pending)
+                    pending = []
+            writer.commit()
+            result.stored.extend(pending)
+        return result
+
+    def update(self, kind: str, doc_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        ix = self._ix(kind)
+        with ix.lock:
+            current = self.get(kind, doc_id)
+            if current is None:
+                raise StoreError(f"no {kind[:-1]} with id {doc_id}", hint="check the id with `iocwatch search`")
+            merged = {**current, **fields}
+            result = self.upsert_many(kind, [merged], raise_on_error=True)
+        if not result.ok:
+            raise StoreError(f"update of {doc_id} failed: {result.rejected}")
+        return as_doc(kind, merged)
+
+    def delete_all(self, kind: str) -> None:
+        ix = self._ix(kind)
+        with self._writer(ix) as writer:
+            writer.delete_all_documents()
+            writer.commit()
+
+    # -- reads ------------------------------------------------------------------
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        ix = self._ix(kind)
+        searcher = ix.searcher()
+        res = searcher.search(tantivy.Query.term_query(ix.schema, "id", doc_id), 1)
+        if not res.hits:
+            return None
+        return json.loads(searcher.doc(res.hits[0][1]).get_first("src"))
+
+    def count(self, kind: str, query: dict[str, Any] | None = None) -> int:
+        ix = self._ix(kind)
+        return ix.searcher().search(Translator(ix).query(query), 1, count=True).count
+
+    def search(self, kind: str, query: dict[str, Any] | None = None, *, size: int = 20, from_: int = 0,
+               sort: list[Any] | None = None, highlight: list[str] | None = None) -> SearchResult:
+        ix = self._ix(kind)
+        tr = Translator(ix)
+        tq = tr.query(query)
+        searcher = ix.searcher()
+        kwargs: dict[str, Any] = {"count": True, "offset": max(0, from_)}
+        for field, order in _sort_keys(sort):
+            if field == "_score":
+                break
+            ftype = ix.fields.get(field)
+            if ftype not in ("date", "long", "double"):
+                raise QuerySyntaxError(f"cannot sort on {field!r}", hint="sort on a date or number field")
+            kwargs["order_by_field"] = tname(field)
+            kwargs["order"] = tantivy.Order.Desc if order == "desc" else tantivy.Order.Asc
+            break
+        res = searcher.search(tq, max(0, size), **kwargs)
+        hits = []
+        for score, address in res.hits:
+            src = json.loads(searcher.doc(address).get_first("src"))
+            hit = Hit(id=src["id"], source=src, score=None if "order_by_field" in kwargs else float(score))
+            if highlight:
+                for field in highlight:
+                    base = field.removesuffix(".exact")
+                    value = get_path(src, base)
+                    text = " … ".join(value) if isinstance(value, list) else (value or "")
+                    frags = make_highlight(text, tr.folded_terms, tr.exact_terms)
+                    if frags:
+                        hit.highlight[field] = frags
+            hits.append(hit)
+        return SearchResult(total=res.count, hits=hits)
+
+    def aggregate(self, kind: str, query: dict[str, Any] | None, aggs: dict[str, Any]) -> dict[str, Any]:
+        ix = self._ix(kind)
+        tr = Translator(ix)
+        tq = tr.query(query)
+        spec, post = tr.aggs(aggs)
+        try:
+            raw = ix.searcher().aggregate(tq, spec)
+        except ValueError as exc:
+            raise QuerySyntaxError(f"aggregation failed: {exc}") from None
+        return _post_process(raw, post)
+
+    def close(self) -> None:
+        self._kinds.clear()
+
+    # -- maintenance ------------------------------------------------------------
+    def iter_all(self, kind: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every stored document of a kind (exports and rebuilds)."""
+        ix = self._ix(kind)
+        searcher = ix.searcher()
+        total = searcher.search(tantivy.Query.all_query(), 1, count=True).count
+        offset = 0
+        while offset < total:
+            res = searcher.search(tantivy.Query.all_query(), batch, offset=offset, count=False)
+            for _score, address in res.hits:
+                yield json.loads(searcher.doc(address).get_first("src"))
+            offset += batch
+
+
+def _sort_keys(sort: list[Any] | None) -> list[tuple[str, str]]:
+    keys = []
+    for item in sort or []:
+        if isinstance(item, str):
+            field, _, order = item.partition(":")
+            keys.append((field, order or "asc"))
+        elif isinstance(item, dict):
+            for field, spec in item.items():
+                order = spec.get("order", "asc") if isinstance(spec, dict) else str(spec)
+                keys.append((field, order))
+    return keys
+
+
+class Translator:
+    """ES-DSL query and aggregation subset → tantivy, for one kind's index.
+
+    While translating it collects the full-text terms of positive clauses, which the
+    highlighter marks.
+    """
+
+    def __init__(self, ix: _KindIndex):
+        self.ix = ix
+        self.schema = ix.schema
+        self.folded_terms: set[str] = set()
+        self.exact_terms: set[str] = set()
+
+    # queries
+    def query(self, q: dict[str, Any] | None, negated: bool = False) -> tantivy.Query:
+        if not q:
+            return tantivy.Query.all_query()
+        if len(q) != 1:
+            raise QuerySyntaxError(f"a query clause has exactly one key, got {sorted(q)}")
+        (op, body), = q.items()
+        handler = getattr(self, "_q_" + op, None)
+        if handler is None:
+            raise QuerySyntaxError(f"query type {op!r} is not supported by the embedded store",
+                                   hint="use match, match_phrase, multi_match, term, terms, range, exists, ids or bool")
+        return handler(body, negated)
+
+    def _field(self, name: str) -> tuple[str, str]:
+        """(type, tantivy name) for a stored field name, ``x.exact`` included."""
+        if name.endswith(".exact") and self.ix.fields.get(name[:-6]) == "text":
+            return "exact", tname(name[:-6]) + "__exact"
+        ftype = self.ix.fields.get(name)
+        if ftype is None:
+            raise QuerySyntaxError(f"unknown field {name!r} for {self.ix.kind}",
+                                   hint=f"known fields: {', '.join(sorted(self.ix.fields))}")
+        return ftype, tname(name)
+
+    def _tokens(self, ftype: str, text: str, negated: bool) -> list[str]:
+        analyzer = self.ix.analyzers["vi_exact" if ftype == "exact" else "vi_fold"]
+        tokens = analyzer.analyze(str(text))
+        if not negated:
+            (self.exact_terms if ftype == "exact" else self.folded_terms).update(tokens)
+        return tokens
+
+    def _value_query(self, ftype: str, tn: str, value: Any) -> tantivy.Query:
+        if ftype == "keyword":
+            return tantivy.Query.term_query(self.schema, tn, str(value))
+        if ftype in ("date", "long"):
+            number = int(parse_date(value).timestamp()) if ftype == "date" else int(value)
+            return tantivy.Query.range_query(self.schema, tn, tantivy.FieldType.Integer, number, number)
+        if ftype == "double":
+            return tantivy.Query.range_query(self.schema, tn, tantivy.FieldType.Float, float(value), float(value))
+        raise QuerySyntaxError("term queries on full-text fields are not supported; use match")
+
+    def _match(self, field: str, text: Any, operator: str, phrase: bool, negated: bool) -> tantivy.Query:
+        ftype, tn = self._field(field)
+        if ftype not in ("text", "exact"):
+            return self._value_query(ftype, tn, text)
+        tokens = self._tokens(ftype, text, negated)
+        if not tokens:
+            return tantivy.Query.empty_query()
+        if phrase and len(tokens) > 1:
+            return tantivy.Query.phrase_query(self.schema, tn, tokens)
+        terms = [tantivy.Query.term_query(self.schema, tn, t) for t in tokens]
+        if len(terms) == 1:
+            return terms[0]
+        occur = tantivy.Occur.Must if operator == "and" else tantivy.Occur.Should
+        return tantivy.Query.boolean_query([(occur, t) for t in terms])
+
+    def _q_match_all(self, body: Any, negated: bool) -> tantivy.Query:
+        return tantivy.Query.all_query()
+
+    def _q_match_none(self, body: Any, negated: bool) -> tantivy.Query:
+        return tantivy.Query.empty_query()
+
+    def _q_match(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        (field, spec), = body.items()
+        if isinstance(spec, dict):
+            return self._match(field, spec.get("query", ""), spec.get("operator", "or").lower(), False, negated)
+        return self._match(field, spec, "or", False, negated)
+
+    def _q_match_phrase(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        (field, spec), = body.items()
+        text = spec.get("query", "") if isinstance(spec, dict) else spec
+        return self._match(field, text, "and", True, negated)
+
+    def _q_multi_match(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        fields = body.get("fields") or []
+        if not fields:
+            raise QuerySyntaxError("multi_match needs fields")
+        phrase = body.get("type") == "phrase"
+        operator = body.get("operator", "or").lower()
+        subs = [self._match(f.split("^")[0], body.get("query", ""), operator, phrase, negated) for f in fields]
+        return subs[0] if len(subs) == 1 else tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, s) for s in subs])
+
+    def _q_term(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        (field, spec), = body.items()
+        value = spec.get("value") if isinstance(spec, dict) else spec
+        ftype, tn = self._field(field)
+        if ftype in ("text", "exact"):
+            return self._match(field, value, "and", True, negated)
+        return self._value_query(ftype, tn, value)
+
+    def _q_terms(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        (field, values), = body.items()
+        ftype, tn = self._field(field)
+        if not values:
+            return tantivy.Query.empty_query()
+        if ftype == "keyword":
+            return tantivy.Query.term_set_query(self.schema, tn, [str(v) for v in values])
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, self._value_query(ftype, tn, v)) for v in values])
+
+    def _q_ids(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        values = body.get("values") or []
+        return tantivy.Query.term_set_query(self.schema, "id", [str(v) for v in values]) if values \
+            else tantivy.Query.empty_query()
+
+    def _q_range(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        (field, spec), = body.items()
+        ftype, tn = self._field(field)
+        if ftype not in ("date", "long", "double"):
+            raise QuerySyntaxError(f"range on {field!r} needs a date or number field")
+        conv = (lambda v: int(parse_date(v).timestamp())) if ftype == "date" else (
+            int if ftype == "long" else float)
+        lower = upper = None
+        inc_lower = inc_upper = True
+        if "gte" in spec:
+            lower = conv(spec["gte"])
+        if "gt" in spec:
+            lower, inc_lower = conv(spec["gt"]), False
+        if "lte" in spec:
+            upper = conv(spec["lte"])
+        if "lt" in spec:
+            upper, inc_upper = conv(spec["lt"]), False
+        if lower is None and upper is None:
+            return tantivy.Query.all_query()
+        big = 2**62
+        if lower is None:
+            lower, inc_lower = (-big if ftype != "double" else -1e300), True
+        if upper is None:
+            upper, inc_upper = (big if ftype != "double" else 1e300), True
+        field_type = tantivy.FieldType.Float if ftype == "double" else tantivy.FieldType.Integer
+        return tantivy.Query.range_query(self.schema, tn, field_type, lower, upper,
+                                         include_lower=inc_lower, include_upper=inc_upper)
+
+    def _q_exists(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        ftype, tn = self._field(body["field"])
+        if ftype in ("text", "exact"):
+            raise QuerySyntaxError("exists works on keyword, date and number fields here")
+        return tantivy.Query.exists_query(tn)
+
+    def _q_bool(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        def clauses(key: str) -> list[dict[str, Any]]:
+            value = body.get(key) or []
+            return value if isinstance(value, list) else [value]
+
+        must = [self.query(c, negated) for key in ("must", "filter") for c in clauses(key)]
+        should = [self.query(c, negated) for c in clauses("should")]
+        must_not = [self.query(c, not negated) for c in clauses("must_not")]
+        msm = body.get("minimum_should_match")
+        needed = int(msm) if msm is not None else (0 if must else 1)
+        optional: list[tantivy.Query] = []
+        if should and needed >= 1:
+            must.append(should[0] if len(should) == 1 and needed == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, s) for s in should], minimum_number_should_match=needed))
+        elif should:
+            optional = should  # they only raise the score
+        if not must:
+            must.append(tantivy.Query.all_query())
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, q) for q in must]
+            + [(tantivy.Occur.Should, q) for q in optional]
+            + [(tantivy.Occur.MustNot, q) for q in must_not])
+
+    # aggregations
+    def aggs(self, aggs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Translate an aggregation tree; returns (tantivy spec, post-processing plan)."""
+        spec: dict[str, Any] = {}
+        plan: dict[str, Any] = {}
+        for name, body in aggs.items():
+            sub = body.get("aggs") or body.get("aggregations")
+            kinds = [k for k in body if k not in ("aggs", "aggregations", "meta")]
+            if len(kinds) != 1:
+                raise QuerySyntaxError(f"aggregation {name!r} needs exactly one type")
+            kind = kinds[0]
+            params = body[kind]
+            node: dict[str, Any]
+            step: dict[str, Any] = {"type": kind}
+            if kind == "terms":
+                ftype, tn = self._field(params["field"])
+                node = {"terms": {"field": tn, "size": int(params.get("size", 10))}}
+                if "min_doc_count" in params:
+                    node["terms"]["min_doc_count"] = int(params["min_doc_count"])
+                if "order" in params:
+                    node["terms"]["order"] = params["order"]
+                step["numeric"] = ftype in ("long", "date", "double")
+            elif kind in ("date_histogram", "histogram"):
+                ftype, tn = self._field(params["field"])
+                if kind == "date_histogram":
+                    if ftype != "date":
+                        raise QuerySyntaxError(f"date_histogram needs a date field, {params['field']!r} is {ftype}")
+                    interval = interval_seconds(params.get("fixed_interval") or params.get("calendar_interval")
+                                                or params.get("interval") or "day")
+                    offset = tz_offset_seconds(params.get("time_zone"))
+                    hist: dict[str, Any] = {"field": tn, "interval": interval,
+                                            "offset": (-offset) % interval,
+                                            "min_doc_count": int(params.get("min_doc_count", 0))}
+                    bounds = params.get("extended_bounds")
+                    if bounds:
+                        hist["extended_bounds"] = {
+                            "min": parse_date(bounds["min"]).timestamp(), "max": parse_date(bounds["max"]).timestamp()}
+                    step.update(interval=interval, offset=offset)
+                else:
+                    hist = {"field": tn, "interval": params["interval"],
+                            "min_doc_count": int(params.get("min_doc_count", 0))}
+                node = {"histogram": hist}
+            elif kind in ("avg", "sum", "min", "max", "value_count", "stats", "cardinality"):
+                ftype, tn = self._field(params["field"])
+                node = {kind: {"field": tn}}
+                step["date"] = ftype == "date"
+            else:
+                raise QuerySyntaxError(f"aggregation type {kind!r} is not supported by the embedded store",
+                                       hint="use terms, date_histogram, histogram, avg, sum, min, max, value_count")
+            if sub:
+                node["aggs"], step["aggs"] = self.aggs(sub)
+            spec[name] = node
+            plan[name] = step
+        return spec, plan
+
+
+def _post_process(raw: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """Shape tantivy's answer like Elasticsearch's (date keys in epoch ms plus key_as_string)."""
+    out: dict[str, Any] = {}
+    for name, step in plan.items():
+        result = raw.get(name, {})
+        kind = step["type"]
+        if kind in ("terms", "date_histogram", "histogram"):
+            buckets = []
+            for bucket in result.get("buckets", []):
+                b = dict(bucket)
+                if kind == "date_histogram":
+                    seconds = int(round(float(b["key"])))
+                    b["key"] = seconds * 1000
+                    tz = UTC if not step["offset"] else None
+                    moment = datetime.fromtimestamp(seconds, UTC)
+                    local = moment.astimezone(tz) if tz else moment.astimezone(
+                        _fixed_zone(step["offset"]))
+                    b["key_as_string"] = local.isoformat()
+                elif kind == "terms" and step.get("numeric") and isinstance(b["key"], float) and b["key"].is_integer():
+                    b["key"] = int(b["key"])
+                b["doc_count"] = int(b.get("doc_count", 0))
+                if "aggs" in step:
+                    b.update(_post_process(bucket, step["aggs"]))
+                buckets.append(b)
+            entry: dict[str, Any] = {"buckets": buckets}
+            if "sum_other_doc_count" in result:
+                entry["sum_other_doc_count"] = int(result["sum_other_doc_count"])
+            out[name] = entry
+        else:
+            entry = dict(result)
+            if kind == "value_count" and entry.get("value") is not None:
+                entry["value"] = int(entry["value"])
+            if step.get("date") and kind in ("min", "max") and entry.get("value") is not None:
+                entry["value_as_string"] = datetime.fromtimestamp(entry["value"], UTC).isoformat()
+                entry["value"] = entry["value"] * 1000
+            out[name] = entry
+    return out
+
+
+def _fixed_zone(offset_s: int):
+    from datetime import timezone
+
+    return timezone(timedelta(seconds=offset_s))
+
+
+@register_store("embedded")
+def _factory(settings: Settings) -> EmbeddedStore:
+    return EmbeddedStore(settings)
