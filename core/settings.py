@@ -84,6 +84,12 @@ class SecuritySettings(BaseModel):
     dedup_window_s: int = 3600  # repeated detections within this window merge into one alert
     allowlist: list[str] = Field(default_factory=list)  # IPs, CIDRs, users or hosts never alerted
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per-rule threshold overrides
+    window_s: int = 300  # per-entity feature window the detectors score and most rules count in
+    flow_idle_timeout_s: float = 60.0  # a flow with no packet for this long is finished
+    flow_active_timeout_s: float = 1800.0  # longer flows are cut and reported in pieces
+    max_evidence: int = 5  # sample lines / flows kept on each alert
+    template_sim_th: float = 0.5  # drain3 similarity threshold for log templates
+    bpf_filter: str | None = None  # default BPF filter for live capture, e.g. "not port 22"
 
 
 class DashboardSettings(BaseModel):
