@@ -163,6 +163,10 @@ class EmbeddedStore:
             finally:
                 writer.wait_merging_threads()
 
+    def init(self) -> list[str]:
+        """Create the index folders (they are also created on first use)."""
+        return [str(self._ix(kind).path) for kind in KINDS]
+
     # -- writes -----------------------------------------------------------------
     def upsert_many(self, kind: str, docs: Iterable[Doc], *, raise_on_error: bool = False) -> BulkResult:
         ix = self._ix(kind)
