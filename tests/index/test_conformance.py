@@ -1,0 +1,204 @@
+"""One conformance suite for every Store backend.
+
+Runs on the embedded store always, and on Elasticsearch when IOCWATCH_ES_URL points at
+a cluster (each test uses its own index prefix and removes it afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.documents import Alert, Post, Severity
+from core.errors import StoreError, ValidationFailed
+from index import open_store
+from index.querystring import parse_query, with_filters
+from index.triage import triage
+
+ES_URL = os.environ.get("IOCWATCH_ES_URL")
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def backend(request, settings):
+    if request.param == "elasticsearch":
+        if not ES_URL:
+            pytest.skip("IOCWATCH_ES_URL is not set: no Elasticsearch cluster to test against")
+        st = open_store(settings.model_copy(update={
+            "store": "elasticsearch", "es_url": ES_URL,
+            "index": settings.index.model_copy(update={"prefix": f"iocwatch-test-{uuid.uuid4().hex[:8]}"}),
+        }))
+        st.init()
+        yield st
+        st.client.options(ignore_status=404).indices.delete(index=f"{st.prefix}-*")
+        st.client.options(ignore_status=404).indices.delete_index_template(name=f"{st.prefix}-*")
+        st.close()
+    else:
+        st = open_store(settings)
+        yield st
+        st.close()
+
+
+def _post(n: int, **fields) -> Post:
+    base = dict(platform="news", source="baocantho", url=f"https://baocantho.com.vn/bai-{n}.html",
+                title=f"Bài số {n}", text="Nội dung bình thường.",
+                published_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC) + timedelta(hours=n))
+    base.update(fields)
+    return Post.new(**base)
+
+
+CORPUS = [
+    _post(1, title="Ngập nặng ở Cần Thơ sau mưa lớn", text="Nhiều tuyến đường quận Ninh Kiều ngập sâu.",
+          topics=["environment", "traffic"], sentiment="negative"),
+    _post(2, title="Đà Nẵng đón khách du lịch kỷ lục", text="Khách sạn ven biển kín phòng.",
+          topics=["tourism"], sentiment="positive", source="vnexpress"),
+    _post(3, title="Huế mở cửa Đại Nội miễn phí", text="Du khách tham quan Đại Nội Huế.",
+          topics=["tourism", "culture_society"], sentiment="positive", source="thanhnien"),
+    _post(4, title="Tiếng hò Huê tình", text="Làn điệu hò trên sông.", topics=["culture_society"],
+          sentiment="neutral", source="dantri"),
+    _post(5, platform="facebook", url=None, native_id="fb_1", title="",
+          text="kẹt xe ở cần thơ quá trời, đường 3/2 đứng im", topics=["traffic"], sentiment="negative",
+          source="fb_cantho"),
+    _post(30, title="Cần Thơ khởi công cầu mới", text="Cầu nối Ninh Kiều và Cái Răng giảm ùn tắc.",
+          topics=["urban_planning", "traffic"], sentiment="positive"),
+]
+
+
+def _ids(result):
+    return {h.id for h in result.hits}
+
+
+def test_conformance_upsert_is_idempotent(backend):
+    first = backend.upsert_many("posts", CORPUS)
+    again = backend.upsert_many("posts", CORPUS)
+    assert len(first.stored) == len(again.stored) == len(CORPUS)
+    assert backend.count("posts") == len(CORPUS)
+
+
+def test_conformance_invalid_document_is_rejected_by_id_and_field(backend):
+    bad = {"id": "bad-1", "source": "x", "platform": "tiktok", "text": "?"}
+    result = backend.upsert_many("posts", [CORPUS[0], bad, CORPUS[1]])
+    assert set(result.stored) == {CORPUS[0].id, CORPUS[1].id}
+    assert len(result.rejected) == 1
+    doc_id, reason = result.rejected[0]
+    assert doc_id == "bad-1" and "platform" in reason
+    with pytest.raises(ValidationFailed) as err:
+        backend.upsert_many("posts", [CORPUS[2], bad], raise_on_error=True)
+    assert err.value.field == "platform"
+    assert backend.get("posts", CORPUS[2].id) is None  # nothing written when raising
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("can tho", {1, 5, 30}),
+    ("da nang", {2}),
+    ("CẦN THƠ", {1, 5, 30}),
+    ('"ninh kieu"', {1, 30}),
+    ("hue", {3, 4}),
+    ("ngap OR ket", {1, 5}),
+    ("can tho -ngap", {5, 30}),
+    ("can tho NOT (ngap OR ket)", {30}),
+    ("title:\"cau moi\"", {30}),
+    ("topic:tourism", {2, 3}),
+    ("platform:facebook", {5}),
+])
+def test_conformance_search_is_diacritic_insensitive_with_boolean_syntax(backend, query, expected):
+    backend.upsert_many("posts", CORPUS)
+    ids = {p.id: n for n, p in zip([1, 2, 3, 4, 5, 30], CORPUS, strict=True)}
+    found = {ids[h] for h in _ids(backend.search("posts", parse_query(query), size=50))}
+    assert found == expected
+
+
+def test_conformance_exact_matching_keeps_diacritics(backend):
+    backend.upsert_many("posts", CORPUS)
+    exact = backend.search("posts", parse_query('exact:"Huế"'))
+    assert _ids(exact) == {CORPUS[2].id}
+    assert backend.search("posts", parse_query("Huê", exact=True)).total == 1
+
+
+def test_conformance_filters_sort_and_paging(backend):
+    backend.upsert_many("posts", CORPUS)
+    q = with_filters(parse_query("can tho"), [
+        {"range": {"published_at": {"gte": "2026-11-20T10:00:00+00:00"}}},
+        {"terms": {"platform": ["news", "facebook"]}},
+    ])
+    res = backend.search("posts", q, sort=["published_at:desc"], size=1)
+    assert res.total == 2 and res.hits[0].id == CORPUS[5].id
+    page2 = backend.search("posts", q, sort=["published_at:desc"], size=1, from_=1)
+    assert [h.id for h in page2.hits] == [CORPUS[4].id]
+    neg = backend.search("posts", {"bool": {"filter": [{"term": {"sentiment": "negative"}}]}},
+                         sort=[{"published_at": {"order": "asc"}}])
+    assert [h.id for h in neg.hits] == [CORPUS[0].id, CORPUS[4].id]
+
+
+def test_conformance_highlight_marks_matching_words(backend):
+    backend.upsert_many("posts", CORPUS)
+    res = backend.search("posts", parse_query("can tho"), highlight=["title"], sort=["published_at:asc"])
+    first = res.hits[0]
+    assert first.id == CORPUS[0].id
+    assert "<mark>Cần</mark>" in first.highlight["title"][0]
+
+
+def test_conformance_aggregations_terms_and_date_histogram(backend):
+    backend.upsert_many("posts", CORPUS)
+    aggs = backend.aggregate("posts", None, {
+        "per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                       "time_zone": "+07:00", "min_doc_count": 1},
+                    "aggs": {"sentiment": {"terms": {"field": "sentiment"}}}},
+        "topics": {"terms": {"field": "topics", "size": 3}},
+    })
+    days = {b["key_as_string"][:10]: b for b in aggs["per_day"]["buckets"]}
+    # 08:00Z + n hours, in +07:00: n=1..5 → 2026-11-20 15:00..19:00; n=30 → 2026-11-21 21:00
+    assert {k: b["doc_count"] for k, b in days.items()} == {"2026-11-20": 5, "2026-11-21": 1}
+    sent = {s["key"]: s["doc_count"] for s in days["2026-11-20"]["sentiment"]["buckets"]}
+    assert sent == {"negative": 2, "positive": 2, "neutral": 1}
+    top = [(b["key"], b["doc_count"]) for b in aggs["topics"]["buckets"]]
+    assert top[0] == ("traffic", 3)
+    assert len(top) == 3
+    assert isinstance(aggs["per_day"]["buckets"][0]["key"], int)  # epoch millis
+
+
+def test_conformance_aggregation_respects_query(backend):
+    backend.upsert_many("posts", CORPUS)
+    aggs = backend.aggregate("posts", {"term": {"sentiment": "positive"}},
+                             {"src": {"terms": {"field": "source"}}})
+    assert {b["key"] for b in aggs["src"]["buckets"]} == {"vnexpress", "thanhnien", "baocantho"}
+
+
+def _alert(n: int, **fields) -> Alert:
+    base = dict(id=f"alert-{n}", rule_name="ssh_bruteforce", threat_technique_id="T1110",
+                source_ip=f"203.0.113.{n}", user_name="root", risk_score=80.0, severity=Severity.HIGH,
+                timestamp=datetime(2026, 11, 21, 2, n, tzinfo=UTC), title="Dò mật khẩu SSH",
+                evidence=[f"Failed password for root from 203.0.113.{n}"])
+    base.update(fields)
+    return Alert(**base)
+
+
+def test_conformance_alerts_use_ecs_fields_and_triage_keeps_history(backend):
+    alerts = [_alert(1), _alert(2, rule_name="port_scan", threat_technique_id="T1046",
+                                 severity=Severity.MEDIUM, risk_score=50.0)]
+    assert backend.upsert_many("alerts", alerts).ok
+    stored = backend.get("alerts", "alert-1")
+    assert stored["source.ip"] == "203.0.113.1" and stored["threat.technique.id"] == "T1110"
+    assert backend.search("alerts", {"term": {"source.ip": "203.0.113.2"}}).total == 1
+    assert backend.count("alerts", {"terms": {"severity": ["high", "critical"]}}) == 1
+
+    triage(backend, "alert-1", status="acknowledged", by="an.nguyen")
+    triage(backend, "alert-1", assignee="bao.tran", by="an.nguyen")
+    closed = triage(backend, "alert-1", status="closed", reason="true_positive", by="bao.tran")
+    assert closed.status == "closed" and closed.assignee == "bao.tran"
+    assert [(h.action, h.by) for h in closed.history] == [
+        ("status", "an.nguyen"), ("assign", "an.nguyen"), ("status", "bao.tran")]
+    again = Alert.from_doc(backend.get("alerts", "alert-1"))
+    assert again.close_reason == "true_positive" and len(again.history) == 3
+    with pytest.raises(ValidationFailed):
+        triage(backend, "alert-2", status="closed")  # closing needs a reason
+    with pytest.raises(StoreError):
+        triage(backend, "no-such-alert", status="acknowledged")
+
+
+def test_conformance_delete_all(backend):
+    backend.upsert_many("posts", CORPUS)
+    backend.delete_all("posts")
+    assert backend.count("posts") == 0
