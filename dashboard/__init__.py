@@ -1,1 +1,1 @@
-"""dashboard package."""
+"""The Streamlit dashboard: a router (``app.py``), thin pages, one cached data module, login and roles."""

@@ -1,0 +1,54 @@
+"""Dashboard entry point: login gate, language switch and the role's pages (routing only).
+
+Run with ``iocwatch dashboard`` or ``streamlit run dashboard/app.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import streamlit as st
+
+from dashboard import auth, data
+from dashboard.i18n import LANGUAGES, t
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not any(getattr(h, "_iocwatch", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler._iocwatch = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    logging.getLogger("dashboard").setLevel(level.upper())
+
+
+def _login() -> None:
+    auth.login_page(data.settings())
+
+
+settings = data.settings()
+_configure_logging(settings.log_level)
+st.set_page_config(page_title="iocwatch", page_icon="🛰️", layout="wide")
+
+if "lang" not in st.session_state:
+    st.session_state["lang"] = settings.dashboard.language
+st.sidebar.radio(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True)
+
+user = auth.current_user(settings)
+if user is None:
+    pages = [st.Page(_login, title=t("nav.login"), icon="🔐", default=True)]
+else:
+    icons = {"overview": "📊", "listening": "👂", "search": "🔎", "security": "🛡️", "sources": "🗂️"}
+    pages = [st.Page(f"pages/{key}.py", title=t(f"nav.{key}"), icon=icons[key], url_path=key,
+                     default=key == "overview")
+             for key in auth.PAGES if user["role"] in auth.PAGE_ROLES[key]]
+    st.sidebar.markdown(t("sidebar.user", name=user["display_name"], role=t(f"role.{user['role']}")))
+    if st.sidebar.button(t("sidebar.refresh")):
+        data.clear_caches()
+    if st.sidebar.button(t("sidebar.logout")):
+        auth.logout(settings)
+        st.rerun()
+
+st.navigation(pages).run()

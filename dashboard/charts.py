@@ -1,0 +1,172 @@
+"""Altair charts built from aggregation results, labelled in the session's language.
+
+Times arrive as epoch milliseconds; they are shifted to local wall-clock time
+(``dashboard.timezone``) and drawn on a UTC scale, so every browser shows Vietnam time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import altair as alt
+import pandas as pd
+
+from dashboard.i18n import t
+
+SENTIMENT_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c", "none": "#c7c7c7"}
+SEVERITY_COLOURS = {"critical": "#7b0000", "high": "#d62728", "medium": "#ff7f0e", "low": "#1f77b4"}
+TIME_FORMAT = "%d/%m %H:%M"
+
+
+def local_time(ms: int, tz: str) -> datetime:
+    """Epoch milliseconds as a naive local wall-clock datetime (for a UTC-scaled axis)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def to_ms(value: str | int) -> int:
+    """An ISO timestamp (or epoch ms) as epoch milliseconds."""
+    if isinstance(value, int | float):
+        return int(value)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _time_axis(title: str) -> alt.X:
+    return alt.X("time:T", title=title, scale=alt.Scale(type="utc"),
+                 axis=alt.Axis(format=TIME_FORMAT, labelAngle=-30))
+
+
+def _label_col(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["time"] = pd.to_datetime(df["time"])
+    df["time_label"] = df["time"].dt.strftime("%d/%m/%Y %H:%M")
+    return df
+
+
+def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str,
+                 labels: dict[str, str], colours: dict[str, str] | None = None,
+                 marks: Iterable[int] = ()) -> alt.Chart | alt.LayerChart:
+    """Stacked areas of counts over time per group, with optional vertical marks (spikes)."""
+    df = pd.DataFrame(list(rows), columns=["ms", "key", "count"])
+    df["time"] = [local_time(ms, tz) for ms in df["ms"]]
+    df["group"] = [labels.get(k, k) for k in df["key"]]
+    df = _label_col(df)
+    colour = alt.Color("group:N", title=group_title)
+    if colours:
+        domain = [labels.get(k, k) for k in colours]
+        colour = alt.Color("group:N", title=group_title,
+                           scale=alt.Scale(domain=domain, range=list(colours.values())))
+    chart = alt.Chart(df).mark_area(opacity=0.85).encode(
+        x=_time_axis(t("common.time")),
+        y=alt.Y("count:Q", stack="zero", title=t("common.mentions")),
+        color=colour,
+        tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
+                 alt.Tooltip("group:N", title=group_title),
+                 alt.Tooltip("count:Q", title=t("common.count"))],
+    )
+    spikes = pd.DataFrame({"time": [local_time(ms, tz) for ms in marks]})
+    if spikes.empty:
+        return chart
+    spikes = _label_col(spikes)
+    spikes["label"] = t("listening.spikes")
+    rule = alt.Chart(spikes).mark_rule(color="#000000", strokeDash=[4, 3], size=2).encode(
+        x="time:T", tooltip=[alt.Tooltip("label:N", title=""),
+                             alt.Tooltip("time_label:N", title=t("common.time"))])
+    return alt.layer(chart, rule)
+
+
+def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str) -> alt.Chart:
+    df = pd.DataFrame(list(rows), columns=["ms", "group", "count"])
+    df["time"] = [local_time(ms, tz) for ms in df["ms"]]
+    df = _label_col(df)
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=_time_axis(t("common.time")),
+        y=alt.Y("count:Q", title=t("common.mentions")),
+        color=alt.Color("group:N", title=group_title),
+        tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
+                 alt.Tooltip("group:N", title=group_title),
+                 alt.Tooltip("count:Q", title=t("common.count"))],
+    )
+
+
+def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str) -> alt.Chart:
+    df = pd.DataFrame(list(series), columns=["ms", "count"])
+    df["time"] = [local_time(ms, tz) for ms in df["ms"]]
+    df = _label_col(df)
+    return alt.Chart(df).mark_bar().encode(
+        x=_time_axis(t("common.time")),
+        y=alt.Y("count:Q", title=y_title),
+        tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
+                 alt.Tooltip("count:Q", title=y_title)],
+    )
+
+
+def bars(items: Iterable[tuple[str, float]], *, label_title: str, value_title: str,
+         colours: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+         share: bool = False) -> alt.Chart:
+    """Horizontal bars, largest first; ``share`` adds each bar's percentage to the tooltip."""
+    df = pd.DataFrame(list(items), columns=["key", "value"])
+    labels = labels or {}
+    df["label"] = [labels.get(k, k) for k in df["key"]]
+    total = float(df["value"].sum()) or 1.0
+    df["share"] = df["value"] / total
+    colour: alt.Color | alt.value = alt.value("#1f77b4")
+    if colours:
+        colour = alt.Color("label:N", legend=None, scale=alt.Scale(
+            domain=[labels.get(k, k) for k in colours], range=list(colours.values())))
+    tooltip = [alt.Tooltip("label:N", title=label_title), alt.Tooltip("value:Q", title=value_title)]
+    if share:
+        tooltip.append(alt.Tooltip("share:Q", title=t("common.share"), format=".1%"))
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("label:N", title=label_title, sort="-x"),
+        x=alt.X("value:Q", title=value_title),
+        color=colour,
+        tooltip=tooltip,
+    )
+
+
+def topic_change(current: list[tuple[str, int]], previous: dict[str, int]) -> alt.Chart:
+    """Grouped bars: this period against the previous one, per topic."""
+    rows = []
+    for key, count in current:
+        rows.append({"topic": key, "period": t("common.current"), "count": count})
+        rows.append({"topic": key, "period": t("common.previous"), "count": previous.get(key, 0)})
+    df = pd.DataFrame(rows, columns=["topic", "period", "count"])
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("topic:N", title=t("common.topic"), sort=[k for k, _ in current]),
+        yOffset=alt.YOffset("period:N", sort=[t("common.current"), t("common.previous")]),
+        x=alt.X("count:Q", title=t("common.mentions")),
+        color=alt.Color("period:N", title="", sort=[t("common.current"), t("common.previous")]),
+        tooltip=[alt.Tooltip("topic:N", title=t("common.topic")),
+                 alt.Tooltip("period:N", title=""), alt.Tooltip("count:Q", title=t("common.mentions"))],
+    )
+
+
+def explanation(rows: list[dict]) -> alt.Chart:
+    """An alert's explanation: each feature's contribution, with observed and baseline values."""
+    df = pd.DataFrame(rows, columns=["feature", "observed", "baseline", "contribution"])
+    return alt.Chart(df).mark_bar(color="#d62728").encode(
+        y=alt.Y("feature:N", title=t("security.feature"), sort="-x"),
+        x=alt.X("contribution:Q", title=t("security.contribution"), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("feature:N", title=t("security.feature")),
+                 alt.Tooltip("observed:Q", title=t("security.observed"), format=",.2f"),
+                 alt.Tooltip("baseline:Q", title=t("security.baseline"), format=",.2f"),
+                 alt.Tooltip("contribution:Q", title=t("security.contribution"), format=".0%")],
+    )
+
+
+def grouped_bars(rows: Iterable[tuple[str, str, float]], *, label_title: str, value_title: str) -> alt.Chart:
+    """Bars per label, side by side per series (e.g. items and errors per source)."""
+    df = pd.DataFrame(list(rows), columns=["label", "series", "value"])
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("label:N", title=label_title),
+        yOffset=alt.YOffset("series:N"),
+        x=alt.X("value:Q", title=value_title),
+        color=alt.Color("series:N", title=""),
+        tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("series:N", title=""),
+                 alt.Tooltip("value:Q", title=value_title)],
+    )

@@ -1,0 +1,499 @@
+"""Every query the dashboard makes, through :func:`index.open_store`, cached.
+
+The store is a ``st.cache_resource``; query results are ``st.cache_data`` with a TTL of
+``dashboard.cache_ttl_s``. Charts come from aggregations; no function returns more than
+one page of raw documents, except :func:`iter_posts`, which pages through the store for
+exports and is never cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import yaml
+
+from core.settings import Settings, get_settings
+from core.status import read_status
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20  # posts or alerts per page of a list
+TOP_N = 10  # rows of a "top" list
+EXPORT_BATCH = 1000  # documents per store request while exporting
+OPEN_STATUSES = ("open", "acknowledged", "in_progress")
+SEVERITIES = ("critical", "high", "medium", "low")
+# Time ranges offered in filters: start (date math) and histogram interval.
+RANGES: dict[str, tuple[str | None, str]] = {
+    "24h": ("now-24h", "1h"),
+    "7d": ("now-7d", "6h"),
+    "30d": ("now-30d", "1d"),
+    "90d": ("now-90d", "1d"),
+    "all": (None, "7d"),
+}
+_PREVIOUS = {"24h": ("now-48h", "now-24h"), "7d": ("now-14d", "now-7d"),
+             "30d": ("now-60d", "now-30d"), "90d": ("now-180d", "now-90d")}
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def _context() -> tuple[str, str, str | None, str]:
+    s = settings()
+    return (s.store, str(Path(s.data_dir).resolve()), s.es_url, s.dashboard.timezone)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(store_name: str, data_dir: str, es_url: str | None, _tz: str):
+    from index import open_store
+
+    log.info("dashboard opens the %s store at %s", store_name, es_url or data_dir)
+    return open_store(settings())
+
+
+def store():
+    """The store for the current settings (one per process and data directory)."""
+    return _open_store(*_context())
+
+
+def cached(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``st.cache_data`` with the configured TTL, keyed by the store in use.
+
+    The TTL comes from settings on first call, so nothing reads them at import time.
+    """
+    wrapped: Callable[..., Any] | None = None
+
+    def inner(ctx: tuple, *args: Any, **kwargs: Any) -> Any:  # ctx keys the cache by store
+        return fn(*args, **kwargs)
+
+    inner.__name__ = inner.__qualname__ = f"dashboard_data_{fn.__name__}"
+    inner.__module__ = fn.__module__
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal wrapped
+        if wrapped is None:
+            wrapped = st.cache_data(ttl=settings().dashboard.cache_ttl_s, show_spinner=False)(inner)
+        return wrapped(_context(), *args, **kwargs)
+
+    return call
+
+
+def clear_caches() -> None:
+    """Forget every cached query (after triage, or when the user asks for fresh data)."""
+    st.cache_data.clear()
+
+
+# ---------------------------------------------------------------- query builders
+
+def _range(field: str, gte: str | None, lt: str | None = None) -> dict[str, Any] | None:
+    if gte is None and lt is None:
+        return None
+    body: dict[str, Any] = {}
+    if gte:
+        body["gte"] = gte
+    if lt:
+        body["lt"] = lt
+    return {"range": {field: body}}
+
+
+def posts_query(range_key: str = "7d", *, topics: tuple[str, ...] = (), sources: tuple[str, ...] = (),
+                platforms: tuple[str, ...] = (), watchlists: tuple[str, ...] = (),
+                sentiments: tuple[str, ...] = (), text_query: dict[str, Any] | None = None,
+                previous: bool = False) -> dict[str, Any]:
+    """A bool query over posts for a time range and facet filters (``previous``: the period before)."""
+    filters: list[dict[str, Any]] = []
+    if previous:
+        start, end = _PREVIOUS.get(range_key, (None, None))
+        clause = _range("published_at", start, end)
+    else:
+        clause = _range("published_at", RANGES[range_key][0])
+    if clause:
+        filters.append(clause)
+    for field, values in (("topics", topics), ("source", sources), ("platform", platforms),
+                          ("watchlists", watchlists), ("sentiment", sentiments)):
+        if values:
+            filters.append({"terms": {field: list(values)}})
+    body: dict[str, Any] = {"filter": filters}
+    if text_query:
+        body["must"] = [text_query]
+    return {"bool": body}
+
+
+def alerts_query(range_key: str = "7d", *, severities: tuple[str, ...] = (), statuses: tuple[str, ...] = (),
+                 rules: tuple[str, ...] = (), techniques: tuple[str, ...] = (), entity: str = "",
+                 module: str = "security") -> dict[str, Any]:
+    filters: list[dict[str, Any]] = [{"term": {"module": module}}]
+    clause = _range("@timestamp", RANGES[range_key][0])
+    if clause:
+        filters.append(clause)
+    for field, values in (("severity", severities), ("status", statuses), ("rule.name", rules),
+                          ("threat.technique.id", techniques)):
+        if values:
+            filters.append({"terms": {field: list(values)}})
+    body: dict[str, Any] = {"filter": filters}
+    entity = entity.strip()
+    if entity:
+        body["should"] = [{"term": {f: entity}} for f in
+                          ("entity", "source.ip", "destination.ip", "user.name", "host.name",
+                           "destination.domain")]
+        body["minimum_should_match"] = 1
+    return {"bool": body}
+
+
+def _histogram(field: str, interval: str, tz: str, **extra: Any) -> dict[str, Any]:
+    return {"date_histogram": {"field": field, "fixed_interval": interval, "time_zone": tz,
+                               "min_doc_count": 0, **extra}}
+
+
+def _buckets(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return result.get(name, {}).get("buckets", [])
+
+
+def _terms(result: dict[str, Any], name: str) -> list[tuple[str, int]]:
+    return [(str(b["key"]), int(b["doc_count"])) for b in _buckets(result, name)]
+
+
+def _nested(result: dict[str, Any], name: str, sub: str) -> list[tuple[int, str, int]]:
+    """``(time_ms, sub_key, count)`` rows from a histogram with a terms sub-aggregation."""
+    rows = []
+    for bucket in _buckets(result, name):
+        for inner in bucket.get(sub, {}).get("buckets", []):
+            rows.append((int(bucket["key"]), str(inner["key"]), int(inner["doc_count"])))
+    return rows
+
+
+# ---------------------------------------------------------------- overview
+
+@cached
+def overview() -> dict[str, Any]:
+    """Headline figures: mentions in 24 h and 7 days with the period before, negative share,
+    open alerts by severity, and mentions per day."""
+    s, tz = store(), settings().dashboard.timezone
+    counts = {
+        "m24": s.count("posts", _range("published_at", "now-24h")),
+        "m24_prev": s.count("posts", _range("published_at", "now-48h", "now-24h")),
+        "m7d": s.count("posts", _range("published_at", "now-7d")),
+        "m7d_prev": s.count("posts", _range("published_at", "now-14d", "now-7d")),
+    }
+    week = s.aggregate("posts", _range("published_at", "now-7d"), {
+        "sentiment": {"terms": {"field": "sentiment", "size": 5}},
+        "per_day": _histogram("published_at", "1d", tz),
+    })
+    sentiments = dict(_terms(week, "sentiment"))
+    counts["negative_7d"] = sentiments.get("negative", 0)
+    analysed = sum(sentiments.values())
+    counts["negative_share"] = counts["negative_7d"] / analysed if analysed else None
+    alerts = s.aggregate("alerts", {"terms": {"status": list(OPEN_STATUSES)}}, {
+        "severity": {"terms": {"field": "severity", "size": 10}}})
+    counts["open_alerts"] = dict(_terms(alerts, "severity"))
+    counts["per_day"] = [(int(b["key"]), int(b["doc_count"])) for b in _buckets(week, "per_day")]
+    return counts
+
+
+@cached
+def health() -> dict[str, Any]:
+    """The run status file (sources and monitor inputs)."""
+    return read_status(settings().data_dir)
+
+
+# ---------------------------------------------------------------- listening
+
+@cached
+def post_facets() -> dict[str, list[str]]:
+    """Values offered in the listening and search filters (from the whole index)."""
+    res = store().aggregate("posts", None, {
+        "topics": {"terms": {"field": "topics", "size": 100}},
+        "source": {"terms": {"field": "source", "size": 200}},
+        "platform": {"terms": {"field": "platform", "size": 20}},
+        "watchlists": {"terms": {"field": "watchlists", "size": 100}},
+    })
+    return {name: sorted(k for k, _ in _terms(res, name)) for name in res}
+
+
+def spikes_in(series: list[tuple[int, int]], *, z: float = 2.5, min_count: int = 5) -> list[int]:
+    """Bucket times whose count stands ``z`` standard deviations above the series mean."""
+    values = [c for _, c in series]
+    if len(values) < 4:
+        return []
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    if sd == 0:
+        return []
+    return [t for t, c in series if c >= min_count and (c - mean) / sd >= z]
+
+
+@cached
+def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, ...] = (),
+              platforms: tuple[str, ...] = (), watchlists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Everything the listening page draws, from two aggregation calls and two short searches."""
+    s, tz = store(), settings().dashboard.timezone
+    filters = {"topics": topics, "sources": sources, "platforms": platforms, "watchlists": watchlists}
+    query = posts_query(range_key, **filters)
+    interval = RANGES[range_key][1]
+    res = s.aggregate("posts", query, {
+        "over_time": _histogram("published_at", interval, tz, aggs={
+            "sentiment": {"terms": {"field": "sentiment", "size": 5}},
+            "watchlists": {"terms": {"field": "watchlists", "size": 10}}}),
+        "topics": {"terms": {"field": "topics", "size": 15}},
+        "source": {"terms": {"field": "source", "size": 15}},
+        "platform": {"terms": {"field": "platform", "size": 10}},
+        "places": {"terms": {"field": "places", "size": 15}},
+        "sentiment": {"terms": {"field": "sentiment", "size": 5}},
+    })
+    out: dict[str, Any] = {
+        "total": sum(int(b["doc_count"]) for b in _buckets(res, "over_time")),
+        "series": [(int(b["key"]), int(b["doc_count"])) for b in _buckets(res, "over_time")],
+        "sentiment_time": _nested(res, "over_time", "sentiment"),
+        "watchlist_time": _nested(res, "over_time", "watchlists"),
+        "topics": _terms(res, "topics"),
+        "source": _terms(res, "source"),
+        "platform": _terms(res, "platform"),
+        "places": _terms(res, "places"),
+        "sentiment": _terms(res, "sentiment"),
+        "interval": interval,
+    }
+    if range_key in _PREVIOUS:
+        prev = s.aggregate("posts", posts_query(range_key, previous=True, **filters),
+                           {"topics": {"terms": {"field": "topics", "size": 50}}})
+        out["topics_prev"] = dict(_terms(prev, "topics"))
+    else:
+        out["topics_prev"] = {}
+    out["spikes"] = spikes_in(out["series"])
+    spike_alerts = s.search("alerts", {"bool": {"filter": [
+        {"term": {"module": "listening"}}, *([_range("@timestamp", RANGES[range_key][0])]
+                                             if RANGES[range_key][0] else [])]}},
+        size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}])
+    out["spike_alerts"] = [{"time": h.source.get("@timestamp"), "title": h.source.get("title"),
+                            "entity": h.source.get("entity"), "severity": h.source.get("severity")}
+                           for h in spike_alerts.hits]
+    negative = posts_query(range_key, sentiments=("negative",), **filters)
+    out["top_negative"] = [_post_row(h.source) for h in s.search(
+        "posts", negative, size=TOP_N, sort=[{"sentiment_score": {"order": "desc"}}]).hits]
+    out["top_engaged"] = _most_engaged(s, query)
+    return out
+
+
+def _most_engaged(s, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Top posts by likes + comments + shares, from the top few by each count."""
+    seen: dict[str, dict[str, Any]] = {}
+    for field in ("engagement.shares", "engagement.comments", "engagement.likes"):
+        for hit in s.search("posts", query, size=TOP_N, sort=[{field: {"order": "desc"}}]).hits:
+            seen[hit.id] = hit.source
+    rows = [_post_row(src) for src in seen.values()]
+    rows.sort(key=lambda r: r["engagement"], reverse=True)
+    return rows[:TOP_N]
+
+
+def _post_row(src: dict[str, Any]) -> dict[str, Any]:
+    eng = src.get("engagement") or {}
+    return {
+        "id": src.get("id"),
+        "title": src.get("title") or (src.get("text") or "")[:120],
+        "source": src.get("source"),
+        "platform": src.get("platform"),
+        "published_at": src.get("published_at"),
+        "sentiment": src.get("sentiment"),
+        "sentiment_score": src.get("sentiment_score"),
+        "topics": ", ".join(src.get("topics") or []),
+        "engagement": int(eng.get("likes", 0)) + int(eng.get("comments", 0)) + int(eng.get("shares", 0)),
+        "url": src.get("url"),
+    }
+
+
+# ---------------------------------------------------------------- search
+
+@cached
+def search_posts(text: str, range_key: str, platforms: tuple[str, ...] = (), sources: tuple[str, ...] = (),
+                 topics: tuple[str, ...] = (), sentiments: tuple[str, ...] = (), page: int = 0,
+                 order: str = "relevance") -> dict[str, Any]:
+    """One page of matching posts with highlighted snippets, and their count per day."""
+    query = build_search_query(text, range_key, platforms=platforms, sources=sources, topics=topics,
+                               sentiments=sentiments)
+    sort = [{"published_at": {"order": "desc"}}] if order == "newest" or not text.strip() else None
+    s = store()
+    result = s.search("posts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE, sort=sort,
+                      highlight=["title", "text"])
+    hist = s.aggregate("posts", query, {
+        "over_time": _histogram("published_at", RANGES[range_key][1] if range_key != "7d" else "1d",
+                                settings().dashboard.timezone)})
+    hits = []
+    for h in result.hits:
+        row = _post_row(h.source)
+        row["snippet"] = " … ".join(h.highlight.get("text", [])[:2]) or _escape((h.source.get("text") or "")[:240])
+        row["title_hl"] = (h.highlight.get("title") or [_escape(row["title"] or "")])[0]
+        hits.append(row)
+    return {"total": result.total, "hits": hits,
+            "over_time": [(int(b["key"]), int(b["doc_count"])) for b in _buckets(hist, "over_time")]}
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def build_search_query(text: str, range_key: str, **filters: tuple[str, ...]) -> dict[str, Any]:
+    """The user's boolean query (diacritic-insensitive) combined with the filters."""
+    text_query = None
+    if text.strip():
+        from index.querystring import parse_query
+
+        text_query = parse_query(text)
+    return posts_query(range_key, text_query=text_query, **filters)
+
+
+def get_post(post_id: str) -> dict[str, Any] | None:
+    return store().get("posts", post_id)
+
+
+def iter_posts(query: dict[str, Any], *, batch: int = EXPORT_BATCH,
+               limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every post matching ``query``, newest first, paged through the store (exports)."""
+    s = store()
+    offset = 0
+    while True:
+        page = s.search("posts", query, size=batch, from_=offset, sort=[{"published_at": {"order": "desc"}}])
+        for hit in page.hits:
+            yield hit.source
+        offset += len(page.hits)
+        if not page.hits or offset >= page.total or (limit is not None and offset >= limit):
+            return
+
+
+# ---------------------------------------------------------------- security
+
+@cached
+def alert_facets() -> dict[str, list[str]]:
+    res = store().aggregate("alerts", {"term": {"module": "security"}}, {
+        "rule": {"terms": {"field": "rule.name", "size": 100}},
+        "technique": {"terms": {"field": "threat.technique.id", "size": 100}},
+    })
+    return {name: sorted(k for k, _ in _terms(res, name)) for name in ("rule", "technique")}
+
+
+@cached
+def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tuple[str, ...] = (),
+                rules: tuple[str, ...] = (), techniques: tuple[str, ...] = (), entity: str = "",
+                page: int = 0) -> dict[str, Any]:
+    """One page of the queue (riskiest first), the timeline by severity and the top talkers."""
+    query = alerts_query(range_key, severities=severities, statuses=statuses, rules=rules,
+                         techniques=techniques, entity=entity)
+    s = store()
+    result = s.search("alerts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE,
+                      sort=[{"risk_score": {"order": "desc"}}])
+    res = s.aggregate("alerts", query, {
+        "over_time": _histogram("@timestamp", RANGES[range_key][1], settings().dashboard.timezone,
+                                aggs={"severity": {"terms": {"field": "severity", "size": 4}}}),
+        "talkers": {"terms": {"field": "source.ip", "size": TOP_N},
+                    "aggs": {"risk": {"avg": {"field": "risk_score"}},
+                             "top_risk": {"max": {"field": "risk_score"}}}},
+        "severity": {"terms": {"field": "severity", "size": 4}},
+    })
+    rows = [{
+        "id": h.id, "time": h.source.get("@timestamp"), "severity": h.source.get("severity"),
+        "status": h.source.get("status"), "risk_score": h.source.get("risk_score"),
+        "rule": h.source.get("rule.name"), "technique": h.source.get("threat.technique.id"),
+        "entity": h.source.get("entity") or h.source.get("source.ip"),
+        "title": h.source.get("title"), "assignee": h.source.get("assignee"),
+    } for h in result.hits]
+    talkers = [{"ip": str(b["key"]), "count": int(b["doc_count"]),
+                "avg_risk": round(float(b.get("risk", {}).get("value") or 0), 1),
+                "max_risk": round(float(b.get("top_risk", {}).get("value") or 0), 1)}
+               for b in _buckets(res, "talkers")]
+    return {"total": result.total, "rows": rows, "timeline": _nested(res, "over_time", "severity"),
+            "talkers": talkers, "severity": dict(_terms(res, "severity"))}
+
+
+def get_alert(alert_id: str) -> dict[str, Any] | None:
+    return store().get("alerts", alert_id)
+
+
+def triage_alert(alert_id: str, *, by: str, status: str | None = None, assignee: str | None = None,
+                 reason: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """Write a triage action back to the store (who and when go into the history)."""
+    from index.triage import triage
+
+    alert = triage(store(), alert_id, status=status, assignee=assignee, reason=reason, by=by, note=note)
+    clear_caches()
+    log.info("alert %s triaged by %s: status=%s assignee=%s reason=%s", alert_id, by, status, assignee, reason)
+    return alert.to_doc()
+
+
+# ---------------------------------------------------------------- sources
+
+def sources_file() -> Path | None:
+    """The sources YAML the crawler reads: the configured file, else the bundled default list."""
+    named = settings().crawl.sources_file
+    if named:
+        return Path(named)
+    import importlib.util
+
+    spec = importlib.util.find_spec("crawlers")  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        for candidate in ("sources.yaml", "config/sources.yaml", "data/sources.yaml"):
+            path = Path(folder) / candidate
+            if path.is_file():
+                return path
+    return None
+
+
+@cached
+def configured_sources() -> dict[str, Any]:
+    """Sources from the sources YAML: ``{"path", "sources": [...], "error"}`` (absence tolerated)."""
+    path = sources_file()
+    if path is None or not path.is_file():
+        return {"path": str(path) if path else None, "sources": [], "error": None, "missing": True}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        return {"path": str(path), "sources": [], "error": str(exc), "missing": False}
+    entries = raw.get("sources", raw) if isinstance(raw, dict) else raw
+    if isinstance(entries, dict):  # a mapping of name -> settings
+        entries = [{"name": k, **(v if isinstance(v, dict) else {})} for k, v in entries.items()]
+    if not isinstance(entries, list):
+        return {"path": str(path), "sources": [], "error": "expected a list of sources", "missing": False}
+    sources = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        urls = entry.get("start_urls") or entry.get("urls") or entry.get("url") or entry.get("feed") or ""
+        sources.append({
+            "name": str(entry.get("name") or entry.get("id") or "?"),
+            "type": str(entry.get("type") or entry.get("kind") or entry.get("spider") or ""),
+            "platform": str(entry.get("platform") or ""),
+            "url": ", ".join(urls) if isinstance(urls, list) else str(urls),
+            "schedule_s": _seconds(entry.get("schedule_s") or entry.get("schedule")),
+            "enabled": bool(entry.get("enabled", True)),
+        })
+    return {"path": str(path), "sources": sources, "error": None, "missing": False}
+
+
+def _seconds(value: Any) -> int | None:
+    """``"30m"``/``"6h"``/``900`` as seconds; anything unreadable is shown as missing."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) if text.isdigit() else None
+
+
+@cached
+def posts_per_source() -> list[dict[str, Any]]:
+    res = store().aggregate("posts", None, {
+        "source": {"terms": {"field": "source", "size": 200},
+                   "aggs": {"last": {"max": {"field": "published_at"}}}}})
+    return [{"source": str(b["key"]), "posts": int(b["doc_count"]),
+             "last": b.get("last", {}).get("value_as_string")} for b in _buckets(res, "source")]

@@ -1,0 +1,88 @@
+"""Lắng nghe / Listening: sentiment and topics over time, watchlists, share of voice, spikes, top posts."""
+
+import pandas as pd
+import streamlit as st
+
+from core.documents import SENTIMENTS
+from dashboard import auth, charts, data, ui
+from dashboard.i18n import t
+
+settings = data.settings()
+auth.require("listening", settings)
+tz = settings.dashboard.timezone
+
+st.title(t("listening.title"))
+facets = ui.load(data.post_facets)
+with st.expander(t("listening.filters"), expanded=True):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    range_key = ui.range_select("l_range", container=c1)
+    topics = c2.multiselect(t("common.topic"), facets.get("topics", []), key="l_topics")
+    sources = c3.multiselect(t("common.source"), facets.get("source", []), key="l_sources")
+    platforms = c4.multiselect(t("common.platform"), facets.get("platform", []), key="l_platforms")
+    watchlists = c5.multiselect(t("common.watchlist"), facets.get("watchlists", []), key="l_watchlists")
+
+res = ui.load(data.listening, range_key, tuple(topics), tuple(sources), tuple(platforms), tuple(watchlists))
+sentiments = dict(res["sentiment"])
+analysed = sum(sentiments.values())
+m1, m2, m3 = st.columns(3)
+m1.metric(t("listening.total"), ui.num(res["total"]))
+m2.metric(t("overview.neg").split("(")[0].strip(),
+          f"{sentiments.get('negative', 0) / analysed:.0%}" if analysed else "–")
+m3.metric(t("listening.spike_count"), len(res["spikes"]) + len(res["spike_alerts"]))
+
+st.subheader(t("listening.sentiment_time"))
+if res["total"]:
+    marks = res["spikes"] + [charts.to_ms(a["time"]) for a in res["spike_alerts"] if a.get("time")]
+    st.altair_chart(charts.stacked_time(res["sentiment_time"], tz, group_title=t("common.sentiment"),
+                                        labels=ui.labels("sentiment", SENTIMENTS),
+                                        colours={k: charts.SENTIMENT_COLOURS[k] for k in SENTIMENTS},
+                                        marks=marks), width="stretch")
+else:
+    st.info(t("common.no_data"))
+if res["spike_alerts"]:
+    st.caption(t("listening.spikes"))
+    st.dataframe(pd.DataFrame([{t("common.time"): ui.local(a["time"], tz), t("common.title"): a["title"],
+                                t("common.watchlist"): a["entity"],
+                                t("security.severity"): t(f"severity.{a['severity']}")}
+                               for a in res["spike_alerts"]]), hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("listening.topics"))
+    if res["topics"]:
+        st.altair_chart(charts.topic_change(res["topics"], res["topics_prev"]), width="stretch")
+        st.dataframe(pd.DataFrame([{t("common.topic"): k, t("common.current"): v,
+                                    t("common.previous"): res["topics_prev"].get(k, 0),
+                                    t("common.change"): ui.delta(v, res["topics_prev"].get(k, 0)) or "0%"}
+                                   for k, v in res["topics"]]), hide_index=True, width="stretch")
+with right:
+    st.subheader(t("listening.watchlists"))
+    if res["watchlist_time"]:
+        st.altair_chart(charts.lines_time(res["watchlist_time"], tz, group_title=t("common.watchlist")),
+                        width="stretch")
+    else:
+        st.info(t("common.no_data"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("listening.sov_source"))
+    st.altair_chart(charts.bars(res["source"], label_title=t("common.source"),
+                                value_title=t("common.mentions"), share=True), width="stretch")
+with right:
+    st.subheader(t("listening.sov_platform"))
+    st.altair_chart(charts.bars(res["platform"], label_title=t("common.platform"),
+                                value_title=t("common.mentions"), share=True), width="stretch")
+
+st.subheader(t("listening.places"))
+st.altair_chart(charts.bars(res["places"], label_title=t("common.place"), value_title=t("common.mentions"),
+                            share=True), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("listening.top_negative"))
+    st.dataframe(ui.posts_frame(res["top_negative"], tz, score=True), hide_index=True, width="stretch",
+                 column_config=ui.link_column())
+with right:
+    st.subheader(t("listening.top_engaged"))
+    st.dataframe(ui.posts_frame(res["top_engaged"], tz), hide_index=True, width="stretch",
+                 column_config=ui.link_column())

@@ -1,0 +1,37 @@
+"""Tổng quan / Overview: mentions with their change, negative share, open alerts, collection health."""
+
+import streamlit as st
+
+from dashboard import auth, charts, data, ui
+from dashboard.i18n import t
+
+settings = data.settings()
+auth.require("overview", settings)
+tz = settings.dashboard.timezone
+
+st.title(t("overview.title"))
+fig = ui.load(data.overview)
+open_total = sum(fig["open_alerts"].values())
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("overview.m24"), ui.num(fig["m24"]), ui.delta(fig["m24"], fig["m24_prev"]))
+c2.metric(t("overview.m7d"), ui.num(fig["m7d"]), ui.delta(fig["m7d"], fig["m7d_prev"]))
+c3.metric(t("overview.neg"), "–" if fig["negative_share"] is None else f"{fig['negative_share']:.0%}")
+c4.metric(t("overview.open_alerts"), open_total)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("overview.per_day"))
+    st.altair_chart(charts.bars_time(fig["per_day"], tz, y_title=t("common.mentions")), width="stretch")
+with right:
+    st.subheader(t("overview.alerts_by_sev"))
+    sev = [(k, fig["open_alerts"].get(k, 0)) for k in data.SEVERITIES]
+    st.altair_chart(charts.bars(sev, label_title=t("security.severity"), value_title=t("common.count"),
+                                colours=charts.SEVERITY_COLOURS, labels=ui.labels("severity", data.SEVERITIES)),
+                    width="stretch")
+
+st.subheader(t("overview.health"))
+frame = ui.health_frame(ui.load(data.health), tz)
+if frame.empty:
+    st.info(t("overview.no_status"))
+else:
+    st.dataframe(frame, hide_index=True, width="stretch")

@@ -1,0 +1,138 @@
+"""An ninh mạng / Security: alert queue with filters, triage, alert detail, timeline and top talkers."""
+
+import pandas as pd
+import streamlit as st
+
+from core.documents import CLOSE_REASONS, AlertStatus
+from core.errors import IocwatchError
+from dashboard import auth, charts, data, ui
+from dashboard.i18n import t
+
+settings = data.settings()
+user = auth.require("security", settings)
+tz = settings.dashboard.timezone
+STATUSES = [s.value for s in AlertStatus]
+
+st.title(t("security.title"))
+flash = st.session_state.pop("sec_flash", None)
+if flash:
+    st.success(flash)
+facets = ui.load(data.alert_facets)
+c1, c2, c3, c4, c5, c6 = st.columns(6)
+range_key = ui.range_select("sec_range", default="30d", container=c1)
+severities = tuple(c2.multiselect(t("security.severity"), data.SEVERITIES, format_func=lambda k: t(f"severity.{k}"),
+                                  key="sec_sev"))
+statuses = tuple(c3.multiselect(t("security.status"), STATUSES, default=list(data.OPEN_STATUSES),
+                                format_func=lambda k: t(f"status.{k}"), key="sec_status"))
+rules = tuple(c4.multiselect(t("security.rule"), facets["rule"], key="sec_rules"))
+techniques = tuple(c5.multiselect(t("security.technique"), facets["technique"], key="sec_tech"))
+entity = c6.text_input(t("security.entity"), key="sec_entity")
+page = int(st.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")) - 1
+
+res = ui.load(data.alert_queue, range_key, severities, statuses, rules, techniques, entity, page)
+cols = st.columns(5)
+cols[0].metric(t("security.queue"), ui.num(res["total"]))
+for col, sev in zip(cols[1:], data.SEVERITIES, strict=True):
+    col.metric(t(f"severity.{sev}"), ui.num(res["severity"].get(sev, 0)))
+
+st.subheader(t("security.queue"))
+st.caption(t("security.queue_count", total=ui.num(res["total"])))
+queue = pd.DataFrame([{
+    t("common.time"): ui.local(r["time"], tz), t("security.severity"): t(f"severity.{r['severity']}"),
+    t("security.risk"): r["risk_score"], t("security.status"): t(f"status.{r['status']}"),
+    t("security.rule"): r["rule"], t("security.technique"): r["technique"] or "",
+    t("security.entity"): r["entity"] or "", t("common.title"): r["title"],
+    t("security.assignee"): r["assignee"] or "",
+} for r in res["rows"]])
+st.dataframe(queue, hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("security.timeline"))
+    if res["timeline"]:
+        st.altair_chart(charts.stacked_time(res["timeline"], tz, group_title=t("security.severity"),
+                                            labels=ui.labels("severity", data.SEVERITIES),
+                                            colours=charts.SEVERITY_COLOURS), width="stretch")
+    else:
+        st.info(t("common.no_data"))
+with right:
+    st.subheader(t("security.talkers"))
+    talkers = res["talkers"]
+    if talkers:
+        st.altair_chart(charts.bars([(r["ip"], r["count"]) for r in talkers], label_title=t("security.talker_ip"),
+                                    value_title=t("common.count")), width="stretch")
+        st.dataframe(pd.DataFrame([{t("security.talker_ip"): r["ip"], t("common.count"): r["count"],
+                                    t("security.avg_risk"): r["avg_risk"], t("security.risk"): r["max_risk"]}
+                                   for r in talkers]), hide_index=True, width="stretch")
+    else:
+        st.info(t("common.no_data"))
+
+st.subheader(t("security.detail"))
+if not res["rows"]:
+    st.info(t("common.no_data"))
+    st.stop()
+titles = {r["id"]: f"[{t('severity.' + r['severity'])}] {r['title'] or r['rule']} – {r['entity'] or ''}"
+          for r in res["rows"]}
+picked = st.selectbox(t("security.pick"), list(titles), format_func=titles.get, key="sec_pick")
+alert = ui.load(data.get_alert, picked)
+if alert is None:
+    st.stop()
+st.markdown(f"#### {alert.get('title') or alert.get('rule.name')}")
+st.caption(" · ".join(str(x) for x in (
+    ui.local(alert.get("@timestamp"), tz), alert.get("rule.name"), alert.get("threat.technique.id"),
+    alert.get("threat.technique.name"), f"{t('security.risk')} {alert.get('risk_score')}",
+    t(f"status.{alert.get('status')}")) if x))
+d1, d2 = st.columns(2)
+with d1:
+    st.markdown(f"**{t('security.explanation')}**")
+    if alert.get("explanation"):
+        st.altair_chart(charts.explanation(alert["explanation"]), width="stretch")
+    else:
+        st.info(t("security.no_explanation"))
+with d2:
+    st.markdown(f"**{t('security.evidence')}**")
+    st.code("\n".join(alert.get("evidence") or []) or "–", language=None)
+    st.json({k: alert.get(k) for k in ("source.ip", "destination.ip", "destination.port", "destination.domain",
+                                       "user.name", "host.name", "entity", "count", "first_seen", "last_seen")
+             if alert.get(k) is not None}, expanded=False)
+
+st.markdown(f"**{t('security.triage')}**")
+
+
+def act(**change):
+    try:
+        done = data.triage_alert(picked, by=user["name"], note=note or None, **change)
+    except IocwatchError as exc:
+        st.error(t("security.triage_failed", error=exc))
+        return
+    st.session_state["sec_flash"] = t("security.done", status=t(f"status.{done['status']}"))
+    st.rerun()
+
+
+note = st.text_input(t("security.note"), key=f"sec_note_{picked}")
+b1, b2, b3, b4 = st.columns(4)
+status = alert.get("status")
+if b1.button(t("security.ack"), disabled=status != "open"):
+    act(status="acknowledged")
+if b2.button(t("security.start"), disabled=status not in ("open", "acknowledged")):
+    act(status="in_progress")
+assignee = b3.text_input(t("security.assignee"), value=alert.get("assignee") or user["name"],
+                         key=f"sec_assignee_{picked}")
+if b3.button(t("security.assign")):
+    act(assignee=assignee)
+reason = b4.selectbox(t("security.reason"), CLOSE_REASONS, format_func=lambda k: t(f"reason.{k}"),
+                      key=f"sec_reason_{picked}")
+if status == "closed":
+    if b4.button(t("security.reopen")):
+        act(status="open")
+elif b4.button(t("security.close"), type="primary"):
+    act(status="closed", reason=reason)
+
+if alert.get("history"):
+    st.markdown(f"**{t('security.history')}**")
+    st.dataframe(pd.DataFrame([{t("common.time"): ui.local(h.get("at"), tz), t("security.by"): h.get("by"),
+                                t("security.action"): h.get("action"),
+                                t("security.status"): " → ".join(
+                                    t(f"status.{s}") for s in (h.get("from_status"), h.get("to_status")) if s),
+                                t("security.note"): h.get("note") or ""} for h in alert["history"]]),
+                 hide_index=True, width="stretch")
