@@ -145,6 +145,8 @@ class ServeSettings(BaseModel):
     spike_min_count: int = 5  # fewer posts in the window never make a spike
     spike_p_value: float = 0.001  # one-sided tail probability to call a spike significant
     spike_min_ratio: float = 2.0  # and the window rate must be at least this times the baseline
+    spike_min_share_delta: float = 0.2  # negative share must rise by at least this (0.2 = 20 points)
+    spike_related_max: int = 50  # posts linked from a spike alert (newest first)
 
 
 class Settings(BaseSettings):
