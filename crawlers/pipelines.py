@@ -1,0 +1,179 @@
+"""Item pipelines: watchlists, incremental de-duplication, and hand-over to the shell's sink.
+
+The sink is whatever the shell put in the ``IOCWATCH_SINK`` setting: a callable taking a
+list of :class:`core.documents.Post` (it analyses and stores them, and raises when it
+could not). Without one (a plain ``scrapy crawl``), posts go to a JSONL outbox under
+``<IOCWATCH_DATA_DIR>/crawl/outbox/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy.exceptions import DropItem
+
+from core.documents import Post
+from crawlers.seen import NEAR_DISTANCE, SeenStore, fingerprint, simhash, text_words
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[Post]], None]
+MIN_WORDS_SAME = 8  # shorter texts are never treated as the same content as another post
+
+
+class _Base:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+
+class WatchlistPipeline(_Base):
+    """Store the names of matching watchlists on each post; drop non-matching ones when the
+    source says ``require_watchlist``."""
+
+    def process_item(self, item):
+        if not isinstance(item, Post):
+            return item
+        spider = self.spider
+        matcher = getattr(spider, "matcher", None)
+        if matcher is not None and len(matcher):
+            item.watchlists = matcher.match(f"{item.title}\n{item.text}")
+        source = getattr(spider, "source", None)
+        if source is not None and source.require_watchlist and not item.watchlists:
+            spider.report.count("not_matching")
+            raise DropItem("matches no watchlist", log_level="DEBUG")
+        return item
+
+
+class DedupPipeline(_Base):
+    """Incremental runs and reposts.
+
+    * same id already delivered with the same fingerprint: dropped (``skipped_seen``);
+    * a news page with the same content as an earlier page of the same source (the same
+      article under another URL): dropped (``same_content``);
+    * other same or near-same content (a repost, a copied social post, an article
+      republished elsewhere): kept, ``duplicate_of`` set to the first one collected.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.incremental = crawler.settings.getbool("IOCWATCH_INCREMENTAL", True)
+        self.run_ids: set[str] = set()
+        self.run_fps: dict[str, tuple[str, str]] = {}
+        self.run_sh: list[tuple[str, int]] = []
+
+    def process_item(self, item):
+        if not isinstance(item, Post):
+            return item
+        spider = self.spider
+        seen: SeenStore = spider.seen
+        report = spider.report
+        if item.id in self.run_ids:
+            report.count("duplicate_in_run")
+            raise DropItem("already collected in this run", log_level="DEBUG")
+        fp = fingerprint(item.title, item.text)
+        item.fingerprint = fp
+        if self.incremental and seen.has_id(item.id) and seen.fingerprint_of(item.id) == fp:
+            report.count("skipped_seen")
+            raise DropItem("already collected", log_level="DEBUG")
+        long_enough = len(text_words(f"{item.title} {item.text}")) >= MIN_WORDS_SAME
+        same = None
+        if long_enough:  # "Quá tốt!" from two people is two posts, not one repost
+            same = self.run_fps.get(fp) or (seen.same_content(fp) if self.incremental else None)
+        if same is not None and same[0] != item.id:
+            original, source = same
+            if source == item.source and item.platform == "news":  # the same page under another URL
+                report.count("same_content")
+                raise DropItem(f"same content as {original}", log_level="DEBUG")
+            item.duplicate_of = original
+        sh = simhash(f"{item.title}\n{item.text}")
+        if item.duplicate_of is None and sh is not None:
+            near = None
+            for pid, other in self.run_sh:
+                if bin(other ^ sh).count("1") <= NEAR_DISTANCE:
+                    near = pid
+                    break
+            if near is None and self.incremental:
+                near = seen.near_duplicate(sh, exclude_id=item.id)
+            if near is not None and near != item.id:
+                item.duplicate_of = near
+        if item.duplicate_of:
+            report.count("near_duplicates")
+        self.run_ids.add(item.id)
+        if long_enough:
+            self.run_fps.setdefault(fp, (item.id, item.source))
+        if sh is not None:
+            self.run_sh.append((item.id, sh))
+        spider.simhashes[item.id] = sh
+        return item
+
+
+class JsonlSink:
+    """Append posts as JSON lines (fsynced per batch): the outbox and the subprocess hand-over."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, posts: list[Post]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            for p in posts:
+                fh.write(json.dumps(p.to_doc(), ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class SinkPipeline(_Base):
+    """Batch posts, hand each batch to the sink, then mark the batch as seen.
+
+    A batch the sink rejects is counted as errors and *not* marked seen, so the next
+    run collects it again.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.batch_size = crawler.settings.getint("IOCWATCH_SINK_BATCH", 100)
+        sink = crawler.settings.get("IOCWATCH_SINK")
+        if sink is None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            data_dir = Path(crawler.settings.get("IOCWATCH_DATA_DIR") or "./data")
+            sink = JsonlSink(data_dir / "crawl" / "outbox" / f"posts-{stamp}-{os.getpid()}.jsonl")
+        self.sink: Sink = sink
+        self.buffer: list[Post] = []
+
+    def process_item(self, item):
+        if not isinstance(item, Post):
+            return item
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        spider = self.spider
+        try:
+            self.sink(batch)
+        except Exception as exc:  # the sink is the shell's code: report and keep crawling
+            log.error("sink rejected %d posts of %s: %s", len(batch), spider.name, exc)
+            spider.report.error("sink_failed", None, f"{len(batch)} posts: {exc}")
+            return
+        spider.seen.add_many(batch, {p.id: spider.simhashes.pop(p.id, None) for p in batch})
+        spider.report.items += len(batch)
+
+    def close_spider(self):
+        self.flush()

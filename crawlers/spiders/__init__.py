@@ -1,0 +1,1 @@
+"""The spiders, one per source type; each collects one configured source per run."""

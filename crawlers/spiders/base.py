@@ -1,0 +1,203 @@
+"""What every iocwatch spider shares: its source, the run report, error classification,
+skip-before-download of known URLs, and article extraction into a :class:`Post`."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError
+from twisted.internet.error import TimeoutError as TwistedTimeout
+
+from core.documents import Author, Post
+from core.errors import ConfigError
+from crawlers.extraction import decode_body, extract_article, parse_date
+from crawlers.seen import SeenStore
+from crawlers.sources import Source, load_sources
+from crawlers.watchlists import WatchlistMatcher, load_watchlists
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS_KEPT = 50  # per source and run; the counters keep the full numbers
+
+
+@dataclass
+class CrawlReport:
+    """What one source's run did: posts delivered, what was skipped, what failed and why."""
+
+    source: str
+    type: str = ""
+    items: int = 0  # posts handed to the sink
+    requests_skipped_seen: int = 0  # article URLs not downloaded because already collected
+    counters: Counter = field(default_factory=Counter)  # skipped_seen, same_content, ...
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {kind, url, detail}
+    error_counts: Counter = field(default_factory=Counter)
+    disabled: str | None = None  # why the source did not run (missing credentials)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counters[key] += n
+
+    def error(self, kind: str, url: str | None, detail: str = "") -> None:
+        self.error_counts[kind] += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append({"kind": kind, "url": url, "detail": detail[:300]})
+
+    @property
+    def n_errors(self) -> int:
+        return sum(self.error_counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "type": self.type, "items": self.items,
+                "requests_skipped_seen": self.requests_skipped_seen,
+                "counters": dict(self.counters), "errors": self.n_errors,
+                "error_counts": dict(self.error_counts), "error_samples": self.errors,
+                "disabled": self.disabled}
+
+
+def classify_failure(failure) -> tuple[str, str]:
+    """A short error kind for a request failure, and its detail."""
+    exc = failure.value
+    text = str(exc)
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}", f"HTTP {exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in text:
+            return "robots_disallowed", text
+        if "redirect" in text.lower():
+            return "redirect_loop", text
+        return "ignored", text
+    if isinstance(exc, CancelledError) or "maxsize" in text.lower() or "max size" in text.lower():
+        return "too_large", text or "response larger than the maximum page size"
+    if isinstance(exc, TwistedTimeout | TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
+        return "timeout", text
+    if isinstance(exc, DNSLookupError | ConnectionRefusedError):
+        return "unreachable", text
+    return type(exc).__name__, text
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of all iocwatch spiders: one spider instance collects one configured source.
+
+    Run from the shell with ``source_obj=<Source>``, or by hand with
+    ``scrapy crawl <type> -a source=<name> [-a sources_file=FILE]``.
+    """
+
+    source_type = ""
+    platform = "news"
+
+    def __init__(self, source: str | None = None, sources_file: str | None = None,
+                 source_obj: Source | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._source_name = source
+        self._sources_file = sources_file
+        self.source: Source | None = source_obj
+        self.report = CrawlReport(source=source_obj.name if source_obj else (source or self.name),
+                                  type=self.source_type)
+        self.simhashes: dict[str, int | None] = {}
+        self.emitted = 0
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        if spider.source is None:
+            if not spider._source_name:
+                raise ConfigError(f"spider {cls.name!r} needs a source",
+                                  hint=f"scrapy crawl {cls.name} -a source=<name from sources.yaml>")
+            sources = load_sources(spider._sources_file or settings.get("IOCWATCH_SOURCES_FILE"))
+            found = [s for s in sources if s.name == spider._source_name]
+            if not found:
+                raise ConfigError(f"unknown source {spider._source_name!r}",
+                                  hint="check the names in the sources file")
+            spider.source = found[0]
+        if spider.source.type != cls.source_type:
+            raise ConfigError(f"source {spider.source.name!r} is of type {spider.source.type!r}",
+                              hint=f"run it with the {spider.source.type!r} spider")
+        spider.report.source = spider.source.name
+        data_dir = Path(settings.get("IOCWATCH_DATA_DIR") or "./data")
+        spider.seen = SeenStore(data_dir / "crawl" / "seen.sqlite")
+        watchlists = settings.get("IOCWATCH_WATCHLISTS")
+        if watchlists is None:
+            watchlists = load_watchlists(settings.get("IOCWATCH_WATCHLISTS_FILE"))
+        spider.matcher = WatchlistMatcher(list(watchlists))
+        spider.incremental = settings.getbool("IOCWATCH_INCREMENTAL", True)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        self.report.count(f"finish_{reason}")
+        self.seen.close()
+
+    # ------------------------------------------------------------ helpers
+    def credentials_missing(self) -> bool:
+        """True (and the reason reported) when the source's credentials are not set."""
+        missing = self.source.missing_credentials()
+        if missing:
+            self.report.disabled = f"set {', '.join(missing)} to enable source {self.source.name}"
+            log.warning("source %s disabled: %s", self.source.name, self.report.disabled)
+            return True
+        return False
+
+    def budget_left(self) -> bool:
+        return self.emitted < self.source.max_items
+
+    def on_error(self, failure) -> None:
+        kind, detail = classify_failure(failure)
+        url = getattr(failure.request, "url", None) if hasattr(failure, "request") else None
+        self.report.error(kind, url, detail)
+        log.warning("%s: %s %s (%s)", self.source.name, kind, url, detail)
+
+    def request(self, url: str, callback, *, meta: dict | None = None, skip_seen: bool = False,
+                **kwargs: Any) -> scrapy.Request | None:
+        """A request with our errback; ``skip_seen`` drops URLs already collected."""
+        if skip_seen and self.incremental and self.seen.has_url(url):
+            self.report.requests_skipped_seen += 1
+            return None
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
+
+    def decode(self, response) -> tuple[str, list[str]]:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        decoded = decode_body(response.body, content_type)
+        if "charset_mismatch" in decoded.flags or "charset_missing" in decoded.flags:
+            self.report.count("charset_fallback")
+        return decoded.text, decoded.flags
+
+    def new_post(self, **fields: Any) -> Post:
+        tags = list(dict.fromkeys([*self.source.tags, *fields.pop("tags", [])]))
+        self.emitted += 1
+        return Post.new(platform=self.platform, source=self.source.name, tags=tags, **fields)
+
+    def parse_article(self, response, **_: Any):
+        """An article page: decode, extract, and yield one Post (or report why not)."""
+        if not self.budget_left():
+            return
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if ctype and "html" not in ctype and "xml" not in ctype:
+            self.report.error("not_html", response.url, ctype)
+            return
+        html, flags = self.decode(response)
+        article = extract_article(html, response.url, self.source.extract)
+        entry = response.meta.get("entry") or {}
+        title = article.title or entry.get("title") or ""
+        text = article.text
+        if not text:
+            text = entry.get("summary") or ""
+            if text:
+                flags = [*flags, "summary_only"]
+        if not text and not title:
+            self.report.error("empty_article", response.url, "no title and no body could be extracted")
+            return
+        if not text:
+            self.report.error("empty_article", response.url, "no body could be extracted")
+            return
+        published = article.published_at or parse_date(entry.get("published"))
+        author = Author(name=article.author) if article.author else None
+        url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL we asked for
+        yield self.new_post(url=url, title=title, text=text, author=author,
+                            published_at=published, flags=[*flags, *article.flags])
