@@ -1,0 +1,231 @@
+"""The monitor flow: captures and logs through ``security/``, alerts into the store through ``index/``.
+
+Plain functions the commands, the scheduler and the demo call:
+
+* :func:`run_learn` fits the detector on baseline inputs and saves it under
+  ``<data_dir>/security/``;
+* :func:`run_monitor` scores inputs, raises alerts and upserts them (keeping the triage
+  state of alerts already stored under the same id);
+* :func:`follow_monitor` does the same continuously for followed logs or a live interface;
+* :func:`demo_step` generates the demo network and runs both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from core.documents import Alert
+from core.settings import Settings
+from core.status import record_run
+
+log = logging.getLogger(__name__)
+
+
+def model_paths(settings: Settings) -> dict[str, Path]:
+    base = settings.path("security")
+    return {"dir": base, "detector": base / "detector.joblib", "templates": base / "templates.json",
+            "baseline_templates": base / "baseline_templates.json", "meta": base / "model.json"}
+
+
+def _progress(iterable: Iterable, desc: str, unit: str) -> Iterator:
+    from tqdm import tqdm
+
+    yield from tqdm(iterable, desc=desc, unit=unit, unit_scale=True, leave=False, mininterval=0.5)
+
+
+def _records(pcaps: Iterable[str | Path], logs_: Iterable[str | Path], log_format: str | None,
+             stats: list) -> Iterator:
+    from security import logs, pcap
+    from security.records import ParseStats
+
+    for path in pcaps:
+        st = ParseStats(str(path))
+        stats.append(st)
+        if not Path(path).exists():
+            st.errors.append(f"{path}: no such file")
+            continue
+        yield from _progress(pcap.read(path, st), Path(path).name, "pkt")
+    for path in logs_:
+        st = ParseStats(str(path))
+        stats.append(st)
+        if not Path(path).exists():
+            st.errors.append(f"{path}: no such file")
+            continue
+        yield from _progress(logs.read(path, log_format, st), Path(path).name, "line")
+
+
+def _template_miner(settings: Settings):
+    from security.templates import TemplateMiner
+
+    return TemplateMiner(model_paths(settings)["templates"], sim_th=settings.security.template_sim_th)
+
+
+def run_learn(settings: Settings, *, pcaps: Iterable[str | Path] = (), logs: Iterable[str | Path] = (),
+              log_format: str | None = None) -> dict[str, Any]:
+    """Fit the detector on baseline captures and logs and save it; returns what was learnt."""
+    from core.errors import SecurityMonitorError
+    from security.monitor import learn
+
+    pcaps, logs = list(pcaps), list(logs)
+    if not pcaps and not logs:
+        raise SecurityMonitorError("nothing to learn from", hint="give --pcap and/or --log baseline files")
+    stats: list = []
+    miner = _template_miner(settings)
+    model = learn(_records(pcaps, logs, log_format, stats), settings.security, miner)
+    paths = model_paths(settings)
+    model.detector.save(paths["detector"])
+    miner.save()
+    paths["baseline_templates"].write_text(json.dumps(model.baseline_templates), encoding="utf-8")
+    det = model.detector
+    meta = {"detector": det.name, "contamination": det.contamination, "threshold": det.threshold_,
+            "windows": model.windows, "features": det.schema_.columns, "versions": det.versions_,
+            "fitted_at": det.fitted_at_, "inputs": [s.as_dict() for s in stats],
+            "templates": len(model.baseline_templates)}
+    paths["meta"].write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    log.info("detector %s fitted on %d windows, threshold %.3f", det.name, model.windows, det.threshold_)
+    return meta
+
+
+def load_monitor(settings: Settings):
+    """A :class:`security.monitor.Monitor` with the saved detector (rules only when none was learnt)."""
+    from security.detectors import Detector
+    from security.monitor import Monitor
+
+    paths = model_paths(settings)
+    detector = None
+    baseline_templates = None
+    if paths["detector"].exists():
+        detector = Detector.load(paths["detector"])
+        if paths["baseline_templates"].exists():
+            raw = json.loads(paths["baseline_templates"].read_text(encoding="utf-8"))
+            baseline_templates = {int(k): int(v) for k, v in raw.items()}
+    else:
+        log.warning("no fitted detector in %s: rules only (run `iocwatch monitor learn`)", paths["dir"])
+    return Monitor(settings.security, detector, _template_miner(settings), baseline_templates)
+
+
+def merge_with_stored(store, alerts: list[Alert]) -> list[Alert]:
+    """Keep the triage state (status, assignee, reason, history) of alerts already stored.
+
+    A re-run over the same data (overlapping time range) keeps the larger count; a later
+    batch in the same de-duplication window adds its count.
+    """
+    out = []
+    for alert in alerts:
+        old_doc = store.get("alerts", alert.id)
+        if old_doc is not None:
+            old = Alert.from_doc(old_doc)
+            overlap = alert.first_seen <= old.last_seen and alert.last_seen >= old.first_seen
+            alert.count = max(old.count, alert.count) if overlap else old.count + alert.count
+            alert.first_seen = min(old.first_seen, alert.first_seen)
+            alert.last_seen = max(old.last_seen, alert.last_seen)
+            alert.status, alert.assignee = old.status, old.assignee
+            alert.close_reason, alert.history = old.close_reason, old.history
+            if old.risk_score > alert.risk_score:
+                alert.risk_score, alert.severity = old.risk_score, old.severity
+        out.append(alert)
+    return out
+
+
+def store_result(settings: Settings, store, result, stats: list, started: float) -> dict[str, Any]:
+    alerts = merge_with_stored(store, result.alerts)
+    bulk = store.upsert_many("alerts", alerts)
+    report = result.summary()
+    report.update(stored=len(bulk.stored), rejected=[list(r) for r in bulk.rejected],
+                  inputs=[s.as_dict() for s in stats], seconds=round(time.time() - started, 2))
+    for st in stats:
+        record_run(settings.data_dir, "monitors", st.source, items=st.records, errors=st.bad + len(st.errors),
+                   last_error=st.errors[-1] if st.errors else None,
+                   extra={"skipped": dict(st.skipped), "alerts": report["alerts"]})
+    return report
+
+
+def run_monitor(settings: Settings, store, *, pcaps: Iterable[str | Path] = (),
+                logs: Iterable[str | Path] = (), log_format: str | None = None) -> dict[str, Any]:
+    """Score captures and logs once, store the alerts, and return a report dict.
+
+    The report has ``alerts`` (how many), ``by_rule``, ``by_severity``, ``stored``,
+    ``rejected``, ``suppressed`` (allow-listed), ``inputs`` (records and skipped lines
+    or packets by reason, per file) and ``alert_ids``.
+    """
+    started = time.time()
+    monitor = load_monitor(settings)
+    stats: list = []
+    monitor.feed_many(_records(list(pcaps), list(logs), log_format, stats))
+    result = monitor.finish()
+    if monitor.templates is not None:
+        monitor.templates.save()
+    report = store_result(settings, store, result, stats, started)
+    report["detector"] = monitor.detector.name if monitor.detector is not None else None
+    report["alert_ids"] = [a.id for a in result.alerts]
+    return report
+
+
+def follow_monitor(settings: Settings, store, *, logs: Iterable[str | Path] = (), iface: str | None = None,
+                   bpf: str | None = None, log_format: str | None = None, interval_s: float | None = None,
+                   max_batches: int | None = None, from_start: bool = False) -> Iterator[dict[str, Any]]:
+    """Follow logs (and/or capture from ``iface``) and yield one report per batch of ``interval_s``."""
+    from security import live
+    from security.records import ParseStats
+
+    interval = interval_s or settings.serve.monitor_interval_s
+    stats = [ParseStats(str(p)) for p in logs]
+    followers = [live.follow(p, log_format, stats=st, from_start=from_start, poll_s=0.2)
+                 for p, st in zip(logs, stats, strict=True)]
+    cap_stats = ParseStats(f"iface:{iface}") if iface else None
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        started = time.time()
+        monitor = load_monitor(settings)
+        deadline = started + interval
+        while time.time() < deadline:
+            if iface:
+                monitor.feed_many(live.sniff_packets(iface, bpf=bpf or settings.security.bpf_filter,
+                                                     timeout_s=min(1.0, max(0.1, deadline - time.time())),
+                                                     stats=cap_stats))
+            idle = True
+            for f in followers:
+                for rec in f:
+                    if rec is None:
+                        break
+                    idle = False
+                    monitor.feed(rec)
+            if idle and not iface:
+                time.sleep(0.2)
+        result = monitor.finish()
+        report = store_result(settings, store, result, stats + ([cap_stats] if cap_stats else []), started)
+        report["alert_ids"] = [a.id for a in result.alerts]
+        batches += 1
+        yield report
+
+
+def demo_step(settings: Settings, report: dict[str, Any]) -> None:
+    """Generate the demo network, learn on its benign hour, monitor the attack hour, store the alerts."""
+    from index import open_store
+    from security.demo import INJECTED, demo_inputs, write_demo
+
+    folder = settings.path("demo", "security")
+    written = write_demo(folder)
+    inputs = demo_inputs(folder)
+    meta = run_learn(settings, pcaps=inputs["baseline_pcaps"], logs=inputs["baseline_logs"])
+    store = open_store(settings)
+    try:
+        out = run_monitor(settings, store, pcaps=inputs["attack_pcaps"], logs=inputs["attack_logs"])
+        stored = [Alert.from_doc(store.get("alerts", i)) for i in out["alert_ids"]]
+    finally:
+        store.close()
+    raised = {}
+    for rule, spec in INJECTED.items():
+        hits = [a for a in stored if a.rule_name == rule and a.entity == spec["entity"]]
+        raised[rule] = len(hits)
+    benign_high = [a.id for a in stored if a.rule_name not in INJECTED and a.severity.rank > 1]
+    report.update(packets=sum(v for k, v in written["files"].items() if k.endswith(".pcap")),
+                  baseline_windows=meta["windows"], threshold=round(meta["threshold"], 3),
+                  alerts=out["alerts"], injected_detected=sum(1 for n in raised.values() if n == 1),
+                  injected=len(INJECTED), benign_above_medium=len(benign_high),
+                  by_rule=out["by_rule"], by_severity=out["by_severity"], inputs_folder=str(folder))

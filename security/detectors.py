@@ -1,0 +1,275 @@
+"""Anomaly detectors: pyod models chosen by name, behind a feature schema locked at fit time.
+
+Contract (pyod's own): ``fit(rows)``; ``decision_function(rows)``, higher = more
+abnormal; ``threshold_`` (calibrated on the baseline's scores at the configured
+contamination); learned state ends in ``_``. A fitted :class:`Detector` is saved with
+its schema, baseline statistics and library versions, and is never refitted on the
+traffic it scores: only ``iocwatch monitor learn`` fits.
+
+Detectors by name: ``ecod`` (default), ``iforest``, ``copod``, ``hbos``, ``ensemble``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import MissingDependencyError, SecurityMonitorError
+
+log = logging.getLogger(__name__)
+
+_REGISTRY: dict[str, Callable[[float], Any]] = {}
+MODEL_FORMAT = 1
+
+
+def register(name: str):
+    """Register a pyod model factory ``f(contamination) -> model`` under ``name``."""
+
+    def deco(factory):
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+@register("ecod")
+def _ecod(contamination: float):
+    from security._pyod_models import FrozenECOD
+
+    return FrozenECOD(contamination=contamination)
+
+
+@register("copod")
+def _copod(contamination: float):
+    from security._pyod_models import FrozenCOPOD
+
+    return FrozenCOPOD(contamination=contamination)
+
+
+@register("iforest")
+def _iforest(contamination: float):
+    from pyod.models.iforest import IForest
+
+    return IForest(contamination=contamination, n_estimators=200, random_state=0)
+
+
+@register("hbos")
+def _hbos(contamination: float):
+    from pyod.models.hbos import HBOS
+
+    return HBOS(contamination=contamination, n_bins="auto")
+
+
+@register("ensemble")
+def _ensemble(contamination: float):
+    from security._pyod_models import Ensemble
+
+    return Ensemble([_ecod(contamination), _iforest(contamination), _hbos(contamination)],
+                    contamination=contamination)
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def make_model(name: str, contamination: float):
+    if name not in _REGISTRY:
+        raise SecurityMonitorError(f"unknown detector {name!r}",
+                                   hint=f"set security.detector to one of {available()}")
+    try:
+        return _REGISTRY[name](contamination)
+    except ImportError as exc:
+        raise MissingDependencyError(f"detector {name} needs pyod ({exc})",
+                                     hint="install pyod, or pick another detector") from None
+
+
+def versions() -> dict[str, str]:
+    import pyod
+    import sklearn
+
+    return {"pyod": pyod.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "python": platform.python_version(), "model_format": str(MODEL_FORMAT)}
+
+
+class FeatureSchema:
+    """Columns locked at fit time: numeric columns (log1p-scaled if never negative) and one-hot categories."""
+
+    def __init__(self) -> None:
+        self.numeric_: list[str] = []
+        self.categorical_: dict[str, list[str]] = {}
+        self.log_: list[bool] = []
+
+    def fit(self, rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> FeatureSchema:
+        if not rows:
+            raise SecurityMonitorError("no baseline rows to fit on",
+                                       hint="give a baseline capture or log with some traffic")
+        names = columns or list(rows[0].keys())
+        for name in names:
+            sample = next((r.get(name) for r in rows if r.get(name) is not None), 0)
+            if isinstance(sample, str):
+                self.categorical_[name] = sorted({str(r.get(name)) for r in rows})
+            else:
+                self.numeric_.append(name)
+        matrix = self._numeric(rows)
+        self.log_ = [bool(np.nanmin(matrix[:, j]) >= 0) if len(matrix) else True
+                     for j in range(matrix.shape[1])]
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return self.numeric_ + [f"{c}={v}" for c, vals in self.categorical_.items() for v in vals]
+
+    def _numeric(self, rows: list[Mapping[str, Any]]) -> np.ndarray:
+        out = np.zeros((len(rows), len(self.numeric_)), dtype=float)
+        for i, row in enumerate(rows):
+            for j, name in enumerate(self.numeric_):
+                value = row.get(name, 0)
+                try:
+                    out[i, j] = float(value) if value is not None else 0.0
+                except (TypeError, ValueError):
+                    out[i, j] = 0.0
+        return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def raw(self, rows: list[Mapping[str, Any]]) -> np.ndarray:
+        """Numeric columns as observed (before scaling), for explanations."""
+        return self._numeric(rows)
+
+    def transform(self, rows: list[Mapping[str, Any]]) -> np.ndarray:
+        num = self._numeric(rows)
+        for j, use_log in enumerate(self.log_):
+            if use_log:
+                num[:, j] = np.log1p(np.clip(num[:, j], 0, None))
+        blocks = [num]
+        for col, values in self.categorical_.items():
+            index = {v: k for k, v in enumerate(values)}
+            onehot = np.zeros((len(rows), len(values)), dtype=float)
+            for i, row in enumerate(rows):
+                k = index.get(str(row.get(col)))
+                if k is not None:
+                    onehot[i, k] = 1.0
+            blocks.append(onehot)
+        return np.hstack(blocks) if len(blocks) > 1 else num
+
+
+class Detector:
+    """A pyod model plus its locked feature schema, baseline statistics and calibrated threshold.
+
+    Args:
+        name: detector name (see :func:`available`).
+        contamination: expected share of outliers in the baseline; sets ``threshold_``.
+
+    Learned attributes: ``schema_``, ``model_``, ``threshold_``, ``baseline_scores_``
+    (quantiles of the baseline scores), ``baseline_`` (per-feature median and p95 of the
+    raw baseline), ``ecdf_`` (per-feature sorted baseline sample, for explanations),
+    ``versions_``, ``fitted_at_``, ``n_train_``.
+    """
+
+    def __init__(self, name: str = "ecod", contamination: float = 0.01):
+        self.name = name
+        self.contamination = contamination
+
+    def fit(self, rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> Detector:
+        rows = list(rows)
+        self.schema_ = FeatureSchema().fit(rows, columns)
+        X = self.schema_.transform(rows)
+        if len(X) < 5:
+            raise SecurityMonitorError(f"only {len(X)} baseline rows: too few to calibrate a threshold",
+                                       hint="learn on a longer baseline (at least a few dozen windows)")
+        self.model_ = make_model(self.name, self.contamination)
+        self.model_.fit(X)
+        scores = np.asarray(self.model_.decision_scores_, dtype=float)
+        self.threshold_ = float(np.quantile(scores, 1 - self.contamination))
+        self.baseline_scores_ = np.quantile(scores, np.linspace(0, 1, 201))
+        raw = self.schema_.raw(rows)
+        self.baseline_ = {name: {"median": float(np.median(raw[:, j])),
+                                 "p95": float(np.quantile(raw[:, j], 0.95))}
+                          for j, name in enumerate(self.schema_.numeric_)}
+        step = max(1, len(raw) // 2000)
+        self.ecdf_ = np.sort(raw[::step], axis=0)
+        self.versions_ = versions()
+        self.fitted_at_ = datetime.now(UTC).isoformat()
+        self.n_train_ = len(rows)
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "model_"):
+            raise SecurityMonitorError("detector is not fitted", hint="run `iocwatch monitor learn` first")
+
+    def decision_function(self, rows: list[Mapping[str, Any]]) -> np.ndarray:
+        """Anomaly scores, higher = more abnormal, on the baseline's scale (not rescaled per batch)."""
+        self._check()
+        if not rows:
+            return np.zeros(0)
+        return np.asarray(self.model_.decision_function(self.schema_.transform(rows)), dtype=float)
+
+    def predict(self, rows: list[Mapping[str, Any]]) -> np.ndarray:
+        return (self.decision_function(rows) > self.threshold_).astype(int)
+
+    def margin(self, score: float) -> float:
+        """How far above the threshold a score is, in units of (threshold - baseline median)."""
+        median = float(self.baseline_scores_[100])
+        scale = (self.threshold_ - median) or 1.0
+        return (score - self.threshold_) / abs(scale)
+
+    def percentile(self, score: float) -> float:
+        """Share of baseline windows scoring below ``score`` (0..1)."""
+        return float(np.searchsorted(self.baseline_scores_, score, side="right") / len(self.baseline_scores_))
+
+    def explain(self, row: Mapping[str, Any], top: int = 5) -> list[dict[str, float | str | None]]:
+        """The features that make ``row`` unusual: observed value, baseline median, share of the total.
+
+        Each feature's outlyingness is the -log probability, under the baseline's
+        empirical distribution, of a value at least this high (ECOD's right-tail term):
+        alerts are about more of something (ports, failures, queries) than usual.
+        """
+        self._check()
+        raw = self.schema_.raw([row])[0]
+        n = len(self.ecdf_)
+        terms = []
+        for j, name in enumerate(self.schema_.numeric_):
+            col = self.ecdf_[:, j]
+            x = raw[j]
+            right = (n - np.searchsorted(col, x, side="left") + 1) / (n + 1)
+            terms.append((-math.log(right), name, float(x)))
+        total = sum(t for t, _, _ in terms) or 1.0
+        terms.sort(key=lambda t: -t[0])
+        return [{"feature": name, "observed": x, "baseline": self.baseline_[name]["median"],
+                 "contribution": round(t / total, 4)} for t, name, x in terms[:top] if t > 0]
+
+    def save(self, path: str | Path) -> Path:
+        import joblib
+
+        self._check()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Detector:
+        import joblib
+
+        path = Path(path)
+        if not path.exists():
+            raise SecurityMonitorError(f"no fitted detector at {path}",
+                                       hint="run `iocwatch monitor learn` on a baseline first")
+        try:
+            det = joblib.load(path)
+        except (OSError, EOFError, ValueError, AttributeError, ModuleNotFoundError) as exc:
+            raise SecurityMonitorError(f"cannot load detector {path}: {exc}",
+                                       hint="run `iocwatch monitor learn` again") from None
+        if not isinstance(det, Detector):
+            raise SecurityMonitorError(f"{path} does not hold a detector", hint="run `iocwatch monitor learn`")
+        now = versions()
+        for lib in ("pyod", "scikit-learn"):
+            if det.versions_.get(lib, "").split(".")[:2] != now[lib].split(".")[:2]:
+                log.warning("detector %s was fitted with %s %s, running %s %s: re-run `monitor learn`",
+                            path, lib, det.versions_.get(lib), lib, now[lib])
+        return det
