@@ -72,7 +72,7 @@ TOPICS: dict[str, dict] = {
                 "Khu vực bờ sông xuất hiện vết nứt dài khoảng {num} mét, đe dọa an toàn của các hộ dân sống gần đó.",
             ],
             "positive": [
-                "Tuyến cống mới có đường kính lớn hơn giúp nước rút chỉ sau khoảng {num2} mươi phút.",
+                "Tuyến cống mới có đường kính lớn hơn giúp nước rút chỉ sau khoảng {tens} phút.",
                 "Người dân {place} phấn khởi vì mùa mưa năm nay không còn cảnh lội nước về nhà.",
                 "Công trình được thi công đúng tiến độ và bàn giao trước mùa triều cường.",
                 "Chính quyền {place} đã tổ chức nạo vét kênh rạch, khơi thông dòng chảy.",
@@ -143,7 +143,7 @@ TOPICS: dict[str, dict] = {
                 "Nhiều phụ huynh cho biết con em đi học về trễ vì kẹt xe kéo dài.",
             ],
             "positive": [
-                "Cây cầu mới giúp người dân {place} rút ngắn gần {num2} mươi phút mỗi chuyến đi vào trung tâm.",
+                "Cây cầu mới giúp người dân {place} rút ngắn gần {tens} phút mỗi chuyến đi vào trung tâm.",
                 "Sau khi mở rộng, {street} có thêm làn dành riêng cho xe máy, giao thông thông thoáng hẳn.",
                 "Từ khi lắp camera, số vụ vi phạm vượt đèn đỏ giảm hơn một nửa.",
                 "Tuyến xe buýt mới có giá vé rẻ, xe sạch sẽ và chạy đúng giờ.",
@@ -544,7 +544,7 @@ TOPICS: dict[str, dict] = {
         },
         "body": {
             "positive": [
-                "Ngôi trường mới có {num2} mươi phòng học, thư viện và sân chơi rộng rãi.",
+                "Ngôi trường mới có {tens} phòng học, thư viện và sân chơi rộng rãi.",
                 "Các em học sinh hào hứng với phòng thí nghiệm được trang bị đầy đủ.",
                 "Đề tài của nhóm học sinh được ban giám khảo đánh giá cao về tính ứng dụng.",
             ],
@@ -570,6 +570,30 @@ TOPICS: dict[str, dict] = {
         },
     },
 }
+
+# Sentences any article may carry, so two articles on the same subject still read differently.
+GENERIC = [
+    "Phóng viên ghi nhận tại {street} vào sáng {day}, nhiều người dân dừng lại theo dõi và bàn tán.",
+    "Trao đổi với phóng viên, {person} cho biết gia đình đã sống ở {place} hơn {tens} năm.",
+    "Lãnh đạo {agency} cho biết sẽ báo cáo thành phố trong tuần này.",
+    "Ủy ban nhân dân {place} đã giao các bộ phận chuyên môn theo dõi, tổng hợp ý kiến người dân.",
+    "Theo thống kê sơ bộ, khoảng {num} hộ dân trong khu vực chịu ảnh hưởng.",
+    "Thông tin được Trung tâm Điều hành đô thị thông minh tiếp nhận qua ứng dụng phản ánh hiện trường.",
+    "{person}, một người buôn bán nhỏ trên {street}, nói rằng việc làm ăn của gia đình phụ thuộc nhiều vào chuyện này.",
+    "Đại diện {agency} cho biết đơn vị đã cử cán bộ xuống kiểm tra thực tế.",
+    "Nhiều ý kiến đề nghị cần có giải pháp lâu dài thay vì xử lý tình thế.",
+    "Vấn đề này từng được cử tri {place} nêu tại các buổi tiếp xúc trước kỳ họp Hội đồng nhân dân.",
+    "Ghi nhận của phóng viên cho thấy khu vực {street} đông đúc vào giờ cao điểm sáng và chiều.",
+    "Người dân có thể phản ánh qua tổng đài của thành phố hoặc ứng dụng trên điện thoại.",
+    "Trước đó, {agency} đã có văn bản đề nghị các đơn vị liên quan phối hợp thực hiện.",
+    "Kế hoạch dự kiến hoàn thành trong quý tới, với tổng kinh phí khoảng {num} tỷ đồng.",
+    "{person} bày tỏ mong muốn chính quyền lắng nghe và phản hồi nhanh hơn.",
+    "Một cán bộ {place} cho biết đã ghi nhận {num2} lượt phản ánh tương tự trong tháng.",
+    "Khu vực này nằm gần chợ và trường học nên lượng người qua lại rất đông.",
+    "Sự việc thu hút sự quan tâm của nhiều người trên mạng xã hội.",
+    "Chính quyền địa phương cam kết sẽ công khai kết quả xử lý.",
+    "Đến chiều cùng ngày, các lực lượng chức năng vẫn có mặt tại hiện trường.",
+]
 
 # Openers and endings that make social posts and comments read like different people.
 SOCIAL_OPENERS = {

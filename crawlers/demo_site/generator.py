@@ -105,7 +105,7 @@ class _Gen:
         days = ["thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "chủ nhật"]
         return {"place": r.choice(C.PLACES), "street": r.choice(C.STREETS), "num": str(r.randint(12, 480)),
                 "num2": str(r.randint(2, 9)), "hour": str(r.randint(5, 10)), "agency": r.choice(C.AGENCIES),
-                "person": r.choice(C.PERSONS), "day": r.choice(days)}
+                "person": r.choice(C.PERSONS), "day": r.choice(days), "tens": str(r.randint(2, 6) * 10)}
 
     def when(self, max_days: float) -> datetime:
         # More posts in the day time and in the last days.
@@ -130,6 +130,8 @@ class _Gen:
         if unused and self.rng.random() < 0.6:
             quote = self.rng.choice(unused)
             sentences.insert(1, f"Theo {ctx['person']}, {quote[0].lower()}{quote[1:]}")
+        for g in self.rng.sample(C.GENERIC, self.rng.randint(2, 4)):
+            sentences.insert(self.rng.randint(1, len(sentences)), g)
         body = [self.fill(s, ctx) for s in sentences]
         lead = f"({ctx['place'].split(' ', 1)[1]}) {body[0]}"
         paras: list[str] = [lead]

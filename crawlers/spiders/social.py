@@ -384,7 +384,7 @@ class ForumSpider(SourceSpider):
             if not self.budget_left():
                 return
             num = art.attrib["data-content"].removeprefix("post-")
-            body = art.css("div.message-body div.bbWrapper")
+            body = art.css(".message-body .bbWrapper")
             if not body:
                 self.report.count("no_text")
                 continue
