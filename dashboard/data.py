@@ -147,9 +147,12 @@ def alerts_query(range_key: str = "7d", *, severities: tuple[str, ...] = (), sta
     return {"bool": body}
 
 
-def _histogram(field: str, interval: str, tz: str, **extra: Any) -> dict[str, Any]:
-    return {"date_histogram": {"field": field, "fixed_interval": interval, "time_zone": tz,
-                               "min_doc_count": 0, **extra}}
+def _histogram(field: str, interval: str, tz: str, aggs: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"date_histogram": {"field": field, "fixed_interval": interval, "time_zone": tz,
+                                               "min_doc_count": 0}}
+    if aggs:
+        body["aggs"] = aggs
+    return body
 
 
 def _buckets(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -353,10 +356,11 @@ def get_post(post_id: str) -> dict[str, Any] | None:
     return store().get("posts", post_id)
 
 
-def iter_posts(query: dict[str, Any], *, batch: int = EXPORT_BATCH,
+def iter_posts(query: dict[str, Any], *, batch: int | None = None,
                limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Every post matching ``query``, newest first, paged through the store (exports)."""
     s = store()
+    batch = batch or EXPORT_BATCH
     offset = 0
     while True:
         page = s.search("posts", query, size=batch, from_=offset, sort=[{"published_at": {"order": "desc"}}])

@@ -1,0 +1,46 @@
+"""``iocwatch dashboard``: serve the Streamlit dashboard on this machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+
+def app_path() -> Path:
+    import dashboard
+
+    return Path(dashboard.__file__).parent / "app.py"
+
+
+def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
+    """The ``streamlit run`` command line for the dashboard (also used by the browser test)."""
+    return [sys.executable, "-m", "streamlit", "run", str(app_path()),
+            "--server.address", address, "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--server.runOnSave", "false", "--theme.base", "light"]
+
+
+@click.command()
+@click.option("--port", default=8501, show_default=True, help="TCP port to serve on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (put a TLS reverse proxy in front before exposing it).")
+def dashboard(port: int, address: str) -> None:
+    """Serve the dashboard (login required; users come from `iocwatch users`)."""
+    from core.settings import get_settings
+    from dashboard.auth import users_path
+
+    settings = get_settings()
+    if not users_path(settings).exists() and not settings.dashboard.oidc:
+        click.echo(f"warning: no users yet ({users_path(settings)}); "
+                   "create one with `iocwatch users add NAME --role admin`", err=True)
+    env = dict(os.environ, IOCWATCH_DATA_DIR=str(Path(settings.data_dir).resolve()))
+    click.echo(f"Dashboard: http://{address}:{port}  (Ctrl+C to stop)")
+    try:
+        code = subprocess.call(streamlit_command(port, address), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    sys.exit(code)

@@ -1,0 +1,173 @@
+"""AppTest over the real app and a real embedded index: every page under every role."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import ALLOWED, APP, PAGES, login, new_app
+
+ROLES = list(ALLOWED)
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _charts(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def _check_page(at, page: str, expected: dict) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    if page == "overview":
+        m = _metrics(at)
+        assert m["Đề cập 24 giờ"] == str(expected["m24"])
+        assert m["Đề cập 7 ngày"] == str(expected["m7d"])
+        assert m["Tỷ lệ tiêu cực (7 ngày)"] == f"{expected['negative_share']:.0%}"
+        assert m["Cảnh báo chưa đóng"] == str(expected["open_alerts"])
+        assert _charts(at) == 2
+        health = at.dataframe[0].value
+        assert len(health) == 3 and set(health["Nguồn / đầu vào"]) == {"tuoitre-cantho", "baocantho", "eth0"}
+    elif page == "listening":
+        assert _metrics(at)["Đề cập trong kỳ"] == str(expected["listening_7d"])
+        assert _charts(at) >= 6  # sentiment, topics, watchlists, two shares of voice, places
+        top_negative = at.dataframe[-2].value
+        assert len(top_negative) > 0 and set(top_negative["Cảm xúc"]) == {"Tiêu cực"}
+        assert list(top_negative["Liên kết"])[0].startswith("http://127.0.0.1/")
+    elif page == "search":
+        assert any(f"**{expected['posts']} kết quả**" in md.value for md in at.markdown)
+        assert _charts(at) == 1
+        assert len(at.dataframe[0].value) == 20  # one page
+    elif page == "security":
+        assert _metrics(at)["Hàng đợi cảnh báo"] == str(expected["security_open_30d"])
+        assert _charts(at) == 3  # timeline, top talkers, explanation of the first alert
+        talkers = at.dataframe[1].value
+        ip, count = expected["top_talker"]
+        assert (talkers.iloc[0]["IP nguồn"], talkers.iloc[0]["Số lượng"]) == (ip, count)
+    elif page == "sources":
+        assert len(at.dataframe[0].value) == 3  # run status
+        configured = at.dataframe[1].value
+        assert list(configured["Tên"]) == ["tuoitre-cantho", "baocantho", "fb-cantho-24h", "yt-thoisu-mekong",
+                                           "dien-dan-cantho"]
+        assert list(configured["Chu kỳ (giây)"])[:3] == [1800, 3600, 900]
+        assert _charts(at) == 2
+
+
+def test_app_shows_only_the_login_form_before_login(dash_env):
+    at = new_app().run()
+    assert not at.exception
+    assert at.text_input(key="login_name") is not None and at.text_input(key="login_password") is not None
+    assert [t.value for t in at.title] == ["Đăng nhập hệ thống giám sát"]
+    assert not at.metric and not at.dataframe and _charts(at) == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_render_allowed_pages_for_each_role(dash_env, role):
+    at = login(new_app(), role)
+    assert at.session_state["auth_user"]["role"] == role
+    _check_page(at, "overview", dash_env)
+    for page in ALLOWED[role][1:]:
+        at.switch_page(f"pages/{page}.py").run()
+        _check_page(at, page, dash_env)
+    titles = {"security": "An ninh mạng", "sources": "Nguồn thu thập", "listening": "Lắng nghe mạng xã hội"}
+    for page in sorted(set(PAGES) - set(ALLOWED[role])):  # not routed: a request for it lands elsewhere
+        try:
+            at.switch_page(f"pages/{page}.py").run()
+        except ValueError as exc:
+            assert "Could not find a navigation page" in str(exc)
+            continue
+        assert not at.exception
+        assert titles[page] not in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize("role,page", [(r, p) for r in ROLES for p in PAGES if p not in ALLOWED[r]])
+def test_pages_refuse_forbidden_role_on_the_server(dash_env, role, page):
+    at = AppTest.from_file(str(APP.parent / "pages" / f"{page}.py"), default_timeout=60)
+    at.session_state["auth_user"] = {"name": role, "role": role, "display_name": role, "via": "password"}
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Vai trò «{_role_vi(role)}» không được phép xem trang này."]
+    assert not at.metric and not at.dataframe and _charts(at) == 0
+
+
+def _role_vi(role: str) -> str:
+    return {"comms": "truyền thông", "security": "an ninh mạng", "analyst": "phân tích"}[role]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_refuse_anonymous_session(dash_env, page):
+    at = AppTest.from_file(str(APP.parent / "pages" / f"{page}.py"), default_timeout=60).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Vui lòng đăng nhập."]
+    assert not at.metric and not at.dataframe and _charts(at) == 0
+
+
+def test_pages_english_switch_translates_titles_and_labels(dash_env):
+    at = login(new_app(), "admin")
+    at.sidebar.radio[0].set_value("en").run()
+    assert [t.value for t in at.title] == ["Overview"]
+    assert _metrics(at)["Mentions, 24 h"] == str(dash_env["m24"])
+
+
+def test_pages_search_is_diacritic_insensitive_with_highlights(dash_env):
+    at = login(new_app(), "analyst")
+    at.switch_page("pages/search.py").run()
+    at.text_input(key="s_text").input("can tho").run()
+    assert not at.exception
+    # the fixture has one template about "cầu Cần Thơ"; every fourth... post uses it
+    hits = [md.value for md in at.markdown if "<mark>" in md.value]
+    assert hits and all("<mark>Cần</mark> <mark>Thơ</mark>" in h for h in hits)
+    total = int(next(md.value for md in at.markdown if "kết quả" in md.value).split("**")[1].split()[0])
+    assert total == len(hits)
+
+
+def test_pages_search_tolerates_an_unbalanced_query(dash_env):
+    at = login(new_app(), "analyst")
+    at.switch_page("pages/search.py").run()
+    at.text_input(key="s_text").input('(ngap OR "can tho').run()
+    assert not at.exception and not at.error
+    from core.text import fold
+    from tests.dashboard.conftest import _rows
+
+    expected = sum(1 for p in _rows("posts")
+                   if "ngap" in fold(p["title"] + " " + p["text"]).split()
+                   or "can tho" in fold(p["title"] + " " + p["text"]))
+    assert any(f"**{expected} kết quả**" in md.value for md in at.markdown)
+
+
+def test_pages_search_exports_every_result_to_csv_and_excel(dash_env, monkeypatch):
+    from openpyxl import load_workbook
+
+    from dashboard import data
+
+    monkeypatch.setattr(data, "EXPORT_BATCH", 7)  # several store pages for 40 posts
+    at = login(new_app(), "analyst")
+    at.switch_page("pages/search.py").run()
+    prepare = next(b for b in at.button if b.label == "Chuẩn bị tệp xuất")
+    prepare.click().run()
+    assert not at.exception
+    export = at.session_state["s_export"]
+    assert export["rows"] == dash_env["posts"]
+    rows = list(csv.reader(io.StringIO(export["csv"].decode("utf-8-sig"))))
+    assert rows[0][:3] == ["id", "published_at", "source"] and len(rows) == dash_env["posts"] + 1
+    assert len({r[0] for r in rows[1:]}) == dash_env["posts"]  # no post twice across pages
+    sheet = list(load_workbook(io.BytesIO(export["xlsx"]), read_only=True)["posts"].iter_rows(values_only=True))
+    assert len(sheet) == dash_env["posts"] + 1
+    assert any("Cần Thơ" in (r[4] or "") for r in sheet[1:])
+    assert [r[0] for r in sheet[1:]] == [r[0] for r in rows[1:]]
+
+
+def test_pages_listening_filters_narrow_the_figures(dash_env):
+    at = login(new_app(), "comms")
+    at.switch_page("pages/listening.py").run()
+    at.multiselect(key="l_platforms").set_value(["facebook"]).run()
+    assert not at.exception
+    from tests.dashboard.conftest import _rows
+
+    expected = sum(1 for p in _rows("posts") if p["platform"] == "facebook" and p["age_h"] < 24 * 7)
+    assert _metrics(at)["Đề cập trong kỳ"] == str(expected)
