@@ -147,6 +147,12 @@ class ServeSettings(BaseModel):
     spike_min_ratio: float = 2.0  # and the window rate must be at least this times the baseline
     spike_min_share_delta: float = 0.2  # negative share must rise by at least this (0.2 = 20 points)
     spike_related_max: int = 50  # posts linked from a spike alert (newest first)
+    spike_now: Literal["clock", "latest"] = "clock"  # "latest": newest post's time (demo data)
+    workers: int = 2  # jobs (crawls, monitor batches) running at the same time
+    shutdown_timeout_s: float = 60.0  # SIGTERM: wait this long for running jobs
+    monitor_pcap_dir: str | None = None  # rotated captures dropped here are scored once each
+    monitor_logs: list[str] = Field(default_factory=list)  # log files followed by the monitor
+    monitor_iface: str | None = None  # live capture interface (needs root / CAP_NET_RAW)
 
 
 class Settings(BaseSettings):
