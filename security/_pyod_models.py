@@ -20,10 +20,17 @@ from sklearn.utils import check_array
 class FrozenEcdf:
     """Per-column empirical CDF of the training data (``sorted_``), with +1 smoothing."""
 
+    # Beyond the training range the tail keeps falling exponentially, on this scale (a
+    # share of the column's spread, floored for columns that were constant), so a value
+    # far outside the baseline outranks one just past its edge. Capped per feature.
+    tail_floor = 0.05
+    tail_cap = 25.0
+
     def freeze(self, X: np.ndarray) -> None:
         self.sorted_ = np.sort(X, axis=0)
         self.n_train_ = X.shape[0]
         self.skew_sign_ = np.sign(np.nan_to_num(skew(X, axis=0)))
+        self.scale_ = np.maximum(np.std(X, axis=0), self.tail_floor)
 
     def tails(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(-log left tail, -log right tail) of every value against the training column."""
@@ -34,7 +41,15 @@ class FrozenEcdf:
             col = self.sorted_[:, j]
             left[:, j] = np.searchsorted(col, X[:, j], side="right")
             right[:, j] = n - np.searchsorted(col, X[:, j], side="left")
-        return -np.log((left + 1) / (n + 1)), -np.log((right + 1) / (n + 1))
+        U_l = -np.log((left + 1) / (n + 1))
+        U_r = -np.log((right + 1) / (n + 1))
+        scale = getattr(self, "scale_", None)
+        if scale is not None:
+            below = np.clip(self.sorted_[0] - X, 0, None) / scale
+            above = np.clip(X - self.sorted_[-1], 0, None) / scale
+            U_l = np.minimum(U_l + below, self.tail_cap)
+            U_r = np.minimum(U_r + above, self.tail_cap)
+        return U_l, U_r
 
 
 class FrozenECOD(ECOD, FrozenEcdf):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SIM_TH = 0.5
+
 # Order matters: longer, more specific shapes first. Each becomes "<*>" before Drain sees it.
 MASKS: list[tuple[str, str]] = [
     (r"(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", "MAC"),
