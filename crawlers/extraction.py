@@ -199,8 +199,8 @@ def extract_article(html: str, url: str, overrides: Any = None) -> Article:
         removals = list(overrides.remove) + removals
     for sel in removals:
         for node in _select(tree, sel):
-            if node.getparent() is not None:
-                node.getparent().remove(node)
+            if not isinstance(node, str) and node.getparent() is not None:
+                node.drop_tree()  # keeps the text that follows the removed element
 
     # Read the page's own metadata and the overrides first: trafilatura prunes the tree.
     meta_date = None

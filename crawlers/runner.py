@@ -34,6 +34,19 @@ def spider_classes() -> dict[str, type]:
                                              FacebookSpider, TelegramSpider, ForumSpider)}
 
 
+class SinkRef:
+    """Carries the shell's sink through Scrapy settings, which deep-copy their values."""
+
+    def __init__(self, sink: Callable[[list[Post]], None]):
+        self.sink = sink
+
+    def __deepcopy__(self, memo: dict) -> SinkRef:
+        return self
+
+    def __call__(self, posts: list[Post]) -> None:
+        self.sink(posts)
+
+
 def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | None = None,
                     overrides: dict[str, Any] | None = None):
     """Scrapy settings: ``crawlers/settings.py`` plus the values of :class:`CrawlSettings`."""
@@ -56,7 +69,7 @@ def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | 
         "IOCWATCH_DATA_DIR": str(settings.data_dir),
         "IOCWATCH_SOURCES_FILE": crawl.sources_file,
         "IOCWATCH_WATCHLISTS_FILE": crawl.watchlists_file,
-        "IOCWATCH_SINK": sink,
+        "IOCWATCH_SINK": SinkRef(sink) if sink is not None else None,
     }, priority="cmdline")
     if crawl.redis_url:  # scale-out: several crawler processes share one queue and dupefilter
         s.update({
@@ -100,16 +113,23 @@ def run_crawl(settings: Settings, sources: list[Source], *, sink: Callable[[list
     if not runnable:
         return reports
     base = scrapy_settings(settings, sink=sink, overrides=overrides)
-    scrapy_level = logging.getLogger().getEffectiveLevel()
-    logging.getLogger("scrapy").setLevel(max(scrapy_level, logging.WARNING))
+    # Scrapy sets its loggers to DEBUG; keep its routine INFO (stats dumps) out of our log.
+    root_level = logging.getLogger().getEffectiveLevel()
+    scrapy_level = logging.DEBUG if root_level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("scrapy").setLevel(scrapy_level)
     process = CrawlerProcess(base, install_root_handler=False)
-    bar = tqdm(total=None, desc="crawl", unit="post", disable=not progress, file=sys.stderr)
+    logging.getLogger("scrapy").setLevel(scrapy_level)
+    bar = tqdm(total=None, desc="crawl", unit="post", disable=not progress, file=sys.stderr, mininterval=1.0)
+
+    def tick(*_: Any, **__: Any) -> None:
+        bar.update(1)
+
     crawlers = []
     for src in runnable:
         crawler = process.create_crawler(classes[src.type])
         if jobdir:  # one queue directory per source
             crawler.settings.set("JOBDIR", str(Path(jobdir) / src.name), priority="cmdline")
-        crawler.signals.connect(lambda *a, **k: bar.update(1), signal=signals.item_scraped)
+        crawler.signals.connect(tick, signal=signals.item_scraped)  # `tick` outlives the crawl
         process.crawl(crawler, source_obj=src)
         crawlers.append((src, crawler))
     process.start()

@@ -135,6 +135,10 @@ class YoutubeSpider(ApiSpider):
     def _videos(self, ids: list[str]):
         fresh = [i for i in ids if not (self.incremental and self.seen.has_id(post_id("youtube", native_id=i)))]
         self.report.requests_skipped_seen += len(ids) - len(fresh)
+        if self.source.comments:  # known videos still get new comments
+            for vid in ids:
+                if vid not in fresh:
+                    yield self._comments_request(vid)
         for start in range(0, len(fresh), 50):
             chunk = fresh[start:start + 50]
             yield self.api_request(self.api("videos", part="snippet,statistics", id=",".join(chunk)),
@@ -165,9 +169,12 @@ class YoutubeSpider(ApiSpider):
                                       views=int(st.get("viewCount", 0) or 0)),
                 tags=["video"])
             if self.source.comments and int(st.get("commentCount", 1) or 0) > 0:
-                yield self.api_request(self.api("commentThreads", part="snippet", videoId=vid,
-                                                maxResults=100, textFormat="plainText", order="time"),
-                                       self.parse_comments, cb_kwargs={"video": vid})
+                yield self._comments_request(vid)
+
+    def _comments_request(self, vid: str):
+        return self.api_request(self.api("commentThreads", part="snippet", videoId=vid, maxResults=100,
+                                         textFormat="plainText", order="time"),
+                                self.parse_comments, cb_kwargs={"video": vid})
 
     def parse_comments(self, response, video: str):
         data = self.load_json(response)
@@ -329,6 +336,7 @@ class TelegramSpider(SourceSpider):
                 continue
             pid = post_id("telegram", native_id=native)
             if self.incremental and self.seen.has_id(pid):
+                self.report.count("skipped_seen")
                 continue
             fresh += 1
             author = msg.css("span.tgme_widget_message_from_author::text").get() or \
@@ -390,7 +398,7 @@ class ForumSpider(SourceSpider):
                 continue
             root = body[0].root
             for quote in root.xpath(".//blockquote"):  # quoted text belongs to the quoted post
-                quote.getparent().remove(quote)
+                quote.drop_tree()  # keeps the reply text that follows the quote
             for br in root.iter("br"):
                 br.tail = "\n" + (br.tail or "")
             text = clean_text(root.text_content())
@@ -403,8 +411,9 @@ class ForumSpider(SourceSpider):
                 opener = pid
             stamp = art.css("time.u-dt::attr(datetime)").get() or art.css("time::attr(data-time)").get()
             author = art.attrib.get("data-author")
+            link = art.css("header.message-attribution a[href*='posts/']::attr(href)").get()
             yield self.new_post(
-                native_id=native, url=response.urljoin(f"/posts/{num}/"), title=title if pid == opener else "",
+                native_id=native, url=response.urljoin(link) if link else f"{response.url}#post-{num}", title=title if pid == opener else "",
                 text=text, published_at=parse_date(stamp),
                 author=Author(id=pseudonymise("forum", f"{host}:{author}"), name=author) if author else None,
                 engagement=Engagement(likes=parse_count(art.css(".reactionsBar-link::text").get())),

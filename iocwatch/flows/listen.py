@@ -1,0 +1,209 @@
+"""The listening flow: crawl -> analyse -> store, and the demo's collection step.
+
+Spiders hand batches of :class:`core.documents.Post` to a *sink* built here; the sink
+runs the NLP pipeline on the batch and writes it through ONE store-like object (any
+object with ``upsert_many(kind, docs)``, e.g. the Store or a spooling wrapper).
+
+Two ways to run a crawl:
+
+* in this process (``iocwatch crawl``): the sink is called from Scrapy's item pipeline;
+* in a child process (the demo, tests, the service): the child writes JSONL, this
+  process then analyses and stores it. Twisted's reactor cannot restart, so anything
+  that crawls more than once per process uses this.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.documents import Post
+from core.settings import Settings
+from core.status import record_run
+
+log = logging.getLogger(__name__)
+
+Analyse = Callable[[list[Post]], Iterable[Post]]
+_DEFAULT: Any = object()
+
+
+def open_listen_store(settings: Settings):
+    """The store every write of the listening flow goes through (wrap it here to spool)."""
+    from index import open_store
+
+    return open_store(settings)
+
+
+def load_analyser(settings: Settings) -> Analyse | None:
+    """The NLP pipeline as a batch function, or ``None`` when ``nlp.pipeline`` is not built."""
+    if importlib.util.find_spec("nlp.pipeline") is None:
+        log.warning("nlp.pipeline is not available: posts are stored without analysis")
+        return None
+    from nlp.pipeline import load_pipeline
+
+    pipeline = load_pipeline(settings)
+    batch_size = settings.nlp.batch_size
+
+    def analyse(posts: list[Post]) -> Iterator[Post]:
+        return pipeline.pipe(posts, batch_size=batch_size)
+
+    return analyse
+
+
+class StoreSink:
+    """Analyse a batch, upsert it, and count what was stored and rejected per source."""
+
+    def __init__(self, store: Any, analyse: Analyse | None):
+        self.store = store
+        self.analyse = analyse
+        self.stored: Counter = Counter()
+        self.rejected: Counter = Counter()
+        self.rejections: list[tuple[str | None, str]] = []
+        self.platforms: Counter = Counter()
+
+    def __call__(self, posts: list[Post]) -> None:
+        if not posts:
+            return
+        batch = list(self.analyse(posts)) if self.analyse is not None else list(posts)
+        source_of = {p.id: p.source for p in batch}
+        result = self.store.upsert_many("posts", batch)
+        for doc_id in result.stored:
+            self.stored[source_of.get(doc_id, "?")] += 1
+        for doc_id, reason in result.rejected:
+            self.rejected[source_of.get(doc_id, "?")] += 1
+            if len(self.rejections) < 20:
+                self.rejections.append((doc_id, reason))
+            log.warning("store rejected post %s: %s", doc_id, reason)
+        stored = set(result.stored)
+        for p in batch:
+            if p.id in stored:
+                self.platforms[p.platform] += 1
+
+
+def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str | Path | None = None,
+           store: Any = None, analyse: Analyse | None = _DEFAULT, jobdir: str | Path | None = None,
+           in_process: bool = True, overrides: dict[str, Any] | None = None,
+           env: dict[str, str] | None = None, progress: bool = True, record: bool = True) -> dict[str, Any]:
+    """Crawl the named sources (all enabled ones by default), analyse and store the posts.
+
+    Args:
+        store: the store-like object to write to; opened (and closed) here when ``None``.
+        analyse: a batch function ``list[Post] -> Iterable[Post]``; by default the NLP
+            pipeline (:func:`load_analyser`); ``None`` stores posts unanalysed.
+        jobdir: keep Scrapy's queue there so a stopped crawl resumes (one folder per source).
+        in_process: crawl in this process (once per process) or in a child process.
+        overrides: extra Scrapy settings (e.g. ``{"AUTOTHROTTLE_ENABLED": False}``).
+        env: extra environment for the child process (API keys of the demo).
+        record: record each source's run in ``status.json``.
+
+    Returns a dict with one report per source (items stored, errors, what was skipped)
+    and totals.
+    """
+    from crawlers.runner import read_posts, run_crawl, run_crawl_subprocess
+    from crawlers.sources import default_sources_path, load_sources, select_sources
+
+    names = list(names)
+    sources_path = Path(sources_file or settings.crawl.sources_file or default_sources_path())
+    sources = select_sources(load_sources(sources_path), names)
+    own_store = store is None
+    if own_store:
+        store = open_listen_store(settings)
+    if analyse is _DEFAULT:
+        analyse = load_analyser(settings)
+    sink = StoreSink(store, analyse)
+    started = datetime.now(UTC)
+    kept_file: str | None = None
+    try:
+        if in_process:
+            reports = run_crawl(settings, sources, sink=sink, jobdir=jobdir, overrides=overrides,
+                                progress=progress)
+        else:
+            runs = settings.path("crawl", "runs")
+            runs.mkdir(parents=True, exist_ok=True)
+            out = runs / f"posts-{started:%Y%m%dT%H%M%S%f}.jsonl"
+            reports = run_crawl_subprocess(settings, sources_path, [s.name for s in sources], out_path=out,
+                                           jobdir=jobdir, overrides=overrides, env=env)
+            failed = 0
+            for batch in read_posts(out):
+                try:
+                    sink(batch)
+                except Exception as exc:  # the store is down: keep the file for a replay
+                    failed += len(batch)
+                    log.error("could not store %d crawled posts: %s", len(batch), exc)
+            if failed:
+                kept_file = str(out)
+                log.error("%d posts were not stored; they are kept in %s", failed, out)
+            else:
+                out.unlink(missing_ok=True)
+    finally:
+        if own_store:
+            store.close()
+
+    by_name = {s.name: s for s in sources}
+    out_reports = []
+    for rep in reports:
+        name = rep["source"]
+        rep["stored"] = sink.stored.get(name, 0)
+        rep["rejected"] = sink.rejected.get(name, 0)
+        out_reports.append(rep)
+        if record:
+            src = by_name.get(name)
+            errors = rep["errors"] + rep["rejected"]
+            last_error = rep.get("disabled")
+            if rep.get("error_samples"):
+                sample = rep["error_samples"][0]
+                last_error = f"{sample['kind']}: {sample.get('url') or ''} {sample.get('detail') or ''}".strip()
+            record_run(settings.data_dir, "sources", name, items=rep["stored"],
+                       errors=errors if not rep.get("disabled") else 1, last_error=last_error,
+                       schedule_s=src.schedule_s if src else None,
+                       extra={"type": rep.get("type"), "disabled": rep.get("disabled"),
+                              "skipped_seen": rep.get("requests_skipped_seen", 0)
+                              + rep.get("counters", {}).get("skipped_seen", 0)})
+    return {
+        "sources": out_reports,
+        "stored": sum(sink.stored.values()),
+        "rejected": sum(sink.rejected.values()),
+        "errors": sum(r["errors"] for r in out_reports),
+        "disabled": [r["source"] for r in out_reports if r.get("disabled")],
+        "by_platform": dict(sink.platforms),
+        "analysed": analyse is not None,
+        "unstored_file": kept_file,
+    }
+
+
+def demo_step(settings: Settings, report: dict[str, Any], *, seed: int = 7,
+              extra_posts: list[dict[str, Any]] | None = None) -> None:
+    """Serve the demo site on 127.0.0.1, crawl all of it, analyse and store the posts.
+
+    ``extra_posts`` (see :mod:`crawlers.demo_site.generator`) are added to the site, e.g.
+    a burst of complaints for the spike detector.
+    """
+    from crawlers.demo_site import DEMO_ENV, serve_demo
+
+    with serve_demo(seed, extra_posts=extra_posts, sources_path=settings.path("demo", "sources.yaml")) \
+            as (server, content, path):
+        log.info("demo site on %s with %d items", server.base_url, len(content.items))
+        result = listen(settings, sources_file=path, in_process=False, env=DEMO_ENV,
+                        overrides={"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+                                   "RETRY_BACKOFF_BASE_S": 0.2})
+    report.update(
+        site_items=len(content.items),
+        sources=len(result["sources"]),
+        posts_stored=result["stored"],
+        rejected=result["rejected"],
+        crawl_errors=result["errors"],
+        analysed=result["analysed"],
+        by_platform=result["by_platform"],
+        per_source={r["source"]: r["stored"] for r in result["sources"]},
+    )
+    errs = defaultdict(int)
+    for r in result["sources"]:
+        for kind, n in r.get("error_counts", {}).items():
+            errs[kind] += n
+    if errs:
+        report["error_kinds"] = dict(errs)
