@@ -202,3 +202,10 @@ def test_conformance_delete_all(backend):
     backend.upsert_many("posts", CORPUS)
     backend.delete_all("posts")
     assert backend.count("posts") == 0
+
+
+def test_conformance_repeated_id_within_one_call_keeps_the_last(backend):
+    edited = CORPUS[0].model_copy(update={"title": "Ngập nặng ở Cần Thơ (cập nhật)"})
+    backend.upsert_many("posts", [CORPUS[0], CORPUS[1], edited])
+    assert backend.count("posts") == 2
+    assert backend.get("posts", CORPUS[0].id)["title"].endswith("(cập nhật)")
