@@ -14,15 +14,22 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIM_TH = 0.5
+DEFAULT_SIM_TH = 0.75
+EXTRA_DELIMITERS: tuple[str, ...] = ("=", ",", "(", ")", "[", "]", '"', "'")
 
 # Order matters: longer, more specific shapes first. Each becomes "<*>" before Drain sees it.
 MASKS: list[tuple[str, str]] = [
     (r"(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", "MAC"),
     (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "UUID"),
     (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "IP"),
-    (r"\b(?:[a-zA-Z0-9-]+\.)+(?:com|net|org|edu|gov|vn|io|cn|ru|de|info|biz|local|lan)\b(?::\d+)?", "HOST"),
+    (r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
+     r"\d\d:\d\d:\d\d \d{4}\b", "DATE"),
+    (r"\b(?:[a-zA-Z0-9-]+\.){2,}[a-zA-Z]{2,}(?::\d+)?\b", "HOST"),
+    (r"\b(?:[a-zA-Z0-9-]+\.)+(?:com|net|org|edu|gov|vn|io|cn|ru|de|hk|info|biz|local|lan)\b(?::\d+)?", "HOST"),
     (r"(?<![\w/])(?:/[\w.\-@%+~]+){2,}/?", "PATH"),
+    (r"(?<=\s)/\S*\?\S*", "URL"),
+    (r"\(\)", "EMPTY"),
+    (r"\b(?=\w*\d)(?=\w*[A-Za-z])\w{12,}\b", "ID"),
     (r"\b0x[0-9a-fA-F]+\b", "HEX"),
     (r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b", "HEX"),
     (r"\bblk_-?\d+\b", "BLK"),
@@ -32,7 +39,7 @@ MASKS: list[tuple[str, str]] = [
 
 
 def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -> str:
-    """Replace variable-looking tokens with ``<*>``."""
+    """Replace variable-looking tokens with ``<*>`` (typed placeholders measured worse here)."""
     for pattern, _name in compiled or _COMPILED:
         text = pattern.sub("<*>", text)
     return text
@@ -50,8 +57,9 @@ class TemplateMiner:
         depth: Drain parse-tree depth.
     """
 
-    def __init__(self, state_path: str | Path | None = None, *, sim_th: float = 0.5, depth: int = 4,
-                 max_children: int = 100, max_clusters: int | None = 5000):
+    def __init__(self, state_path: str | Path | None = None, *, sim_th: float = DEFAULT_SIM_TH, depth: int = 4,
+                 max_children: int = 100, max_clusters: int | None = 5000,
+                 extra_delimiters: tuple[str, ...] = EXTRA_DELIMITERS):
         from drain3 import TemplateMiner as _Miner
         from drain3.template_miner_config import TemplateMinerConfig
 
@@ -62,7 +70,7 @@ class TemplateMiner:
         config.drain_max_clusters = max_clusters
         config.masking_instructions = []  # we mask ourselves (faster, and shared with eval)
         config.parametrize_numeric_tokens = True
-        config.drain_extra_delimiters = ["=", ",", "(", ")", "[", "]", ":", '"', "'"]
+        config.drain_extra_delimiters = list(extra_delimiters)
         config.snapshot_interval_minutes = 10 ** 6  # snapshot when we say so (save()), not by timer
         config.profiling_enabled = False
         persistence = None
