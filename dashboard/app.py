@@ -38,7 +38,10 @@ st.sidebar.radio(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get, ke
 
 user = auth.current_user(settings)
 if user is None:
-    pages = [st.Page(_login, title=t("nav.login"), icon="🔐", default=True)]
+    # Whatever page the address asks for, an anonymous session gets the login form only.
+    st.navigation([st.Page(_login, title=t("nav.login"), icon="🔐", default=True)], position="hidden")
+    _login()
+    st.stop()
 else:
     icons = {"overview": "📊", "listening": "👂", "search": "🔎", "security": "🛡️", "sources": "🗂️"}
     pages = [st.Page(f"pages/{key}.py", title=t(f"nav.{key}"), icon=icons[key], url_path=key,
