@@ -250,6 +250,6 @@ def masked(settings: Settings) -> dict[str, Any]:
 
     out = walk(settings)
     if settings.es_url and "@" in settings.es_url:  # credentials inside the URL
-        scheme, rest = settings.es_url.split("://", 1) if "://" in settings.es_url else ("", settings.es_url)
-        out["es_url"] = f"{scheme}://********@{rest.split('@', 1)[1]}" if scheme else "********@" + rest.split("@", 1)[1]
+        scheme, sep, rest = settings.es_url.rpartition("://")
+        out["es_url"] = f"{scheme}{sep}********@{rest.rsplit('@', 1)[1]}"
     return out

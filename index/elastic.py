@@ -27,8 +27,9 @@ def _client(settings: Settings):
     try:
         from elasticsearch import Elasticsearch
     except ImportError:
-        raise MissingDependencyError("the elasticsearch client is not installed",
-                                     hint="pip install 'elasticsearch>=8.15,<9', or set IOCWATCH_STORE=embedded") from None
+        raise MissingDependencyError(
+            "the elasticsearch client is not installed",
+            hint="pip install 'elasticsearch>=8.15,<9', or set IOCWATCH_STORE=embedded") from None
     if not settings.es_url:
         raise StoreError("store=elasticsearch needs a cluster URL",
                          hint="set IOCWATCH_ES_URL (e.g. http://localhost:9200) or IOCWATCH_STORE=embedded")
