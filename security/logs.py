@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,10 @@ def _num(value: Any, kind: type = int, default: Any = 0) -> Any:
         return default
 
 
+def _text(value: Any) -> str | None:
+    return None if value in (None, "", "-", "(empty)") else str(value)
+
+
 class ZeekParser:
     """Zeek ``conn.log`` and ``dns.log``, TSV (with ``#fields`` header) or JSON lines."""
 
@@ -196,13 +200,13 @@ class ZeekParser:
             query = row.get("query")
             if query in (None, "-"):
                 return None
-            return DnsQuery(ts, src, dst, str(query).lower(), qtype=str(row.get("qtype_name") or "") or None,
-                            rcode=str(row.get("rcode_name") or "") or None)
+            return DnsQuery(ts, src, dst, str(query).lower(), qtype=_text(row.get("qtype_name")),
+                            rcode=_text(row.get("rcode_name")))
         return Connection(ts, src, dst, _num(row.get("id.orig_p")), _num(row.get("id.resp_p")),
                           str(row.get("proto", "tcp")), _num(row.get("duration"), float, 0.0),
                           _num(row.get("orig_bytes")), _num(row.get("resp_bytes")),
                           _num(row.get("orig_pkts")), _num(row.get("resp_pkts")),
-                          state=row.get("conn_state") or None, service=row.get("service") or None)
+                          state=_text(row.get("conn_state")), service=_text(row.get("service")))
 
 
 _CSV_ALIASES = {
@@ -355,6 +359,3 @@ def read(path: str | Path, fmt: str | None = None, stats: ParseStats | None = No
             if rec is not None:
                 yield rec
 
-
-def utc_offset(minutes: int) -> timezone:
-    return timezone(timedelta(minutes=minutes))

@@ -237,11 +237,19 @@ def read(path: str | Path, stats: ParseStats | None = None) -> Iterator[Packet]:
     ng = isinstance(reader, RawPcapNgReader)
     linktype = getattr(reader, "linktype", LINK_ETHERNET)
     nano = 1e-9 if getattr(reader, "nano", False) else 1e-6
+    fh = getattr(reader, "f", None)
+    try:
+        size = Path(path).stat().st_size if fh is not None and hasattr(fh, "tell") else None
+    except OSError:
+        size = None
     try:
         while True:
+            before = fh.tell() if size is not None else None
             try:
                 frame, meta = reader._read_packet(size=65535)
             except EOFError:
+                if before is not None and not ng and before < size:
+                    stats.skip("truncated")  # a partial record header at the end of the file
                 break
             except (Scapy_Exception, struct.error, ValueError, KeyError, OverflowError) as exc:
                 stats.skip("corrupt_tail")
