@@ -148,6 +148,7 @@ class Article:
     text: str = ""
     author: str | None = None
     published_at: datetime | None = None
+    date_precise: bool = False  # False when only trafilatura's day-precision date was found
     flags: list[str] = field(default_factory=list)
 
 
@@ -244,9 +245,12 @@ def extract_article(html: str, url: str, overrides: Any = None) -> Article:
             article.published_at = parse_date(data.get("date"))
     if meta_date is not None:  # richer than trafilatura's day precision
         article.published_at = meta_date
+        article.date_precise = True
     for key, value in forced.items():
         if value:
             setattr(article, key, value)
+            if key == "published_at":
+                article.date_precise = True
 
     article.title = clean_text(article.title)
     text = clean_text(article.text)

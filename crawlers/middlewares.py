@@ -1,11 +1,15 @@
-"""Downloader middleware: retries on 5xx and timeouts with exponential backoff."""
+"""Downloader middlewares: retries with exponential backoff, redirects that detect loops."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+from core.ids import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +38,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
             attempt = new.meta.get("retry_times", 1)
             new.meta["backoff_s"] = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return new
+
+
+class LoopAwareRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirects, but a redirect back to a URL already in the chain is a loop: the
+    request is given up at once and reported (the dupefilter would otherwise drop it silently)."""
+
+    def _redirect(self, redirected, request, reason):
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonical_url(redirected.url) in {canonical_url(u) for u in chain}:
+            raise IgnoreRequest(f"redirect loop: {' -> '.join([*chain, redirected.url])}")
+        return super()._redirect(redirected, request, reason)

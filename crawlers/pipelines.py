@@ -57,6 +57,19 @@ class WatchlistPipeline(_Base):
         return item
 
 
+class RunMemory:
+    """What this run already collected, shared by the crawlers of one run (all sources), so
+    a repost is linked even when its original was collected minutes earlier by another source."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.fps: dict[str, tuple[str, str]] = {}
+        self.simhashes: list[tuple[str, int]] = []
+
+    def __deepcopy__(self, memo: dict) -> RunMemory:  # Scrapy settings deep-copy their values
+        return self
+
+
 class DedupPipeline(_Base):
     """Incremental runs and reposts.
 
@@ -70,9 +83,10 @@ class DedupPipeline(_Base):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.incremental = crawler.settings.getbool("IOCWATCH_INCREMENTAL", True)
-        self.run_ids: set[str] = set()
-        self.run_fps: dict[str, tuple[str, str]] = {}
-        self.run_sh: list[tuple[str, int]] = []
+        memory = crawler.settings.get("IOCWATCH_RUN_MEMORY") or RunMemory()
+        self.run_ids = memory.ids
+        self.run_fps = memory.fps
+        self.run_sh = memory.simhashes
 
     def process_item(self, item):
         if not isinstance(item, Post):

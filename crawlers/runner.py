@@ -53,6 +53,7 @@ def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | 
     from scrapy.settings import Settings as ScrapySettings
 
     import crawlers.settings as defaults
+    from crawlers.pipelines import RunMemory
 
     crawl = settings.crawl
     s = ScrapySettings()
@@ -70,6 +71,7 @@ def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | 
         "IOCWATCH_SOURCES_FILE": crawl.sources_file,
         "IOCWATCH_WATCHLISTS_FILE": crawl.watchlists_file,
         "IOCWATCH_SINK": SinkRef(sink) if sink is not None else None,
+        "IOCWATCH_RUN_MEMORY": RunMemory(),  # shared by every source of this run
     }, priority="cmdline")
     if crawl.redis_url:  # scale-out: several crawler processes share one queue and dupefilter
         s.update({

@@ -35,6 +35,8 @@ DOWNLOAD_WARNSIZE = 2_000_000
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.middlewares.LoopAwareRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.WatchlistPipeline": 100,
@@ -56,4 +58,5 @@ IOCWATCH_SINK = None  # a callable(list[Post]) injected by the shell; None = JSO
 IOCWATCH_SINK_BATCH = 100  # posts per sink call
 IOCWATCH_WATCHLISTS_FILE = None  # None = crawlers/watchlists.yaml
 IOCWATCH_SOURCES_FILE = None  # None = crawlers/sources.yaml
+IOCWATCH_RUN_MEMORY = None  # shared in-run de-duplication memory (set by the runner)
 IOCWATCH_INCREMENTAL = True  # skip URLs and content already collected

@@ -196,7 +196,10 @@ class SourceSpider(scrapy.Spider):
         if not text:
             self.report.error("empty_article", response.url, "no body could be extracted")
             return
-        published = article.published_at or parse_date(entry.get("published"))
+        published = article.published_at
+        feed_date = parse_date(entry.get("published"))
+        if feed_date is not None and (published is None or not article.date_precise):
+            published = feed_date  # the feed's timestamp beats a day-only date from the page
         author = Author(name=article.author) if article.author else None
         url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL we asked for
         yield self.new_post(url=url, title=title, text=text, author=author,

@@ -347,9 +347,10 @@ class TelegramSpider(SourceSpider):
                 author=Author(id=pseudonymise("telegram", self.channel), name=author) if author else None,
                 engagement=Engagement(views=parse_count(msg.css("span.tgme_widget_message_views::text").get())))
         page = response.meta.get("page", 1)
-        more = response.css("a.tme_messages_more::attr(href)").get()
-        if more and fresh and page < self.max_pages and self.budget_left():
-            yield self.request(response.urljoin(more), self.parse_page, meta={"page": page + 1})
+        before = response.css("a.tme_messages_more::attr(data-before)").get()
+        if before and fresh and page < self.max_pages and self.budget_left():
+            yield self.request(f"{self.base}/s/{self.channel}?before={before}", self.parse_page,
+                               meta={"page": page + 1})
 
 
 # ------------------------------------------------------------------ XenForo forums
