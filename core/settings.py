@@ -74,6 +74,11 @@ class NlpSettings(BaseModel):
     batch_size: int = 64
     max_chars: int = 20_000  # longer texts are truncated and flagged "truncated"
     device: str = "cpu"  # transformers backend: "cpu" or "cuda"
+    max_length: int = 256  # transformers backend: tokens per text (longer ones are truncated)
+    teencode_file: str | None = None  # YAML token: expansion, added to the bundled teencode list
+    topic_rules_file: str | None = None  # YAML topic id: [keywords], added to the taxonomy rules
+    gazetteer_file: str | None = None  # YAML in the bundled gazetteer's shape, merged into it
+    max_keywords: int = 8  # key phrases kept per post
 
 
 class SecuritySettings(BaseModel):
