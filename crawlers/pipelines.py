@@ -18,7 +18,7 @@ from pathlib import Path
 from scrapy.exceptions import DropItem
 
 from core.documents import Post
-from crawlers.seen import NEAR_DISTANCE, SeenStore, fingerprint, simhash, text_words
+from crawlers.seen import SeenStore, fingerprint, is_near, minhash, simhash, text_words
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class RunMemory:
     def __init__(self) -> None:
         self.ids: set[str] = set()
         self.fps: dict[str, tuple[str, str]] = {}
-        self.simhashes: list[tuple[str, int]] = []
+        self.simhashes: list[tuple[str, int, bytes | None]] = []
 
     def __deepcopy__(self, memo: dict) -> RunMemory:  # Scrapy settings deep-copy their values
         return self
@@ -112,15 +112,17 @@ class DedupPipeline(_Base):
                 report.count("same_content")
                 raise DropItem(f"same content as {original}", log_level="DEBUG")
             item.duplicate_of = original
-        sh = simhash(f"{item.title}\n{item.text}")
+        full = f"{item.title}\n{item.text}"
+        sh = simhash(full)
+        sig = minhash(full) if sh is not None else None
         if item.duplicate_of is None and sh is not None:
             near = None
-            for pid, other in self.run_sh:
-                if bin(other ^ sh).count("1") <= NEAR_DISTANCE:
+            for pid, other, other_sig in self.run_sh:
+                if is_near(sh, sig, other, other_sig):
                     near = pid
                     break
             if near is None and self.incremental:
-                near = seen.near_duplicate(sh, exclude_id=item.id)
+                near = seen.near_duplicate(sh, sig, exclude_id=item.id)
             if near is not None and near != item.id:
                 item.duplicate_of = near
         if item.duplicate_of:
@@ -129,8 +131,8 @@ class DedupPipeline(_Base):
         if long_enough:
             self.run_fps.setdefault(fp, (item.id, item.source))
         if sh is not None:
-            self.run_sh.append((item.id, sh))
-        spider.simhashes[item.id] = sh
+            self.run_sh.append((item.id, sh, sig))
+        spider.simhashes[item.id] = (sh, sig)
         return item
 
 
@@ -186,7 +188,7 @@ class SinkPipeline(_Base):
             log.error("sink rejected %d posts of %s: %s", len(batch), spider.name, exc)
             spider.report.error("sink_failed", None, f"{len(batch)} posts: {exc}")
             return
-        spider.seen.add_many(batch, {p.id: spider.simhashes.pop(p.id, None) for p in batch})
+        spider.seen.add_many(batch, {p.id: spider.simhashes.pop(p.id) for p in batch if p.id in spider.simhashes})
         spider.report.items += len(batch)
 
     def close_spider(self):

@@ -2,8 +2,13 @@
 
 Persisted in SQLite under ``<data_dir>/crawl/seen.sqlite`` so incremental runs skip
 known URLs before downloading them, drop the same content seen again on the same
-source, and link near-duplicate reposts (simhash within :data:`NEAR_DISTANCE` bits)
-to the post first collected.
+source, and link near-duplicate reposts to the post first collected.
+
+Near-duplicates: a 64-bit simhash of word 3-shingles finds candidates (8 bands of 8
+bits, within :data:`NEAR_DISTANCE` bits), and a 64-permutation MinHash signature
+confirms them (estimated Jaccard similarity of the shingles >= :data:`NEAR_JACCARD`).
+Simhash alone cannot tell a repost with a credit line from two short articles that
+share a few stock sentences; the shingle overlap can.
 
 A post is recorded only after the sink accepted it, so a crash never marks as seen
 something that was not delivered.
@@ -15,12 +20,15 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from core.ids import canonical_url
 from core.text import fold
 
-NEAR_DISTANCE = 6  # Hamming distance (of 64 bits) under which two texts are near-duplicates
+NEAR_DISTANCE = 14  # simhash candidates: Hamming distance (of 64 bits) at most this
+NEAR_JACCARD = 0.7  # confirmed near-duplicate: estimated shingle Jaccard at least this
+N_PERM = 64  # MinHash permutations (std. error of the Jaccard estimate ~0.06 at 0.7)
 MIN_WORDS_NEAR = 25  # shorter texts are compared by exact fingerprint only
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK64 = (1 << 64) - 1
@@ -53,6 +61,48 @@ def simhash(text: str) -> int | None:
     return value
 
 
+@lru_cache(maxsize=1)
+def _perms():
+    import numpy as np
+
+    rng = np.random.RandomState(20251117)  # fixed: signatures must compare across runs
+    a = rng.randint(1, 2**31 - 1, size=N_PERM).astype(np.uint64)
+    b = rng.randint(0, 2**31 - 1, size=N_PERM).astype(np.uint64)
+    return a, b
+
+
+def minhash(text: str) -> bytes | None:
+    """MinHash signature (64 x uint32) of word 3-shingles; ``None`` when the text is too short."""
+    import numpy as np
+
+    toks = text_words(text)
+    if len(toks) < MIN_WORDS_NEAR:
+        return None
+    shingles = {" ".join(toks[i:i + 3]) for i in range(len(toks) - 2)}
+    h = np.array([int.from_bytes(hashlib.blake2b(sh.encode(), digest_size=4).digest(), "big")
+                  for sh in shingles], dtype=np.uint64)
+    a, b = _perms()
+    prime = np.uint64(4294967311)  # > 2**32; a*h+b stays below 2**63
+    sig = ((a[:, None] * h[None, :] + b[:, None]) % prime).min(axis=1) & np.uint64(0xFFFFFFFF)
+    return sig.astype("<u4").tobytes()
+
+
+def jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float:
+    """Estimated Jaccard similarity of two :func:`minhash` signatures (0 when one is missing)."""
+    import numpy as np
+
+    if not sig_a or not sig_b:
+        return 0.0
+    return float((np.frombuffer(sig_a, "<u4") == np.frombuffer(sig_b, "<u4")).mean())
+
+
+def is_near(sh_a: int | None, sig_a: bytes | None, sh_b: int | None, sig_b: bytes | None) -> bool:
+    """True when two texts are near-duplicates (see the module docstring)."""
+    if sh_a is None or sh_b is None:
+        return False
+    return bin((sh_a ^ sh_b) & _MASK64).count("1") <= NEAR_DISTANCE and jaccard(sig_a, sig_b) >= NEAR_JACCARD
+
+
 def _signed(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
@@ -77,7 +127,7 @@ class SeenStore:
             CREATE TABLE IF NOT EXISTS seen (
                 id TEXT PRIMARY KEY, url TEXT, source TEXT, fingerprint TEXT,
                 simhash INTEGER, b0 INTEGER, b1 INTEGER, b2 INTEGER, b3 INTEGER,
-                b4 INTEGER, b5 INTEGER, b6 INTEGER, b7 INTEGER,
+                b4 INTEGER, b5 INTEGER, b6 INTEGER, b7 INTEGER, minhash BLOB,
                 at TEXT DEFAULT CURRENT_TIMESTAMP);
             CREATE INDEX IF NOT EXISTS seen_url ON seen(url);
             CREATE INDEX IF NOT EXISTS seen_fp ON seen(fingerprint);
@@ -109,43 +159,48 @@ class SeenStore:
                               (fp,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def near_duplicate(self, sh: int | None, exclude_id: str | None = None) -> str | None:
-        """Id of the first collected post within :data:`NEAR_DISTANCE` bits of ``sh``."""
+    def near_duplicate(self, sh: int | None, sig: bytes | None = None,
+                       exclude_id: str | None = None) -> str | None:
+        """Id of the first collected post that is a near-duplicate of (``sh``, ``sig``)."""
         if sh is None:
             return None
         b = _bands(sh)
         rows = self.db.execute(
-            "SELECT id, simhash FROM seen WHERE b0 = ? OR b1 = ? OR b2 = ? OR b3 = ? "
+            "SELECT id, simhash, minhash FROM seen WHERE b0 = ? OR b1 = ? OR b2 = ? OR b3 = ? "
             "OR b4 = ? OR b5 = ? OR b6 = ? OR b7 = ? ORDER BY rowid",
             b,
         ).fetchall()
-        for pid, other in rows:
+        for pid, other, other_sig in rows:
             if pid == exclude_id or other is None:
                 continue
-            if bin((other & _MASK64) ^ sh).count("1") <= NEAR_DISTANCE:
+            if is_near(sh, sig, other & _MASK64, other_sig):
                 return pid
         return None
 
-    def add_many(self, posts: Iterable, simhashes: dict[str, int | None] | None = None) -> int:
+    def add_many(self, posts: Iterable,
+                 hashes: dict[str, tuple[int | None, bytes | None]] | None = None) -> int:
         """Record delivered posts (``core.documents.Post``); returns how many rows changed.
 
-        ``simhashes`` maps post id to an already computed :func:`simhash`.
+        ``hashes`` maps post id to its already computed ``(simhash, minhash)``.
         """
         rows = []
-        simhashes = simhashes or {}
+        hashes = hashes or {}
         for p in posts:
             fp = p.fingerprint or fingerprint(p.title, p.text)
-            sh = simhashes[p.id] if p.id in simhashes else simhash(f"{p.title}\n{p.text}")
+            if p.id in hashes:
+                sh, sig = hashes[p.id]
+            else:
+                sh, sig = simhash(f"{p.title}\n{p.text}"), minhash(f"{p.title}\n{p.text}")
             bands = _bands(sh) if sh is not None else [None] * N_BANDS
             rows.append((p.id, canonical_url(p.url) if p.url else None, p.source, fp,
-                         _signed(sh) if sh is not None else None, *bands))
+                         _signed(sh) if sh is not None else None, *bands, sig))
         before = self.db.total_changes
         self.db.executemany(
-            "INSERT INTO seen (id, url, source, fingerprint, simhash, b0, b1, b2, b3, b4, b5, b6, b7) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "INSERT INTO seen (id, url, source, fingerprint, simhash, b0, b1, b2, b3, b4, b5, b6, b7, minhash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
             "fingerprint = excluded.fingerprint, simhash = excluded.simhash, b0 = excluded.b0, "
             "b1 = excluded.b1, b2 = excluded.b2, b3 = excluded.b3, b4 = excluded.b4, "
-            "b5 = excluded.b5, b6 = excluded.b6, b7 = excluded.b7",
+            "b5 = excluded.b5, b6 = excluded.b6, b7 = excluded.b7, minhash = excluded.minhash",
             rows,
         )
         self.db.commit()

@@ -110,13 +110,20 @@ def _handler_for(site: Site, base: Callable[[], str]):
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many crawler connections at once; the default 5 drops SYNs
+
+    def handle_error(self, request, client_address):  # clients that hang up are normal here
+        log.debug("demo site: connection from %s ended abruptly", client_address, exc_info=True)
+
+
 class SiteServer:
     """Serve a :class:`Site` on ``127.0.0.1`` in a daemon thread; use as a context manager."""
 
     def __init__(self, site: Site, port: int = 0):
         self.site = site
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(site, lambda: self.base_url))
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", port), _handler_for(site, lambda: self.base_url))
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="demo-site", daemon=True)
 
     @property

@@ -100,7 +100,7 @@ class SourceSpider(scrapy.Spider):
         self.source: Source | None = source_obj
         self.report = CrawlReport(source=source_obj.name if source_obj else (source or self.name),
                                   type=self.source_type)
-        self.simhashes: dict[str, int | None] = {}
+        self.simhashes: dict[str, tuple[int | None, bytes | None]] = {}  # id -> (simhash, minhash)
         self.emitted = 0
 
     @classmethod
