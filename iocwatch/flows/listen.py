@@ -177,18 +177,23 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
 
 
 def demo_step(settings: Settings, report: dict[str, Any], *, seed: int = 7,
-              extra_posts: list[dict[str, Any]] | None = None) -> None:
+              extra_posts: list[dict[str, Any]] | None = None, store: Any = None,
+              analyse: Analyse | None = _DEFAULT) -> None:
     """Serve the demo site on 127.0.0.1, crawl all of it, analyse and store the posts.
 
     ``extra_posts`` (see :mod:`crawlers.demo_site.generator`) are added to the site, e.g.
-    a burst of complaints for the spike detector.
+    a burst of complaints for the spike detector. ``store`` and ``analyse`` as in
+    :func:`listen` (defaults: the configured store and the NLP pipeline).
     """
     from crawlers.demo_site import DEMO_ENV, serve_demo
+
+    if analyse is _DEFAULT:
+        analyse = load_analyser(settings)  # fail before serving anything if the models are missing
 
     with serve_demo(seed, extra_posts=extra_posts, sources_path=settings.path("demo", "sources.yaml")) \
             as (server, content, path):
         log.info("demo site on %s with %d items", server.base_url, len(content.items))
-        result = listen(settings, sources_file=path, in_process=False, env=DEMO_ENV,
+        result = listen(settings, sources_file=path, in_process=False, env=DEMO_ENV, store=store, analyse=analyse,
                         overrides={"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
                                    "RETRY_BACKOFF_BASE_S": 0.2})
     report.update(
