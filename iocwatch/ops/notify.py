@@ -502,6 +502,8 @@ def send_digest(store: Any, settings: Settings, notifier: Notifier | None = None
     if not force and not digest_due(settings, now=now):
         return None
     notifier = notifier or Notifier(settings)
+    if not notifier.sinks:
+        return None
     note = build_digest(store, settings, now=now)
     report = NotifyReport()
     outcome = notifier.send(note, report)

@@ -37,6 +37,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -440,6 +441,8 @@ class SpooledStore:
         except OSError as exc:  # network errors from a client that does not wrap them
             raise StoreUnavailableError(str(exc)) from exc
         try:
+            if kind == "alerts":
+                docs = keep_triage(store, docs)
             return store.upsert_many(kind, docs)
         except OSError as exc:
             raise StoreUnavailableError(str(exc)) from exc
@@ -521,7 +524,18 @@ class SpooledStore:
         return self.store.count(kind, query)
 
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
-        return self.store.get(kind, doc_id)
+        """The stored document. For ``alerts`` while the store is down: ``None`` (callers treat
+        the alert as new; its triage state is merged back when the spool replays it)."""
+        if kind != "alerts":
+            return self.store.get(kind, doc_id)
+        if self.down_reason is not None and self._clock() < self._next_try:
+            return None
+        try:
+            return self.store.get(kind, doc_id)
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("store unavailable while reading alert %s (%s); triage is merged on "
+                        "replay", doc_id, exc)
+            return None
 
     def update(self, kind: str, doc_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         return self.store.update(kind, doc_id, fields)
@@ -539,6 +553,37 @@ class SpooledStore:
         self.spool.close()
         if self._store is not None:
             self._store.close()
+
+
+def keep_triage(store: Store, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts about to be written keep what people did to the stored copy meanwhile.
+
+    Status, assignee, close reason and history come from the stored alert; the window
+    widens (``first_seen`` min, ``last_seen`` max); ``count`` and ``risk_score`` never
+    shrink. Idempotent, so a batch replayed twice gives the same result.
+    """
+    out = []
+    for doc in docs:
+        old = store.get("alerts", doc["id"])
+        if old is None:
+            out.append(doc)
+            continue
+        new = dict(doc)
+        for key in ("status", "assignee", "close_reason", "history"):
+            if key in old:
+                new[key] = old[key]
+        for key, pick in (("first_seen", min), ("last_seen", max)):
+            if old.get(key) and new.get(key):
+                new[key] = pick(old[key], new[key], key=_ts)
+        new["count"] = max(int(old.get("count") or 1), int(new.get("count") or 1))
+        if float(old.get("risk_score") or 0) > float(new.get("risk_score") or 0):
+            new["risk_score"], new["severity"] = old["risk_score"], old.get("severity")
+        out.append(new)
+    return out
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def open_spool(settings: Settings, name: str = "ingest") -> Spool:

@@ -1,0 +1,95 @@
+"""``iocwatch serve``: collection, analysis, monitoring and spike detection on their schedules."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run every job once, then exit.")
+@click.option("--short", is_flag=True, help="Run every job every serve.short_schedule_s seconds.")
+@click.option("--only", multiple=True, help="Only these jobs or sources (e.g. spikes, baocantho).")
+@click.option("--demo", is_flag=True,
+              help="Serve the demo site on 127.0.0.1 (with an injected crisis) and collect it.")
+@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Print the running service's heartbeat, run status and spool backlog.")
+@click.option("--healthy", is_flag=True,
+              help="Exit 0 when a service is running here (container healthchecks), else 1.")
+@click.option("--replay", is_flag=True, help="Replay the spool into the store once, then exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_seconds: float | None,
+          show_status: bool, healthy: bool, replay: bool, as_json: bool) -> None:
+    """Run the service until SIGTERM (graceful: running jobs finish, the spool is flushed)."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if healthy:
+        from iocwatch.ops.service import healthy as is_healthy
+
+        ok, why = is_healthy(settings, max_age_s=max(120.0, 4 * settings.serve.short_schedule_s))
+        click.echo(why)
+        sys.exit(0 if ok else 1)
+    if show_status:
+        click.echo(json.dumps(status(settings), ensure_ascii=False, indent=1, default=str))
+        return
+    if replay:
+        from iocwatch.ops.spool import open_spooled_store
+
+        store = open_spooled_store(settings, "serve")
+        out = store.flush(force=True)
+        store.close()
+        click.echo(f"replayed {out.batches} batch(es), {len(out.stored)} documents; "
+                   f"{out.remaining} left" + (f" (store: {out.unavailable})" if out.unavailable else ""))
+        sys.exit(0 if out.unavailable is None else 1)
+    summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
+                          demo=demo, max_seconds=max_seconds)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+        return
+    for name, job in summary["jobs"].items():
+        last = job["last"]
+        state = "ok" if last.get("ok") else f"FAILED: {last.get('error')}"
+        figures = ", ".join(f"{k}={v}" for k, v in last.items()
+                            if k not in ("ok", "error") and not isinstance(v, dict | list))
+        click.echo(f"  {name:<28} runs={job['runs']:<3} {state}  {figures}")
+
+
+def run_service(settings, *, once: bool = False, short: bool = False, only: list[str] | None = None,
+                demo: bool = False, max_seconds: float | None = None) -> dict:
+    """Build and run the service (with the demo site when ``demo``); returns its summary."""
+    import os
+    from contextlib import ExitStack
+
+    from iocwatch.ops.service import Service
+
+    with ExitStack() as stack:
+        env: dict[str, str] = {}
+        if demo:
+            from crawlers.demo_site.generator import DEMO_ENV, serve_demo
+            from iocwatch.ops.demo import spike_posts
+
+            path = settings.path("demo", "serve-sources.yaml")
+            _server, _content, written = stack.enter_context(
+                serve_demo(extra_posts=spike_posts(), sources_path=path))
+            env.update(DEMO_ENV)
+            os.environ.update(DEMO_ENV)  # API sources read their (demo) keys from the environment
+            crawl = settings.crawl.model_copy(update={"sources_file": str(written)})
+            settings = settings.model_copy(update={"crawl": crawl})
+        service = Service(settings, short=short, once=once, only=only, env=env)
+        service.build()
+        service.install_signal_handlers()
+        return service.run(max_seconds=max_seconds)
+
+
+def status(settings) -> dict:
+    """Heartbeat, per-source and per-monitor run status, and the spool backlog."""
+    from core.status import read_status
+    from iocwatch.ops.service import read_heartbeat
+    from iocwatch.ops.spool import spool_status
+
+    return {"service": read_heartbeat(settings), "status": read_status(settings.data_dir),
+            "spool": spool_status(settings)}

@@ -1,0 +1,197 @@
+"""``iocwatch serve``: jobs on schedules over the real demo site, status, SIGTERM, malformed config."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core.errors import ConfigError
+from core.status import read_status
+from crawlers.sources import Source
+from iocwatch.ops.service import Service, healthy, read_heartbeat, source_interval
+from tests.ops.receivers import HttpReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _with(settings, section: str, **values):
+    cur = getattr(settings, section)
+    return settings.model_copy(update={section: type(cur)(**{**dict(cur), **values})})
+
+
+def _wait(cond, timeout: float = 240.0, what: str = "condition") -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_service_source_interval_defaults_and_major_news_ceiling(settings):
+    news = Source(name="bao", type="rss", url="http://127.0.0.1/rss", schedule="1h", tags=["bao-chi"])
+    forum = Source(name="dien-dan", type="forum", url="http://127.0.0.1/f/", schedule="1h")
+    bare = Source(name="trang", type="rss", url="http://127.0.0.1/x")
+    fast = Source(name="nhanh", type="rss", url="http://127.0.0.1/y", schedule="10m", tags=["major"])
+    assert source_interval(news, settings) == 1800  # major news: every 30 minutes or less
+    assert source_interval(forum, settings) == 3600
+    assert source_interval(bare, settings) == settings.serve.default_schedule_s
+    assert source_interval(fast, settings) == 600
+
+
+def test_service_default_sources_collect_major_news_every_30_min_or_less(settings):
+    svc = Service(settings, collect=lambda store, src: {"items": 0, "errors": 0})
+    jobs = {j.name: j for j in svc.build()}
+    news = [j for n, j in jobs.items() if n.startswith("source:") and n != "source:cantho-portal"]
+    assert news and all(j.interval_s <= 1800 for j in news)
+    assert {"spikes", "notify", "digest", "spool"} <= set(jobs)
+    svc.store.close()
+
+
+def test_service_demo_short_schedule_runs_advance_and_spike_reaches_webhook(settings, monkeypatch):
+    from iocwatch.commands.serve import run_service
+
+    for key in ("IOCWATCH_DEMO_YOUTUBE_KEY", "IOCWATCH_DEMO_FACEBOOK_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    with HttpReceiver() as rx:
+        cfg = _with(settings, "notify", webhook_url=rx.url + "/ioc", backoff_s=0.0)
+        cfg = _with(cfg, "serve", short_schedule_s=1)
+        result: dict = {}
+        services: list[Service] = []
+        real_run = Service.run
+
+        def capture_run(self, **kw):
+            services.append(self)
+            return real_run(self, **kw)
+
+        monkeypatch.setattr(Service, "run", capture_run)
+        only = ["demo-tg-tinnongcantho", "demo-facebook", "spikes", "notify", "spool"]
+        thread = threading.Thread(target=lambda: result.update(
+            run_service(cfg, short=True, demo=True, only=only)), daemon=True)
+        thread.start()
+
+        def runs(name: str) -> int:
+            assert thread.is_alive(), "the service stopped early"
+            return read_status(cfg.data_dir)["sources"].get(name, {}).get("runs", 0)
+
+        _wait(lambda: runs("demo-tg-tinnongcantho") >= 2 and runs("demo-facebook") >= 2,
+              what="two runs of each demo source")
+        _wait(lambda: runs("demo-facebook") >= 0 and any(b.get("kind") == "spike" for _, b in rx.requests),
+              what="a spike webhook")
+        services[0].stop()
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    status = read_status(cfg.data_dir)
+    tg = status["sources"]["demo-tg-tinnongcantho"]
+    assert tg["ok"] and tg["last_success"] and tg["runs"] >= 2
+    assert status["monitors"]["listening:spikes"]["runs"] >= 1
+    spikes = [b for _, b in rx.requests if b["kind"] == "spike"]
+    flood = [b for b in spikes if b["data"]["entity"] == "watchlist:dien-nuoc"]
+    assert flood, [b["data"]["entity"] for b in spikes]
+    assert len(flood[0]["data"]["related_ids"]) >= 20  # the injected complaints
+    beat = read_heartbeat(cfg)
+    assert beat["stopped"] and beat["jobs"]["source:demo-facebook"]["runs"] >= 2
+    assert result["jobs"]["spikes"]["failures"] == 0
+    from index import open_store
+
+    store = open_store(cfg)
+    alert = store.get("alerts", flood[0]["data"]["id"])
+    assert alert["module"] == "listening"
+    assert all(store.get("posts", i) is not None for i in alert["related_ids"])
+    store.close()
+
+
+def _serve_proc(tmp_path: Path, *args: str, env_extra: dict | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), **(env_extra or {}))
+    return subprocess.Popen([sys.executable, "-m", "iocwatch", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_service_sigterm_stops_gracefully(tmp_path, settings):
+    proc = _serve_proc(tmp_path, "serve", "--short", "--only", "spikes", "--only", "spool",
+                       env_extra={"IOCWATCH_SERVE__SHORT_SCHEDULE_S": "1"})
+    beat_path = tmp_path / "data" / "serve.json"
+
+    def ran_twice() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+        if not beat_path.exists():
+            return False
+        return json.loads(beat_path.read_text())["jobs"]["spikes"]["runs"] >= 2
+
+    _wait(ran_twice, timeout=120, what="the service to run spikes twice")
+    settings_here = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    assert healthy(settings_here)[0]
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "received SIGTERM" in err
+    assert "spikes" in out and "runs=" in out
+    beat = json.loads(beat_path.read_text())
+    assert beat["stopped"] is True
+    ok, why = healthy(settings_here)
+    assert not ok and "stopped" in why
+
+
+def test_service_malformed_toml_stops_startup_naming_file_key_reason(tmp_path):
+    cfg = tmp_path / "iocwatch.toml"
+    cfg.write_text('[serve]\nmonitor_interval_s = "every minute"\n', encoding="utf-8")
+    proc = _serve_proc(tmp_path, "serve", "--once", env_extra={"IOCWATCH_CONFIG": str(cfg)})
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert str(cfg) in err and "serve.monitor_interval_s" in err and "integer" in err
+
+
+def test_service_malformed_sources_stops_startup_naming_file_key_reason(tmp_path, settings):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text(yaml.safe_dump({"sources": [
+        {"name": "bao-a", "type": "rss", "url": "http://127.0.0.1/rss", "schedule": "every day"}]}))
+    cfg = _with(settings, "crawl", sources_file=str(bad))
+    with pytest.raises(ConfigError) as err:
+        Service(cfg).build()
+    text = str(err.value)
+    assert str(bad) in text and "schedule" in text and "bao-a" in text
+
+
+def test_service_bad_severity_and_schedule_stop_startup(settings):
+    with pytest.raises(ConfigError, match="notify.min_severity"):
+        Service(_with(settings, "notify", min_severity="khẩn")).build()
+    with pytest.raises(ConfigError, match="serve.spike_interval_s"):
+        Service(_with(settings, "serve", spike_interval_s=0)).build()
+    with pytest.raises(ConfigError, match="monitor_pcap_dir"):
+        Service(_with(settings, "serve", monitor_pcap_dir="/khong/ton/tai")).build()
+
+
+def test_service_failed_job_recorded_and_service_continues(settings):
+    calls = []
+
+    def collect(store, src):
+        calls.append(src.name)
+        if len(calls) == 1:
+            raise ConnectionError("trang nguồn không phản hồi")
+        return {"items": 3, "errors": 0}
+
+    sources = settings.data_dir.parent / "one.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [
+        {"name": "bao-thu", "type": "rss", "url": "http://127.0.0.1:9/rss", "schedule": "1h"}]}))
+    cfg = _with(settings, "crawl", sources_file=str(sources))
+    cfg = _with(cfg, "serve", short_schedule_s=1)
+    svc = Service(cfg, short=True, collect=collect, only=["bao-thu"])
+    thread = threading.Thread(target=svc.run, daemon=True)
+    thread.start()
+    _wait(lambda: len(calls) >= 2, timeout=60, what="a second collection")
+    svc.stop()
+    thread.join(timeout=30)
+    entry = read_status(cfg.data_dir)["sources"]["bao-thu"]
+    assert entry["runs"] >= 2 and entry["last_success"] is not None
+    assert svc.jobs[0].failures == 1
