@@ -30,7 +30,7 @@ def _login() -> None:
 
 settings = data.settings()
 _configure_logging(settings.log_level)
-st.set_page_config(page_title="iocwatch", page_icon="🛰️", layout="wide")
+st.set_page_config(page_title="iocwatch", page_icon=":material/satellite_alt:", layout="wide")
 
 if "lang" not in st.session_state:
     st.session_state["lang"] = settings.dashboard.language
@@ -39,11 +39,12 @@ st.sidebar.radio(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get, ke
 user = auth.current_user(settings)
 if user is None:
     # Whatever page the address asks for, an anonymous session gets the login form only.
-    st.navigation([st.Page(_login, title=t("nav.login"), icon="🔐", default=True)], position="hidden")
+    st.navigation([st.Page(_login, title=t("nav.login"), icon=":material/login:", default=True)], position="hidden")
     _login()
     st.stop()
 else:
-    icons = {"overview": "📊", "listening": "👂", "search": "🔎", "security": "🛡️", "sources": "🗂️"}
+    icons = {"overview": ":material/dashboard:", "listening": ":material/hearing:", "search": ":material/search:",
+             "security": ":material/security:", "sources": ":material/rss_feed:"}
     pages = [st.Page(f"pages/{key}.py", title=t(f"nav.{key}"), icon=icons[key], url_path=key,
                      default=key == "overview")
              for key in auth.PAGES if user["role"] in auth.PAGE_ROLES[key]]

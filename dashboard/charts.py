@@ -52,6 +52,9 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
                  marks: Iterable[int] = ()) -> alt.Chart | alt.LayerChart:
     """Stacked areas of counts over time per group, with optional vertical marks (spikes)."""
     df = pd.DataFrame(list(rows), columns=["ms", "key", "count"])
+    if not df.empty:  # every group at every time, so stacked areas do not slope across gaps
+        full = pd.MultiIndex.from_product([sorted(set(df["ms"])), sorted(set(df["key"]))], names=["ms", "key"])
+        df = df.groupby(["ms", "key"])["count"].sum().reindex(full, fill_value=0).reset_index()
     df["time"] = [local_time(ms, tz) for ms in df["ms"]]
     df["group"] = [labels.get(k, k) for k in df["key"]]
     df = _label_col(df)

@@ -35,6 +35,11 @@ def range_select(key: str, default: str = "7d", *, container: Any = st) -> str:
                                format_func=lambda k: t(f"range.{k}"), key=key)
 
 
+def pick(container: Any, label: str, options: Any, *, key: str, **kwargs: Any) -> list[Any]:
+    """A multiselect filter with a translated placeholder (empty = no filter)."""
+    return container.multiselect(label, options, key=key, placeholder=t("common.choose"), **kwargs)
+
+
 def local(value: Any, tz: str, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """An ISO string, epoch ms or datetime shown as local wall-clock time ("" when missing)."""
     if value is None or value == "":

@@ -20,12 +20,12 @@ if flash:
 facets = ui.load(data.alert_facets)
 c1, c2, c3, c4, c5, c6 = st.columns(6)
 range_key = ui.range_select("sec_range", default="30d", container=c1)
-severities = tuple(c2.multiselect(t("security.severity"), data.SEVERITIES, format_func=lambda k: t(f"severity.{k}"),
+severities = tuple(ui.pick(c2, t("security.severity"), data.SEVERITIES, format_func=lambda k: t(f"severity.{k}"),
                                   key="sec_sev"))
-statuses = tuple(c3.multiselect(t("security.status"), STATUSES, default=list(data.OPEN_STATUSES),
+statuses = tuple(ui.pick(c3, t("security.status"), STATUSES, default=list(data.OPEN_STATUSES),
                                 format_func=lambda k: t(f"status.{k}"), key="sec_status"))
-rules = tuple(c4.multiselect(t("security.rule"), facets["rule"], key="sec_rules"))
-techniques = tuple(c5.multiselect(t("security.technique"), facets["technique"], key="sec_tech"))
+rules = tuple(ui.pick(c4, t("security.rule"), facets["rule"], key="sec_rules"))
+techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key="sec_tech"))
 entity = c6.text_input(t("security.entity"), key="sec_entity")
 page = int(st.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")) - 1
 

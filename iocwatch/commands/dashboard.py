@@ -21,7 +21,8 @@ def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]
     return [sys.executable, "-m", "streamlit", "run", str(app_path()),
             "--server.address", address, "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--server.runOnSave", "false", "--theme.base", "light"]
+            "--server.runOnSave", "false", "--theme.base", "light", "--client.toolbarMode", "minimal",
+            "--client.showErrorDetails", "type"]
 
 
 @click.command()

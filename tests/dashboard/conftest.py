@@ -16,7 +16,7 @@ DATA = Path(__file__).parents[1] / "data" / "dashboard"
 APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 PASSWORDS = {"comms": "truyenthong-demo", "security": "anninh-demo", "analyst": "phantich-demo",
              "admin": "quantri-demo"}
-ALLOWED = {"comms": ["overview", "listening", "search"], "security": ["overview", "security", "search"],
+ALLOWED = {"comms": ["overview", "listening", "search"], "security": ["overview", "search", "security"],
            "analyst": ["overview", "listening", "search"],
            "admin": ["overview", "listening", "search", "security", "sources"]}
 PAGES = ["overview", "listening", "search", "security", "sources"]
