@@ -26,6 +26,17 @@ Sink = Callable[[list[Post]], None]
 MIN_WORDS_SAME = 8  # shorter texts are never treated as the same content as another post
 
 
+def resolve_data_dir(settings) -> Path:
+    """``IOCWATCH_DATA_DIR`` from the Scrapy settings, else iocwatch's ``data_dir`` setting (so a
+    plain ``scrapy crawl`` uses the same state as ``iocwatch crawl``)."""
+    value = settings.get("IOCWATCH_DATA_DIR")
+    if value:
+        return Path(value)
+    from core.settings import get_settings
+
+    return Path(get_settings().data_dir)
+
+
 class _Base:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -164,7 +175,7 @@ class SinkPipeline(_Base):
         sink = crawler.settings.get("IOCWATCH_SINK")
         if sink is None:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            data_dir = Path(crawler.settings.get("IOCWATCH_DATA_DIR") or "./data")
+            data_dir = resolve_data_dir(crawler.settings)
             sink = JsonlSink(data_dir / "crawl" / "outbox" / f"posts-{stamp}-{os.getpid()}.jsonl")
         self.sink: Sink = sink
         self.buffer: list[Post] = []

@@ -53,7 +53,7 @@ COOKIES_ENABLED = False
 HTTPCACHE_ENABLED = False
 
 # iocwatch keys (read by our pipelines and spiders)
-IOCWATCH_DATA_DIR = "./data"  # where seen.sqlite and the JSONL outbox live
+IOCWATCH_DATA_DIR = None  # where seen.sqlite and the JSONL outbox live; None = iocwatch's data_dir
 IOCWATCH_SINK = None  # a callable(list[Post]) injected by the shell; None = JSONL outbox
 IOCWATCH_SINK_BATCH = 100  # posts per sink call
 IOCWATCH_WATCHLISTS_FILE = None  # None = crawlers/watchlists.yaml

@@ -62,7 +62,8 @@ TOPICS: dict[str, dict] = {
         },
         "body": {
             "negative": [
-                "Chiều {day}, sau cơn mưa lớn kéo dài gần {num2} giờ, nước dâng nhanh trên {street}, có đoạn ngập sâu hơn nửa mét.",
+                "Chiều {day}, sau cơn mưa lớn kéo dài gần {num2} giờ, nước dâng nhanh trên {street}, có đoạn ngập "
+                "sâu hơn nửa mét.",
                 "Nhiều xe máy chết máy giữa dòng nước, người dân phải dắt bộ qua đoạn đường ngập.",
                 "Triều cường kết hợp mưa lớn khiến nước tràn vào nhà dân ở {place}, nhiều hộ phải kê cao đồ đạc.",
                 "Theo người dân, tình trạng ngập diễn ra nhiều năm nhưng chưa được xử lý dứt điểm.",
@@ -134,7 +135,8 @@ TOPICS: dict[str, dict] = {
         },
         "body": {
             "negative": [
-                "Vào giờ tan tầm chiều {day}, dòng xe trên {street} nhích từng chút, nhiều người mất gần một giờ để qua đoạn đường chưa đến hai cây số.",
+                "Vào giờ tan tầm chiều {day}, dòng xe trên {street} nhích từng chút, nhiều người mất gần một giờ để "
+                "qua đoạn đường chưa đến hai cây số.",
                 "Vụ tai nạn xảy ra khi một xe tải va chạm với hai xe máy đang dừng đèn đỏ.",
                 "Mặt đường bong tróc, nhiều ổ gà sâu khiến người đi xe máy dễ té ngã, nhất là khi trời mưa.",
                 "Người dân phản ánh đèn tín hiệu tại giao lộ đã hỏng hơn một tuần mà chưa được sửa chữa.",
@@ -381,7 +383,8 @@ TOPICS: dict[str, dict] = {
         },
         "body": {
             "negative": [
-                "Kẻ gian tự xưng là cán bộ cơ quan nhà nước, yêu cầu nạn nhân cài đặt ứng dụng để cập nhật thông tin.",
+                "Kẻ gian tự xưng là cán bộ cơ quan nhà nước, yêu cầu nạn nhân cài đặt ứng dụng để cập nhật thông "
+                "tin.",
                 "Sau khi làm theo hướng dẫn, tài khoản ngân hàng của nạn nhân bị rút sạch tiền.",
                 "Trang web giả mạo có giao diện gần giống trang thật, chỉ khác một vài ký tự trong tên miền.",
                 "Nhiều người đã nhấp vào đường link lạ và bị chiếm quyền tài khoản mạng xã hội.",
@@ -493,7 +496,8 @@ TOPICS: dict[str, dict] = {
         "body": {
             "positive": [
                 "Từ sáng sớm, hàng chục chiếc ghe chở đầy trái cây tấp nập trên sông, du khách thích thú chụp ảnh.",
-                "Các gian hàng bánh dân gian luôn đông khách, nhiều người lần đầu được thưởng thức bánh xèo, bánh tét lá cẩm.",
+                "Các gian hàng bánh dân gian luôn đông khách, nhiều người lần đầu được thưởng thức bánh xèo, bánh "
+                "tét lá cẩm.",
                 "Hệ thống đèn mới khiến bến Ninh Kiều trở thành điểm hẹn của người dân và du khách mỗi tối.",
                 "Các nhà vườn ở Phong Điền đón lượng khách tăng mạnh vào mùa trái chín.",
             ],
@@ -579,7 +583,8 @@ GENERIC = [
     "Ủy ban nhân dân {place} đã giao các bộ phận chuyên môn theo dõi, tổng hợp ý kiến người dân.",
     "Theo thống kê sơ bộ, khoảng {num} hộ dân trong khu vực chịu ảnh hưởng.",
     "Thông tin được Trung tâm Điều hành đô thị thông minh tiếp nhận qua ứng dụng phản ánh hiện trường.",
-    "{person}, một người buôn bán nhỏ trên {street}, nói rằng việc làm ăn của gia đình phụ thuộc nhiều vào chuyện này.",
+    "{person}, một người buôn bán nhỏ trên {street}, nói rằng việc làm ăn của gia đình phụ thuộc nhiều vào chuyện "
+    "này.",
     "Đại diện {agency} cho biết đơn vị đã cử cán bộ xuống kiểm tra thực tế.",
     "Nhiều ý kiến đề nghị cần có giải pháp lâu dài thay vì xử lý tình thế.",
     "Vấn đề này từng được cử tri {place} nêu tại các buổi tiếp xúc trước kỳ họp Hội đồng nhân dân.",
@@ -603,7 +608,8 @@ SOCIAL_OPENERS = {
     "neutral": ["", "", "Cho mình hỏi chút, ", "Mọi người ơi, ", "Hỏi xíu, "],
 }
 SOCIAL_ENDINGS = {
-    "negative": ["", "", ".", "!!", " 😡", " 😢", ", mong cơ quan chức năng sớm xử lý", ", ai có trách nhiệm vô coi giùm",
+    "negative": ["", "", ".", "!!", " 😡", " 😢", ", mong cơ quan chức năng sớm xử lý",
+                 ", ai có trách nhiệm vô coi giùm",
                  " haizz", ", năm nào cũng vậy"],
     "positive": ["", "", ".", " 👍", " ❤️", ", cảm ơn mọi người", ", vậy mới đúng chứ", " 🙏"],
     "neutral": ["", "", "?", " ạ", ", cảm ơn mn", " với ạ"],

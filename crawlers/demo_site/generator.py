@@ -213,7 +213,8 @@ def generate_content(seed: int = 7, *, now: datetime | None = None, n_articles: 
         video = g.social("youtube", C.YOUTUBE_CHANNEL[0], f"dEmOvId{n:04d}", max_days=12)
         ttl = g.fill(g.rng.choice(C.TOPICS[video.topic]["titles"][video.polarity]), g.ctx())
         video.title = ttl[0].upper() + ttl[1:]
-        video.paragraphs = [f"{video.title}. {g.fill(g.rng.choice(C.TOPICS[video.topic]['body'][video.polarity]), g.ctx())}"]
+        video.paragraphs = [f"{video.title}. "
+                            f"{g.fill(g.rng.choice(C.TOPICS[video.topic]['body'][video.polarity]), g.ctx())}"]
         video.comments = [g.comment_for(video, k + 1) for k in range(g.rng.randint(0, 6))]
         items.append(video)
     for n in range(24):
@@ -315,7 +316,8 @@ def render_article(item: Item, related: list[Item]) -> tuple[bytes, str]:
         # An older table layout with <br>-separated text, no <article>: the source uses overrides.
         body = (f'<table class="layout"><tr><td class="left">{rel and "<ul>" + rel + "</ul>"}</td>'
                 f'<td class="main"><div class="tieude">{_e(item.title)}</div>'
-                f'<div class="ngaydang">Đăng lúc {item.at.astimezone(VN):%H:%M} ngày {item.at.astimezone(VN):%d/%m/%Y}</div>'
+                f'<div class="ngaydang">Đăng lúc {item.at.astimezone(VN):%H:%M} ngày '
+                f'{item.at.astimezone(VN):%d/%m/%Y}</div>'
                 f'<div id="noidung">' + "<br><br>".join(_e(p) for p in item.paragraphs) + "</div>"
                 f'<div class="tacgia">{_e(item.author)}</div>'
                 f'<div class="binh-luan">{comments}</div></td></tr></table>')
@@ -339,7 +341,7 @@ def render_rss(items: list[Item], title: str, link: str) -> bytes:
         for i in sorted(items, key=lambda x: x.at, reverse=True))
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>{_e(title)}</title>'
             f"<link>@@BASE@@{link}</link><description>{_e(title)}</description><language>vi</language>"
-            f"{entries}</channel></rss>").encode("utf-8")
+            f"{entries}</channel></rss>").encode()
 
 
 def render_news_sitemap(items: list[Item], publication: str) -> bytes:
@@ -373,16 +375,20 @@ def render_telegram(channel: str, title: str, items: list[Item], before: int | N
             f'<div class="tgme_widget_message_wrap js-widget_message_wrap">'
             f'<div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{i.native_id}">'
             f'<div class="tgme_widget_message_bubble"><div class="tgme_widget_message_author accent_color">'
-            f'<a class="tgme_widget_message_owner_name" href="https://t.me/{channel}"><span dir="auto">{_e(title)}</span></a></div>'
+            f'<a class="tgme_widget_message_owner_name" href="https://t.me/{channel}"><span '
+            f'dir="auto">{_e(title)}</span></a></div>'
             f'<div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>'
             f'<div class="tgme_widget_message_footer"><div class="tgme_widget_message_info">'
             f'<span class="tgme_widget_message_views">{_views(i.views)}</span>'
-            f'<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/{i.native_id}">'
-            f'<time datetime="{i.at.astimezone(UTC).isoformat()}" class="time">{i.at.astimezone(VN):%H:%M}</time></a></span>'
+            f'<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" '
+            f'href="https://t.me/{i.native_id}">'
+            f'<time datetime="{i.at.astimezone(UTC).isoformat()}" '
+            f'class="time">{i.at.astimezone(VN):%H:%M}</time></a></span>'
             "</div></div></div></div></div>")
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_e(title)} – Telegram</title></head>'
-            f'<body class="widget_frame_base tgme_webpage"><main class="tgme_main"><section class="tgme_channel_history js-message_history">'
-            f"{more}{''.join(msgs)}</section></main></body></html>").encode("utf-8")
+            f'<body class="widget_frame_base tgme_webpage"><main class="tgme_main"><section '
+            f'class="tgme_channel_history js-message_history">'
+            f"{more}{''.join(msgs)}</section></main></body></html>").encode()
 
 
 def _views(n: int) -> str:
@@ -398,14 +404,17 @@ def render_forum_list(section: str, name: str, threads: list[Item], page: int) -
     rows = "".join(
         f'<div class="structItem structItem--thread js-inlineModContainer" data-author="{_e(t.author)}">'
         f'<div class="structItem-cell structItem-cell--main"><div class="structItem-title">'
-        f'<a href="/forum/threads/{t.slug}.{t.native_id.rsplit("-t", 1)[1]}/" data-tp-primary="on">{_e(t.title)}</a></div>'
+        f'<a href="/forum/threads/{t.slug}.{t.native_id.rsplit("-t", 1)[1]}/" '
+        f'data-tp-primary="on">{_e(t.title)}</a></div>'
         f'<div class="structItem-minor"><ul class="structItem-parts"><li><a class="username">{_e(t.author)}</a></li>'
-        f'<li><time class="u-dt" datetime="{t.at.astimezone(VN).isoformat()}">{t.at.astimezone(VN):%d/%m/%Y}</time></li>'
+        f'<li><time class="u-dt" '
+        f'datetime="{t.at.astimezone(VN).isoformat()}">{t.at.astimezone(VN):%d/%m/%Y}</time></li>'
         "</ul></div></div></div>"
         for t in chunk)
     nav = ""
     if page * PAGE_SIZE_FORUM < len(threads):
-        nav = f'<div class="pageNav"><a class="pageNav-jump pageNav-jump--next" href="/forum/forums/{section}/page-{page + 1}">Tiếp</a></div>'
+        nav = (f'<div class="pageNav"><a class="pageNav-jump pageNav-jump--next" '
+               f'href="/forum/forums/{section}/page-{page + 1}">Tiếp</a></div>')
     body = (f'<div class="p-body"><h1 class="p-title-value">{_e(name)}</h1>'
             f'<div class="structItemContainer">{rows}</div>{nav}</div>')
     return _page(name, body).encode("utf-8")
@@ -423,20 +432,25 @@ def render_thread(thread: Item, page: int) -> bytes:
             quote = (f'<blockquote class="bbCodeBlock bbCodeBlock--expandable bbCodeBlock--quote">'
                      f'<div class="bbCodeBlock-content">{_e(posts[0][3][:120])}</div></blockquote>')
         arts.append(
-            f'<article class="message message--post js-post" data-author="{_e(author)}" data-content="post-{num}" id="js-post-{num}">'
+            f'<article class="message message--post js-post" data-author="{_e(author)}" data-content="post-{num}" '
+            f'id="js-post-{num}">'
             f'<div class="message-inner"><div class="message-cell message-cell--user"><h4 class="message-name">'
             f'<a class="username">{_e(author)}</a></h4></div><div class="message-cell message-cell--main">'
             f'<header class="message-attribution"><a href="/forum/posts/{num}/"><time class="u-dt" dir="auto" '
             f'datetime="{at.astimezone(VN).strftime("%Y-%m-%dT%H:%M:%S%z")}" data-time="{int(at.timestamp())}">'
             f'{at.astimezone(VN):%d/%m/%Y}</time></a></header>'
-            f'<div class="message-content js-messageContent"><div class="message-userContent lbContainer js-lbContainer">'
-            f'<article class="message-body js-selectToQuote"><div class="bbWrapper">{quote}{_e(text)}</div></article></div></div>'
-            f'<footer class="message-footer"><div class="reactionsBar"><a class="reactionsBar-link">{likes}</a></div></footer>'
+            f'<div class="message-content js-messageContent"><div class="message-userContent lbContainer '
+            f'js-lbContainer">'
+            f'<article class="message-body js-selectToQuote"><div '
+            f'class="bbWrapper">{quote}{_e(text)}</div></article></div></div>'
+            f'<footer class="message-footer"><div class="reactionsBar"><a '
+            f'class="reactionsBar-link">{likes}</a></div></footer>'
             "</div></div></article>")
     nav = ""
     tid = thread.native_id.rsplit("-t", 1)[1]
     if page * PAGE_SIZE_FORUM < len(posts):
-        nav = f'<div class="pageNav"><a class="pageNav-jump pageNav-jump--next" href="/forum/threads/{thread.slug}.{tid}/page-{page + 1}">Tiếp</a></div>'
+        nav = (f'<div class="pageNav"><a class="pageNav-jump pageNav-jump--next" '
+               f'href="/forum/threads/{thread.slug}.{tid}/page-{page + 1}">Tiếp</a></div>')
     body = (f'<div class="p-body"><div class="p-title"><h1 class="p-title-value">{_e(thread.title)}</h1></div>'
             f'<div class="block-body js-replyNewMessageContainer">{"".join(arts)}</div>{nav}</div>')
     return _page(thread.title, body).encode("utf-8")
@@ -521,7 +535,8 @@ def _youtube_handler(content: DemoContent):
                                  "videoId": v.native_id, "textDisplay": _e(c.text), "textOriginal": c.text,
                                  "authorDisplayName": f"@{slugify(c.author)}",
                                  "authorChannelId": {"value": f"UC{slugify(c.author)}"},
-                                 "likeCount": c.likes, "publishedAt": c.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                 "likeCount": c.likes,
+                                 "publishedAt": c.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                  "updatedAt": c.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}}}}
                 for c in v.comments]})
         return _yt_error("Not found", "notFound", 404)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -19,6 +18,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeout
 from core.documents import Author, Post
 from core.errors import ConfigError
 from crawlers.extraction import decode_body, extract_article, parse_date
+from crawlers.pipelines import resolve_data_dir
 from crawlers.seen import SeenStore
 from crawlers.sources import Source, load_sources
 from crawlers.watchlists import WatchlistMatcher, load_watchlists
@@ -121,7 +121,7 @@ class SourceSpider(scrapy.Spider):
             raise ConfigError(f"source {spider.source.name!r} is of type {spider.source.type!r}",
                               hint=f"run it with the {spider.source.type!r} spider")
         spider.report.source = spider.source.name
-        data_dir = Path(settings.get("IOCWATCH_DATA_DIR") or "./data")
+        data_dir = resolve_data_dir(settings)
         spider.seen = SeenStore(data_dir / "crawl" / "seen.sqlite")
         watchlists = settings.get("IOCWATCH_WATCHLISTS")
         if watchlists is None:

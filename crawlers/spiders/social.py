@@ -414,7 +414,8 @@ class ForumSpider(SourceSpider):
             author = art.attrib.get("data-author")
             link = art.css("header.message-attribution a[href*='posts/']::attr(href)").get()
             yield self.new_post(
-                native_id=native, url=response.urljoin(link) if link else f"{response.url}#post-{num}", title=title if pid == opener else "",
+                native_id=native, url=response.urljoin(link) if link else f"{response.url}#post-{num}",
+                title=title if pid == opener else "",
                 text=text, published_at=parse_date(stamp),
                 author=Author(id=pseudonymise("forum", f"{host}:{author}"), name=author) if author else None,
                 engagement=Engagement(likes=parse_count(art.css(".reactionsBar-link::text").get())),

@@ -18,7 +18,6 @@ from core.ids import post_id
 from crawlers.demo_site import DEMO_ENV, build_site, demo_sources, generate_content
 from crawlers.demo_site.generator import article_url
 from crawlers.demo_site.server import SiteServer
-from crawlers.runner import read_posts
 from tests.crawlers.conftest import FAST, run_subprocess_crawl
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

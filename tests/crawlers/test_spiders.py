@@ -218,7 +218,8 @@ def test_spiders_telegram_preview_pages(crawl):
     tg = sorted(_by_source(posts, "tg"), key=lambda p: p.published_at)
     assert [p.url for p in tg] == ["https://t.me/tinnongcantho_test/200", "https://t.me/tinnongcantho_test/201",
                                    "https://t.me/tinnongcantho_test/203"]
-    assert tg[1].text == "🔴 Ngập sâu trên đường Mậu Thân đoạn gần chợ Xuân Khánh.\nMọi người né tuyến này nha, nước lên tới đầu gối."
+    assert tg[1].text == ("🔴 Ngập sâu trên đường Mậu Thân đoạn gần chợ Xuân Khánh.\n"
+                          "Mọi người né tuyến này nha, nước lên tới đầu gối.")
     assert tg[1].engagement.views == 2400 and tg[0].engagement.views == 3100
     assert tg[1].platform == "telegram"
     assert reports["tg"]["counters"]["no_text"] == 1  # the sticker
