@@ -1,0 +1,101 @@
+"""The Vietnamese NLP pipeline: named stages over :class:`~core.documents.Post`, chosen by config.
+
+>>> nlp = load_pipeline(settings)           # models load once per process
+>>> post = nlp(post)                        # one post
+>>> for post in nlp.pipe(posts, batch_size=64): ...   # batches, same order
+
+Stages come from ``settings.nlp.stages`` (see :data:`nlp.stages.STAGES`). Each stage
+runs on a whole batch; if it raises, the batch is retried post by post so one bad
+post never fails its batch, and the failure is written to that post's
+``analysis_errors`` (its labels stay empty: a failure is never turned into a label).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from core.documents import Post
+from core.errors import NlpError
+from core.settings import NlpSettings, Settings
+from nlp.stages import STAGES, Doc, Stage
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """An ordered list of stages with batched, failure-isolating execution.
+
+    ``stats`` counts, since creation, posts seen and stage failures by stage name.
+    """
+
+    def __init__(self, stages: list[Stage], settings: NlpSettings):
+        self.stages = stages
+        self.settings = settings
+        self.stats: dict[str, Any] = {"posts": 0, "failures": {}}
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    def __call__(self, post: Post) -> Post:
+        return next(self.pipe([post], batch_size=1))
+
+    def pipe(self, posts: Iterable[Post], batch_size: int | None = None) -> Iterator[Post]:
+        """Analyse ``posts`` in batches of ``batch_size``; yield them in input order."""
+        size = max(1, batch_size or self.settings.batch_size)
+        batch: list[Post] = []
+        for post in posts:
+            batch.append(post)
+            if len(batch) >= size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, posts: list[Post]) -> list[Post]:
+        docs = [Doc.of(p) for p in posts]
+        shared: dict[Any, Any] = {}
+        for stage in self.stages:
+            todo = [d for d in docs if stage.applies(d)]
+            if not todo:
+                continue
+            try:
+                stage.process(todo, shared)
+            except Exception as exc:  # noqa: BLE001 - isolate the failing post(s) below
+                log.warning("stage %s failed on a batch of %d (%s); retrying post by post",
+                            stage.name, len(todo), exc)
+                for doc in todo:
+                    try:
+                        stage.process([doc], {})
+                    except Exception as one:  # noqa: BLE001 - recorded on the post
+                        self._fail(doc, stage.name, one)
+        self.stats["posts"] += len(posts)
+        return posts
+
+    def _fail(self, doc: Doc, stage: str, exc: Exception) -> None:
+        message = f"{stage}: {type(exc).__name__}: {exc}"[:500]
+        doc.post.analysis_errors.append(message)
+        doc.failed.add(stage)
+        failures = self.stats["failures"]
+        failures[stage] = failures.get(stage, 0) + 1
+        log.warning("post %s: %s", doc.post.id, message)
+
+
+def build_pipeline(nlp_settings: NlpSettings) -> Pipeline:
+    """Instantiate the stages named in ``nlp_settings.stages``, in that order."""
+    stages: list[Stage] = []
+    for name in nlp_settings.stages:
+        cls = STAGES.get(name)
+        if cls is None:
+            raise NlpError(f"unknown NLP stage {name!r}",
+                           hint=f"nlp.stages may name: {', '.join(STAGES)}")
+        stages.append(cls(nlp_settings))
+    return Pipeline(stages, nlp_settings)
+
+
+def load_pipeline(settings: Settings | NlpSettings) -> Pipeline:
+    """The pipeline configured by ``settings.nlp`` (or an :class:`NlpSettings` directly)."""
+    nlp_settings = settings if isinstance(settings, NlpSettings) else settings.nlp
+    return build_pipeline(nlp_settings)

@@ -1,0 +1,295 @@
+"""The named pipeline stages, registered with :func:`register_stage`.
+
+A stage works on a batch of :class:`Doc` (a post plus the scratch state stages share:
+the analysis text and the segmented words) in :meth:`Stage.process`. Calling a stage on
+a single post (``stage(post)``) runs it on a batch of one. Stages never swallow
+failures: the pipeline records them on the post.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from core.documents import SENTIMENTS, TOXICITIES, Entity, Post
+from core.errors import NlpError
+from core.settings import NlpSettings
+
+log = logging.getLogger(__name__)
+
+STAGES: dict[str, type[Stage]] = {}
+
+
+def register_stage(name: str) -> Callable[[type[Stage]], type[Stage]]:
+    """Class decorator: make a stage available under ``name`` in ``nlp.stages``."""
+
+    def wrap(cls: type[Stage]) -> type[Stage]:
+        cls.name = name
+        STAGES[name] = cls
+        return cls
+
+    return wrap
+
+
+@dataclass
+class Doc:
+    """A post on its way through the pipeline, with the scratch state stages share."""
+
+    post: Post
+    text: str = ""  # the analysis text (normalised once "normalize" ran)
+    words: list[str] | None = None  # segmented words, syllables joined by spaces
+    vietnamese: bool = True  # False skips Vietnamese-only stages (language tagged, not dropped)
+    empty: bool = False
+    failed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, post: Post) -> Doc:
+        if post.text_normalized is not None:
+            text = post.text_normalized
+        else:
+            text = "\n".join(p for p in (post.title, post.text) if p)
+        return cls(post, text, empty=not text.strip())
+
+
+class Stage:
+    """Base class of a stage: configure in ``__init__``, work in :meth:`process`.
+
+    ``needs_vietnamese`` stages skip posts tagged as another language or empty.
+    """
+
+    name: ClassVar[str] = "stage"
+    needs_vietnamese: ClassVar[bool] = False
+
+    def __init__(self, settings: NlpSettings):
+        self.settings = settings
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        """Annotate every doc of the batch in place; raise on failure."""
+        raise NotImplementedError
+
+    def applies(self, doc: Doc) -> bool:
+        if doc.empty:
+            return False
+        return doc.vietnamese or not self.needs_vietnamese
+
+    def __call__(self, post: Post) -> Post:
+        doc = Doc.of(post)
+        if self.applies(doc):
+            self.process([doc], {})
+        return post
+
+
+@register_stage("normalize")
+class NormalizeStage(Stage):
+    """Unicode, tone marks, teencode, repeats, emoji; writes ``text_normalized``."""
+
+    def __init__(self, settings: NlpSettings):
+        super().__init__(settings)
+        from nlp.normalize import load_teencode
+
+        self.teencode = load_teencode(settings.teencode_file)
+
+    def applies(self, doc: Doc) -> bool:
+        return True
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        from nlp.normalize import normalize_text
+
+        for doc in docs:
+            raw = "\n".join(p for p in (doc.post.title, doc.post.text) if p)
+            text, flags = normalize_text(raw, teencode=self.teencode,
+                                         max_chars=self.settings.max_chars)
+            doc.post.text_normalized = text
+            doc.text = text
+            doc.empty = not text
+            for flag in flags:
+                if flag not in doc.post.flags:
+                    doc.post.flags.append(flag)
+
+
+@register_stage("language")
+class LanguageStage(Stage):
+    """Language id; other languages are tagged ``non_vietnamese`` and skip Vietnamese-only stages."""
+
+    def applies(self, doc: Doc) -> bool:
+        return True
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        from nlp.langid import detect_language
+
+        for doc in docs:
+            if doc.empty:
+                doc.post.language = "und"
+                doc.vietnamese = False
+                if "empty" not in doc.post.flags:
+                    doc.post.flags.append("empty")
+                continue
+            guess = detect_language(doc.text)
+            doc.post.language = guess.language
+            doc.vietnamese = guess.language == "vi"
+            if not doc.vietnamese and "non_vietnamese" not in doc.post.flags:
+                doc.post.flags.append("non_vietnamese")
+            if guess.mixed_script and "mixed_script" not in doc.post.flags:
+                doc.post.flags.append("mixed_script")
+
+
+@register_stage("segment")
+class SegmentStage(Stage):
+    """Word segmentation with underthesea's bundled CRF (offline)."""
+
+    needs_vietnamese = True
+    _tokenize: ClassVar[Callable[[str], list[str]] | None] = None
+
+    @classmethod
+    def tokenizer(cls) -> Callable[[str], list[str]]:
+        if cls._tokenize is None:
+            try:
+                from underthesea import word_tokenize
+            except ImportError as exc:
+                raise NlpError("word segmentation needs underthesea",
+                               hint="install underthesea, or drop 'segment' from nlp.stages"
+                               ) from exc
+            cls._tokenize = word_tokenize
+        return cls._tokenize
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        tokenize = self.tokenizer()
+        for doc in docs:
+            doc.words = tokenize(doc.text)
+
+
+class ClassifierStage(Stage):
+    """Shared code of the three classifier stages: load once, predict a whole batch at once."""
+
+    needs_vietnamese = True
+    task: ClassVar[str] = ""
+    allowed: ClassVar[tuple[str, ...] | None] = None
+    _cache: ClassVar[dict[tuple, Any]] = {}
+
+    def __init__(self, settings: NlpSettings):
+        super().__init__(settings)
+        from nlp.models import load_classifier
+
+        backend = getattr(settings, f"{self.task}_backend")
+        ref = getattr(settings, f"{self.task}_model") or f"default:{self.task}"
+        key = (backend, str(ref), settings.device, settings.max_length)
+        model = ClassifierStage._cache.get(key)
+        if model is None:
+            model = load_classifier(ref, backend=backend, device=settings.device,
+                                    max_length=settings.max_length,
+                                    batch_size=settings.batch_size)
+            ClassifierStage._cache[key] = model
+        if self.allowed is not None:
+            unknown = [lab for lab in model.labels if lab not in self.allowed]
+            if unknown:
+                raise NlpError(f"the {self.task} model has labels {unknown} outside "
+                               f"{list(self.allowed)}", where=str(ref),
+                               hint="retrain it with --label-field mapped to those names")
+        self.model = model
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        labels, proba = self.model.predict([d.text for d in docs], shared)
+        for i, doc in enumerate(docs):
+            self.annotate(doc, labels[i], dict(zip(self.model.labels, proba[i].tolist(), strict=True)))
+
+    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+        raise NotImplementedError
+
+
+@register_stage("topic")
+class TopicStage(ClassifierStage):
+    """Topics: the classifier's label plus every topic whose keyword rules fire."""
+
+    task = "topic"
+
+    def __init__(self, settings: NlpSettings):
+        from nlp.taxonomy import load_taxonomy
+
+        self.taxonomy = load_taxonomy(settings.topic_rules_file)
+        super().__init__(settings)
+
+    def applies(self, doc: Doc) -> bool:
+        return not doc.empty
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        vi = [d for d in docs if d.vietnamese]
+        if vi:
+            super().process(vi, shared)
+        for doc in docs:
+            rules = self.taxonomy.rule_topics(doc.text)
+            topics = list(doc.post.topics)
+            for topic in rules:
+                if topic not in topics:
+                    topics.append(topic)
+            if len(topics) > 1 and "other" in topics:
+                topics.remove("other")
+            doc.post.topics = topics
+
+    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+        doc.post.topics = [label]
+
+
+@register_stage("sentiment")
+class SentimentStage(ClassifierStage):
+    """Sentiment label; ``sentiment_score`` = P(positive) - P(negative), in [-1, 1]."""
+
+    task = "sentiment"
+    allowed = SENTIMENTS
+
+    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+        doc.post.sentiment = label  # type: ignore[assignment]
+        doc.post.sentiment_score = round(proba.get("positive", 0.0) - proba.get("negative", 0.0), 4)
+
+
+@register_stage("toxicity")
+class ToxicityStage(ClassifierStage):
+    """Toxicity label; ``toxicity_score`` = 1 - P(clean), the chance it is offensive or hateful."""
+
+    task = "toxicity"
+    allowed = TOXICITIES
+
+    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+        doc.post.toxicity = label  # type: ignore[assignment]
+        doc.post.toxicity_score = round(1.0 - proba.get("clean", 0.0), 4)
+
+
+@register_stage("entities")
+class EntitiesStage(Stage):
+    """Places (gazetteer, resolved to the provinces after the 2025 mergers), persons, organisations."""
+
+    needs_vietnamese = True
+
+    def __init__(self, settings: NlpSettings):
+        super().__init__(settings)
+        from nlp.gazetteer import load_gazetteer
+
+        self.gazetteer = load_gazetteer(settings.gazetteer_file)
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        from nlp.entities import find_entities
+
+        for doc in docs:
+            found = find_entities(doc.text, self.gazetteer)
+            doc.post.entities = [Entity(text=f.text, type=f.type, canonical=f.canonical)
+                                 for f in found]
+            doc.post.places = list(dict.fromkeys(f.canonical for f in found
+                                                 if f.type == "place" and f.canonical))
+
+
+@register_stage("keywords")
+class KeywordsStage(Stage):
+    """Key phrases per post from the segmented words (and hashtags)."""
+
+    needs_vietnamese = True
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        from nlp.keywords import key_phrases
+
+        for doc in docs:
+            if doc.words is None:
+                doc.words = SegmentStage.tokenizer()(doc.text)
+            tags = [w for w in doc.text.split() if w.startswith("#") and len(w) > 1]
+            doc.post.keywords = key_phrases(doc.words, limit=self.settings.max_keywords,
+                                            hashtags=[t.rstrip(".,!?") for t in tags])
