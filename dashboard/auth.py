@@ -21,6 +21,7 @@ and logged.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import logging
 import os
@@ -355,10 +356,17 @@ def current_user(settings: Settings) -> dict[str, Any] | None:
     return session
 
 
+def _oidc_logged_in() -> bool:
+    """Whether the browser carries a signed-in OIDC identity (False when auth is not configured)."""
+    import streamlit as st
+
+    return bool(st.user.get("is_logged_in", False))
+
+
 def _oidc_session(settings: Settings) -> dict[str, Any] | None:
     import streamlit as st
 
-    if not st.user.is_logged_in:
+    if not _oidc_logged_in():
         return None
     email = st.user.get("email")
     user = user_for_email(settings, email)
@@ -395,8 +403,11 @@ def login_page(settings: Settings) -> None:
     from dashboard.i18n import t
 
     st.title(t("login.heading"))
-    if settings.dashboard.oidc:
-        if st.user.is_logged_in:
+    if settings.dashboard.oidc and importlib.util.find_spec("authlib") is None:
+        log.error("dashboard.oidc is set but Authlib is not installed; single sign-on is off")
+        st.warning(t("login.oidc_missing"))
+    elif settings.dashboard.oidc:
+        if _oidc_logged_in():
             email = st.user.get("email")
             if user_for_email(settings, email) is None:
                 audit(settings, "forbidden", str(email), via="oidc")

@@ -47,14 +47,19 @@ def _label_col(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _complete(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Every group at every time (0 where absent), so areas and lines do not slope across gaps."""
+    if df.empty:
+        return df
+    full = pd.MultiIndex.from_product([sorted(set(df["ms"])), sorted(set(df[key]))], names=["ms", key])
+    return df.groupby(["ms", key])["count"].sum().reindex(full, fill_value=0).reset_index()
+
+
 def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str,
                  labels: dict[str, str], colours: dict[str, str] | None = None,
                  marks: Iterable[int] = ()) -> alt.Chart | alt.LayerChart:
     """Stacked areas of counts over time per group, with optional vertical marks (spikes)."""
-    df = pd.DataFrame(list(rows), columns=["ms", "key", "count"])
-    if not df.empty:  # every group at every time, so stacked areas do not slope across gaps
-        full = pd.MultiIndex.from_product([sorted(set(df["ms"])), sorted(set(df["key"]))], names=["ms", "key"])
-        df = df.groupby(["ms", "key"])["count"].sum().reindex(full, fill_value=0).reset_index()
+    df = _complete(pd.DataFrame(list(rows), columns=["ms", "key", "count"]), "key")
     df["time"] = [local_time(ms, tz) for ms in df["ms"]]
     df["group"] = [labels.get(k, k) for k in df["key"]]
     df = _label_col(df)
@@ -83,7 +88,7 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
 
 
 def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str) -> alt.Chart:
-    df = pd.DataFrame(list(rows), columns=["ms", "group", "count"])
+    df = _complete(pd.DataFrame(list(rows), columns=["ms", "group", "count"]), "group")
     df["time"] = [local_time(ms, tz) for ms in df["ms"]]
     df = _label_col(df)
     return alt.Chart(df).mark_line(point=True).encode(

@@ -42,6 +42,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "vi": "Tài khoản {email} chưa được cấp quyền trong danh sách người dùng.",
         "en": "The account {email} has no role in the users file.",
     },
+    "login.oidc_missing": {
+        "vi": "Đăng nhập SSO đang bật nhưng máy chủ thiếu thư viện Authlib (pip install 'Authlib>=1.3.2').",
+        "en": "SSO is enabled but the server lacks Authlib (pip install 'Authlib>=1.3.2').",
+    },
     "login.required": {"vi": "Vui lòng đăng nhập.", "en": "Please sign in."},
     "guard.forbidden": {
         "vi": "Vai trò «{role}» không được phép xem trang này.",

@@ -136,3 +136,28 @@ def test_dashboard_command_serves_the_app_on_localhost():
     assert app_path().is_file()
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--server.port") + 1] == "8765"
+
+
+def test_auth_oidc_without_authlib_keeps_the_password_form(dash_env, monkeypatch):
+    import importlib.util
+
+    from core.settings import get_settings
+
+    if importlib.util.find_spec("authlib") is not None:
+        pytest.skip("Authlib is installed here; this checks the message shown without it")
+    monkeypatch.setenv("IOCWATCH_DASHBOARD__OIDC", "true")
+    get_settings.cache_clear()
+    at = new_app().run()
+    assert not at.exception
+    assert "Authlib" in at.warning[0].value
+    at = login(at, "comms")
+    assert at.session_state["auth_user"]["role"] == "comms"
+
+
+def test_auth_oidc_identity_maps_to_a_listed_user_only(settings):
+    auth.add_user(settings, "lan", "analyst", email="Lan.Nguyen@CanTho.gov.vn")
+    assert auth.user_for_email(settings, "lan.nguyen@cantho.gov.vn").name == "lan"
+    assert auth.user_for_email(settings, "ai.do@example.org") is None
+    assert auth.user_for_email(settings, None) is None
+    with pytest.raises(auth.LoginFailed):  # an OIDC-only user has no password to guess
+        auth.authenticate(settings, "lan", "")
