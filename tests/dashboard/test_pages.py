@@ -171,3 +171,21 @@ def test_pages_listening_filters_narrow_the_figures(dash_env):
 
     expected = sum(1 for p in _rows("posts") if p["platform"] == "facebook" and p["age_h"] < 24 * 7)
     assert _metrics(at)["Đề cập trong kỳ"] == str(expected)
+
+
+def test_pages_render_on_an_empty_installation(tmp_path, monkeypatch):
+    from core.settings import load_settings
+    from dashboard.auth import add_user
+    from tests.dashboard.conftest import PASSWORDS, use_data_dir
+
+    data_dir = tmp_path / "data"
+    add_user(load_settings(data_dir=data_dir), "admin", "admin", PASSWORDS["admin"], rounds=4)
+    use_data_dir(monkeypatch, data_dir)
+    monkeypatch.setenv("IOCWATCH_CRAWL__SOURCES_FILE", str(tmp_path / "missing.yaml"))
+    at = login(new_app(), "admin")
+    assert not at.exception and _metrics(at)["Đề cập 24 giờ"] == "0"
+    for page in PAGES[1:]:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+    assert any("missing.yaml" in i.value for i in at.info)  # the sources page names the missing file
