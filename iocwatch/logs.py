@@ -19,5 +19,6 @@ def configure_logging(level: str = "INFO") -> None:
                                                "%H:%M:%S"))
         root.addHandler(handler)
         _CONFIGURED = True
-    for noisy in ("elastic_transport", "urllib3", "filelock", "h5py", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_level = logging.WARNING if root.level > logging.DEBUG else logging.DEBUG
+    for noisy in ("elastic_transport", "urllib3", "filelock", "h5py", "matplotlib", "drain3"):
+        logging.getLogger(noisy).setLevel(quiet_level)
