@@ -20,9 +20,11 @@ import click
 @click.option("--healthy", is_flag=True,
               help="Exit 0 when a service is running here (container healthchecks), else 1.")
 @click.option("--replay", is_flag=True, help="Replay the spool into the store once, then exit.")
+@click.option("--name", default="serve", show_default=True,
+              help="Name of this service (its heartbeat and spool); one per container.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_seconds: float | None,
-          show_status: bool, healthy: bool, replay: bool, as_json: bool) -> None:
+          show_status: bool, healthy: bool, replay: bool, name: str, as_json: bool) -> None:
     """Run the service until SIGTERM (graceful: running jobs finish, the spool is flushed)."""
     from core.settings import get_settings
 
@@ -30,23 +32,23 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
     if healthy:
         from iocwatch.ops.service import healthy as is_healthy
 
-        ok, why = is_healthy(settings, max_age_s=max(120.0, 4 * settings.serve.short_schedule_s))
+        ok, why = is_healthy(settings, name, max_age_s=max(120.0, 4 * settings.serve.short_schedule_s))
         click.echo(why)
         sys.exit(0 if ok else 1)
     if show_status:
-        click.echo(json.dumps(status(settings), ensure_ascii=False, indent=1, default=str))
+        click.echo(json.dumps(status(settings, name), ensure_ascii=False, indent=1, default=str))
         return
     if replay:
         from iocwatch.ops.spool import open_spooled_store
 
-        store = open_spooled_store(settings, "serve")
+        store = open_spooled_store(settings, name)
         out = store.flush(force=True)
         store.close()
         click.echo(f"replayed {out.batches} batch(es), {len(out.stored)} documents; "
                    f"{out.remaining} left" + (f" (store: {out.unavailable})" if out.unavailable else ""))
         sys.exit(0 if out.unavailable is None else 1)
     summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
-                          demo=demo, max_seconds=max_seconds)
+                          demo=demo, max_seconds=max_seconds, name=name)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
         return
@@ -59,7 +61,7 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
 
 
 def run_service(settings, *, once: bool = False, short: bool = False, only: list[str] | None = None,
-                demo: bool = False, max_seconds: float | None = None) -> dict:
+                demo: bool = False, max_seconds: float | None = None, name: str = "serve") -> dict:
     """Build and run the service (with the demo site when ``demo``); returns its summary."""
     import os
     from contextlib import ExitStack
@@ -79,17 +81,17 @@ def run_service(settings, *, once: bool = False, short: bool = False, only: list
             os.environ.update(DEMO_ENV)  # API sources read their (demo) keys from the environment
             crawl = settings.crawl.model_copy(update={"sources_file": str(written)})
             settings = settings.model_copy(update={"crawl": crawl})
-        service = Service(settings, short=short, once=once, only=only, env=env)
+        service = Service(settings, short=short, once=once, only=only, env=env, name=name)
         service.build()
         service.install_signal_handlers()
         return service.run(max_seconds=max_seconds)
 
 
-def status(settings) -> dict:
+def status(settings, name: str = "serve") -> dict:
     """Heartbeat, per-source and per-monitor run status, and the spool backlog."""
     from core.status import read_status
     from iocwatch.ops.service import read_heartbeat
     from iocwatch.ops.spool import spool_status
 
-    return {"service": read_heartbeat(settings), "status": read_status(settings.data_dir),
+    return {"service": read_heartbeat(settings, name), "status": read_status(settings.data_dir),
             "spool": spool_status(settings)}

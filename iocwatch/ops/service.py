@@ -17,7 +17,7 @@ Jobs (each runs at most once at a time, on a small thread pool):
 Every write goes through the durable spool (:mod:`iocwatch.ops.spool`), so a store
 outage delays documents and loses none. Each run is recorded with
 :func:`core.status.record_run` (``sources`` and ``monitors`` sections) for the
-dashboard's Sources page, and ``<data_dir>/serve.json`` holds the service's heartbeat
+dashboard's Sources page, and ``<data_dir>/serve/<name>.json`` holds the service's heartbeat
 (pid, jobs, next runs, spool backlog), which ``iocwatch serve --status`` and the
 container healthchecks read.
 
@@ -128,7 +128,11 @@ class Service:
     def __init__(self, settings: Settings, *, short: bool = False, once: bool = False,
                  only: list[str] | None = None, workers: int | None = None,
                  collect: Callable[[Any, Any], dict[str, Any]] | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, name: str = "serve"):
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"service name {name!r} may only hold letters, digits, - and _",
+                              hint="e.g. --name collector")
+        self.name = name
         self.settings = settings
         self.short = short
         self.once = once
@@ -157,7 +161,7 @@ class Service:
 
         sources = validate_startup(self.settings)
         self.notifier = Notifier(self.settings)
-        self.store = open_spooled_store(self.settings, "serve")
+        self.store = open_spooled_store(self.settings, self.name)
         serve = self.settings.serve
         jobs: list[Job] = []
         for src in sources:
@@ -176,7 +180,9 @@ class Service:
         jobs.append(Job("digest", self._interval(300), self._digest_job))
         jobs.append(Job("spool", self._interval(max(serve.spool_retry_s, 1.0)), self._spool_job))
         if self.only:
-            jobs = [j for j in jobs if j.name in self.only or j.name.split(":", 1)[-1] in self.only]
+            # a job's full name (source:baocantho), its kind (source, monitor) or its last part
+            jobs = [j for j in jobs if {j.name, j.name.split(":", 1)[0], j.name.split(":", 1)[-1]}
+                    & self.only]
             if not jobs:
                 raise ConfigError(f"no job matches {sorted(self.only)}",
                                   hint="name sources or jobs: source:<name>, spikes, notify, "
@@ -213,7 +219,7 @@ class Service:
         from iocwatch.flows.monitor import run_monitor
 
         folder = Path(self.settings.serve.monitor_pcap_dir or "")
-        ledger_path = self.settings.path("serve", "pcaps_done.json")
+        ledger_path = self.settings.path("serve", f"{self.name}.pcaps-done.json")
         done = set(json.loads(ledger_path.read_text())) if ledger_path.exists() else set()
         settle = time.time() - 2.0  # a capture still being written is left for the next run
         new = sorted(str(p) for p in folder.glob("*.pcap*")
@@ -403,7 +409,7 @@ class Service:
                 pending = self.store.spool.pending_docs()
             except IocwatchError as exc:
                 log.warning("cannot read the spool backlog: %s", exc)
-        data = {"pid": os.getpid(), "started_at": self.started_at.isoformat(),
+        data = {"name": self.name, "pid": os.getpid(), "started_at": self.started_at.isoformat(),
                 "updated_at": datetime.now(UTC).isoformat(), "stopped": stopped,
                 "short": self.short, "spool_pending_docs": pending,
                 "store_down": None if self.store is None else self.store.down_reason,
@@ -411,7 +417,7 @@ class Service:
                                   "failures": j.failures, "running": j.running,
                                   "next_in_s": round(max(j.next_at - now, 0.0), 1),
                                   "last": j.last} for j in self.jobs}}
-        _write_json(self.settings.path("serve.json"), data)
+        _write_json(heartbeat_path(self.settings, self.name), data)
 
 
 def _jsonable(value: Any) -> bool:
@@ -430,18 +436,23 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def read_heartbeat(settings: Settings) -> dict[str, Any] | None:
-    path = settings.path("serve.json")
+def heartbeat_path(settings: Settings, name: str = "serve") -> Path:
+    return settings.path("serve", f"{name}.json")
+
+
+def read_heartbeat(settings: Settings, name: str = "serve") -> dict[str, Any] | None:
+    path = heartbeat_path(settings, name)
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def healthy(settings: Settings, *, max_age_s: float = 120.0) -> tuple[bool, str]:
-    """Whether a service is running here: a fresh heartbeat from a live, unstopped process."""
-    beat = read_heartbeat(settings)
+def healthy(settings: Settings, name: str = "serve", *, max_age_s: float = 120.0
+            ) -> tuple[bool, str]:
+    """Whether a service is running here: a fresh heartbeat from an unstopped process."""
+    beat = read_heartbeat(settings, name)
     if beat is None:
-        return False, "no heartbeat (serve.json): the service has not started"
+        return False, f"no heartbeat ({heartbeat_path(settings, name)}): the service has not started"
     if beat.get("stopped"):
         return False, "the service stopped"
     age = (datetime.now(UTC) - datetime.fromisoformat(beat["updated_at"])).total_seconds()

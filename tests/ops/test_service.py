@@ -120,7 +120,7 @@ def _serve_proc(tmp_path: Path, *args: str, env_extra: dict | None = None) -> su
 def test_service_sigterm_stops_gracefully(tmp_path, settings):
     proc = _serve_proc(tmp_path, "serve", "--short", "--only", "spikes", "--only", "spool",
                        env_extra={"IOCWATCH_SERVE__SHORT_SCHEDULE_S": "1"})
-    beat_path = tmp_path / "data" / "serve.json"
+    beat_path = tmp_path / "data" / "serve" / "serve.json"
 
     def ran_twice() -> bool:
         if proc.poll() is not None:

@@ -231,3 +231,27 @@ def test_spool_full_disk_fails_loudly_and_keeps_acknowledged(settings, store, ti
     _assert_exactly_once(store, set(acked))
     assert not set(failed) & set(_all_ids(store))  # the refused batch was never acknowledged
     spooled.close()
+
+
+def test_spool_replayed_alert_keeps_triage_done_meanwhile(settings, store):
+    from core.documents import Alert, Severity
+    from index.triage import triage
+
+    flaky = SwitchableStore(store)
+    spooled = SpooledStore(flaky, open_spool(settings), retry_s=0.0, retry_max_s=0.0)
+    first = Alert(id=Alert.make_id("ssh_bruteforce", "10.1.2.3", "w1"), rule_name="ssh_bruteforce",
+                  title="Dò mật khẩu SSH từ 10.1.2.3", severity=Severity.HIGH, risk_score=75, count=40,
+                  entity="10.1.2.3")
+    spooled.upsert_many("alerts", [first])
+    triage(store, first.id, status="acknowledged", by="an-ninh", note="đang kiểm tra")
+    flaky.down = True  # the store goes away; the monitor sees the attack go on
+    assert spooled.get("alerts", first.id) is None  # treated as new while the store is down
+    later = first.model_copy(update={"count": 25, "risk_score": 60.0, "severity": Severity.MEDIUM})
+    res = spooled.upsert_many("alerts", [later])
+    assert res.pending == [first.id]
+    flaky.down = False
+    spooled.flush(force=True)
+    doc = store.get("alerts", first.id)
+    assert doc["status"] == "acknowledged" and doc["history"][0]["by"] == "an-ninh"
+    assert doc["count"] == 40 and doc["risk_score"] == 75
+    spooled.close()
