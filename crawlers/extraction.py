@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from core.text import nfc
@@ -152,12 +153,19 @@ class Article:
     flags: list[str] = field(default_factory=list)
 
 
-def _select(tree: Any, selector: str) -> list[Any]:
-    if selector.startswith("/") or selector.startswith("("):
-        return tree.xpath(selector)
+@lru_cache(maxsize=512)
+def _compiled(selector: str) -> Any:
     from lxml.cssselect import CSSSelector
+    from lxml.etree import XPath
 
-    return CSSSelector(selector)(tree)
+    if selector.startswith("/") or selector.startswith("("):
+        return XPath(selector)
+    return CSSSelector(selector)
+
+
+def _select(tree: Any, selector: str) -> list[Any]:
+    """Nodes (or strings) matching a CSS selector, or an XPath when it starts with ``/``."""
+    return _compiled(selector)(tree)
 
 
 def _node_text(node: Any) -> str:

@@ -58,11 +58,15 @@ class WatchlistPipeline(_Base):
         if not isinstance(item, Post):
             return item
         spider = self.spider
+        full = f"{item.title}\n{item.text}"
+        toks = text_words(full)  # folded once, reused by the de-duplication below
+        spider.words[item.id] = toks
         matcher = getattr(spider, "matcher", None)
         if matcher is not None and len(matcher):
-            item.watchlists = matcher.match(f"{item.title}\n{item.text}")
+            item.watchlists = matcher.match(full, toks)
         source = getattr(spider, "source", None)
         if source is not None and source.require_watchlist and not item.watchlists:
+            spider.words.pop(item.id, None)
             spider.report.count("not_matching")
             raise DropItem("matches no watchlist", log_level="DEBUG")
         return item
@@ -105,15 +109,19 @@ class DedupPipeline(_Base):
         spider = self.spider
         seen: SeenStore = spider.seen
         report = spider.report
+        full = f"{item.title}\n{item.text}"
+        toks = spider.words.pop(item.id, None)
+        if toks is None:
+            toks = text_words(full)
         if item.id in self.run_ids:
             report.count("duplicate_in_run")
             raise DropItem("already collected in this run", log_level="DEBUG")
-        fp = fingerprint(item.title, item.text)
+        fp = fingerprint(item.title, item.text, toks)
         item.fingerprint = fp
         if self.incremental and seen.has_id(item.id) and seen.fingerprint_of(item.id) == fp:
             report.count("skipped_seen")
             raise DropItem("already collected", log_level="DEBUG")
-        long_enough = len(text_words(f"{item.title} {item.text}")) >= MIN_WORDS_SAME
+        long_enough = len(toks) >= MIN_WORDS_SAME
         same = None
         if long_enough:  # "Quá tốt!" from two people is two posts, not one repost
             same = self.run_fps.get(fp) or (seen.same_content(fp) if self.incremental else None)
@@ -123,9 +131,8 @@ class DedupPipeline(_Base):
                 report.count("same_content")
                 raise DropItem(f"same content as {original}", log_level="DEBUG")
             item.duplicate_of = original
-        full = f"{item.title}\n{item.text}"
-        sh = simhash(full)
-        sig = minhash(full) if sh is not None else None
+        sh = simhash(full, toks)
+        sig = minhash(full, toks) if sh is not None else None
         if item.duplicate_of is None and sh is not None:
             near = None
             for pid, other, other_sig in self.run_sh:

@@ -85,6 +85,15 @@ def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | 
     return s
 
 
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
 def run_crawl(settings: Settings, sources: list[Source], *, sink: Callable[[list[Post]], None] | None,
               jobdir: str | Path | None = None, overrides: dict[str, Any] | None = None,
               progress: bool = True) -> list[dict[str, Any]]:
@@ -115,11 +124,15 @@ def run_crawl(settings: Settings, sources: list[Source], *, sink: Callable[[list
     if not runnable:
         return reports
     base = scrapy_settings(settings, sink=sink, overrides=overrides)
-    # Scrapy sets its loggers to DEBUG; keep its routine INFO (stats dumps) out of our log.
+    # Scrapy sets its loggers to DEBUG; keep its routine INFO (versions, stats dumps) out of
+    # our log unless we run at DEBUG. Our own handler stays the only root handler.
     root_level = logging.getLogger().getEffectiveLevel()
     scrapy_level = logging.DEBUG if root_level <= logging.DEBUG else logging.WARNING
-    logging.getLogger("scrapy").setLevel(scrapy_level)
-    process = CrawlerProcess(base, install_root_handler=False)
+    for name in ("scrapy.utils.log", "scrapy.crawler", "scrapy.addons", "scrapy.middleware",
+                 "scrapy.extensions.telnet"):
+        logging.getLogger(name).addFilter(_AtLeast(scrapy_level))
+    base.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(base)
     logging.getLogger("scrapy").setLevel(scrapy_level)
     bar = tqdm(total=None, desc="crawl", unit="post", disable=not progress, file=sys.stderr, mininterval=1.0)
 

@@ -38,14 +38,18 @@ def text_words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def fingerprint(title: str, text: str) -> str:
-    """Exact content fingerprint: SHA-1 of the folded words of title and body."""
-    return hashlib.sha1(" ".join(text_words(f"{title}\n{text}")).encode("utf-8")).hexdigest()
+def fingerprint(title: str, text: str, toks: list[str] | None = None) -> str:
+    """Exact content fingerprint: SHA-1 of the folded words of title and body.
+
+    ``toks`` are :func:`text_words` of ``f"{title}\n{text}"`` when already computed.
+    """
+    toks = text_words(f"{title}\n{text}") if toks is None else toks
+    return hashlib.sha1(" ".join(toks).encode("utf-8")).hexdigest()
 
 
-def simhash(text: str) -> int | None:
+def simhash(text: str, toks: list[str] | None = None) -> int | None:
     """64-bit simhash of word 3-shingles; ``None`` when the text is too short to compare."""
-    toks = text_words(text)
+    toks = text_words(text) if toks is None else toks
     if len(toks) < MIN_WORDS_NEAR:
         return None
     import numpy as np
@@ -71,11 +75,11 @@ def _perms():
     return a, b
 
 
-def minhash(text: str) -> bytes | None:
+def minhash(text: str, toks: list[str] | None = None) -> bytes | None:
     """MinHash signature (64 x uint32) of word 3-shingles; ``None`` when the text is too short."""
     import numpy as np
 
-    toks = text_words(text)
+    toks = text_words(text) if toks is None else toks
     if len(toks) < MIN_WORDS_NEAR:
         return None
     shingles = {" ".join(toks[i:i + 3]) for i in range(len(toks) - 2)}

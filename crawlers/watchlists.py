@@ -236,8 +236,9 @@ class WatchlistMatcher:
     def __init__(self, watchlists: list[Watchlist]):
         self.watchlists = watchlists
 
-    def match(self, text: str) -> list[str]:
-        toks = words(text)
+    def match(self, text: str, toks: list[str] | None = None) -> list[str]:
+        """Names of the matching watchlists; ``toks`` = :func:`words` of ``text`` if known."""
+        toks = words(text) if toks is None else toks
         index = _index(toks)
         return [w.name for w in self.watchlists if w.node.match(toks, index)]
 

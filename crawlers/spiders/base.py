@@ -40,6 +40,8 @@ class CrawlReport:
     errors: list[dict[str, Any]] = field(default_factory=list)  # {kind, url, detail}
     error_counts: Counter = field(default_factory=Counter)
     disabled: str | None = None  # why the source did not run (missing credentials)
+    pages: int = 0  # responses received
+    elapsed_s: float = 0.0  # from spider open to close
 
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] += n
@@ -58,7 +60,7 @@ class CrawlReport:
                 "requests_skipped_seen": self.requests_skipped_seen,
                 "counters": dict(self.counters), "errors": self.n_errors,
                 "error_counts": dict(self.error_counts), "error_samples": self.errors,
-                "disabled": self.disabled}
+                "disabled": self.disabled, "pages": self.pages, "elapsed_s": round(self.elapsed_s, 3)}
 
 
 def classify_failure(failure) -> tuple[str, str]:
@@ -101,6 +103,7 @@ class SourceSpider(scrapy.Spider):
         self.report = CrawlReport(source=source_obj.name if source_obj else (source or self.name),
                                   type=self.source_type)
         self.simhashes: dict[str, tuple[int | None, bytes | None]] = {}  # id -> (simhash, minhash)
+        self.words: dict[str, list[str]] = {}  # id -> folded words, between two pipelines
         self.emitted = 0
 
     @classmethod
@@ -132,6 +135,13 @@ class SourceSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         self.report.count(f"finish_{reason}")
+        stats = self.crawler.stats
+        self.report.pages = int(stats.get_value("response_received_count", 0) or 0)
+        start = stats.get_value("start_time")
+        if start is not None:
+            from datetime import UTC, datetime
+
+            self.report.elapsed_s = (datetime.now(UTC) - start).total_seconds()
         self.seen.close()
 
     # ------------------------------------------------------------ helpers
