@@ -144,6 +144,9 @@ def run_crawl(settings: Settings, sources: list[Source], *, sink: Callable[[list
         crawler = process.create_crawler(classes[src.type])
         if jobdir:  # one queue directory per source
             crawler.settings.set("JOBDIR", str(Path(jobdir) / src.name), priority="cmdline")
+        if settings.crawl.redis_url:  # scale-out: one shared queue and dupefilter per source
+            for key, part in (("SCHEDULER_QUEUE_KEY", "requests"), ("SCHEDULER_DUPEFILTER_KEY", "dupefilter")):
+                crawler.settings.set(key, f"iocwatch:{src.name}:{part}", priority="cmdline")
         crawler.signals.connect(tick, signal=signals.item_scraped)  # `tick` outlives the crawl
         process.crawl(crawler, source_obj=src)
         crawlers.append((src, crawler))

@@ -165,10 +165,19 @@ class SourceSpider(scrapy.Spider):
 
     def request(self, url: str, callback, *, meta: dict | None = None, skip_seen: bool = False,
                 **kwargs: Any) -> scrapy.Request | None:
-        """A request with our errback; ``skip_seen`` drops URLs already collected."""
-        if skip_seen and self.incremental and self.seen.has_url(url):
-            self.report.requests_skipped_seen += 1
-            return None
+        """A request with our errback; ``skip_seen`` drops URLs already collected.
+
+        Such article requests bypass Scrapy's dupefilter (``dont_filter``): whether a page
+        is needed is decided by the seen-store, which only knows *delivered* posts. After an
+        interrupted run (JOBDIR), a page that was fetched but whose post never reached the
+        sink is therefore fetched again instead of being lost; in-run duplicates are dropped
+        by the de-duplication pipeline.
+        """
+        if skip_seen:
+            if self.incremental and self.seen.has_url(url):
+                self.report.requests_skipped_seen += 1
+                return None
+            kwargs["dont_filter"] = True
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
 
     def decode(self, response) -> tuple[str, list[str]]:
