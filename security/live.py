@@ -133,6 +133,8 @@ def sniff_packets(iface: str, *, bpf: str | None = None, timeout_s: float | None
         conf.use_pcap = True  # BPF compilation through libpcap
     try:
         sniff(iface=iface, filter=bpf, prn=on_packet, store=False, timeout=timeout_s, count=count)
+    except ValueError as exc:  # scapy: "Interface 'x' not found !"
+        raise SecurityMonitorError(f"no interface {iface!r} ({exc})", hint="list interfaces with `ip link`") from None
     except PermissionError:
         raise SecurityMonitorError(f"capture on {iface} is not permitted",
                                    hint="run as root or grant CAP_NET_RAW to the Python binary") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DEFAULT_SIM_TH = 0.75
+PLACEHOLDER = "<*>"
 EXTRA_DELIMITERS: tuple[str, ...] = ("=", ",", "(", ")", "[", "]", '"', "'")
 
 # Order matters: longer, more specific shapes first. Each becomes "<*>" before Drain sees it.
@@ -41,7 +42,7 @@ MASKS: list[tuple[str, str]] = [
 def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -> str:
     """Replace variable-looking tokens with ``<*>`` (typed placeholders measured worse here)."""
     for pattern, _name in compiled or _COMPILED:
-        text = pattern.sub("<*>", text)
+        text = pattern.sub(PLACEHOLDER, text)
     return text
 
 
