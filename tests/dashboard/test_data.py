@@ -60,3 +60,18 @@ def test_export_keeps_text_inert_in_excel_and_vietnamese_in_csv():
 def test_data_schedule_seconds_reads_the_crawler_format():
     assert [data._seconds(v) for v in ("30m", "2h", "1d", 900, "90s", "sometimes", None)] == \
         [1800, 7200, 86400, 900, 90, None, None]
+
+
+def test_i18n_every_key_used_exists_in_both_languages():
+    import re
+    from pathlib import Path
+
+    from dashboard.i18n import TEXTS
+
+    root = Path(data.__file__).parent
+    used = set()
+    for path in [*root.glob("*.py"), *root.glob("pages/*.py")]:
+        used |= set(re.findall(r'\bt\("([a-z_]+\.[a-z_0-9.]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 80
+    assert sorted(k for k in used if k not in TEXTS) == []
+    assert [k for k, v in TEXTS.items() if set(v) != {"vi", "en"} or not all(v.values())] == []
