@@ -171,13 +171,14 @@ class SourceSpider(scrapy.Spider):
         is needed is decided by the seen-store, which only knows *delivered* posts. After an
         interrupted run (JOBDIR), a page that was fetched but whose post never reached the
         sink is therefore fetched again instead of being lost; in-run duplicates are dropped
-        by the de-duplication pipeline.
+        by the de-duplication pipeline. With a shared Redis scheduler (scale-out) the shared
+        dupefilter decides instead, so two workers never fetch the same page.
         """
         if skip_seen:
             if self.incremental and self.seen.has_url(url):
                 self.report.requests_skipped_seen += 1
                 return None
-            kwargs["dont_filter"] = True
+            kwargs["dont_filter"] = not self.settings.get("REDIS_URL")  # scale-out: see above
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
 
     def decode(self, response) -> tuple[str, list[str]]:
