@@ -109,3 +109,13 @@ def test_listen_cli_crawl_in_process_then_incremental(small_site, tmp_path):
     assert out["stored"] == len(content.of("article", "baocantho")) + 36
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert json.loads(second.stdout)["stored"] == 0
+
+
+def test_listen_default_analysis_is_the_nlp_pipeline(settings, store, small_site):
+    server, content, sources = small_site
+    result = listen(settings, ["demo-tg-tinnongcantho"], sources_file=sources, store=store, in_process=False,
+                    overrides=OVERRIDES)
+    assert result["analysed"] and result["stored"] == 36
+    docs = [h.source for h in store.search("posts", None, size=50).hits]
+    assert all(d["sentiment"] in ("negative", "neutral", "positive") for d in docs)
+    assert all(d["topics"] for d in docs)
