@@ -237,6 +237,14 @@ def read(path: str | Path, stats: ParseStats | None = None) -> Iterator[Packet]:
     ng = isinstance(reader, RawPcapNgReader)
     linktype = getattr(reader, "linktype", LINK_ETHERNET)
     nano = 1e-9 if getattr(reader, "nano", False) else 1e-6
+    if not ng:
+        with open(path, "rb") as raw:
+            plain = raw.read(4) in _PCAP_MAGICS  # not gzip-compressed: map it and slice records
+        if plain:
+            endian = reader.endian
+            reader.close()
+            yield from _read_mapped(path, stats, endian, linktype, nano)
+            return
     fh = getattr(reader, "f", None)
     try:
         size = Path(path).stat().st_size if fh is not None and hasattr(fh, "tell") else None
@@ -274,6 +282,42 @@ def read(path: str | Path, stats: ParseStats | None = None) -> Iterator[Packet]:
                 yield pkt
     finally:
         reader.close()
+
+
+_PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+MAX_CAPLEN = 262_144  # larger record lengths mean a corrupt header
+
+
+def _read_mapped(path: str | Path, stats: ParseStats, endian: str, linktype: int, scale: float
+                 ) -> Iterator[Packet]:
+    """Classic pcap records sliced straight out of a memory map (the header was checked by scapy)."""
+    import mmap
+
+    rec = struct.Struct(endian + "IIII")
+    with open(path, "rb") as fh:
+        if Path(path).stat().st_size <= 24:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            end = len(mm)
+            off = 24
+            unpack = rec.unpack_from
+            while off + 16 <= end:
+                sec, usec, caplen, wirelen = unpack(mm, off)
+                off += 16
+                if caplen > MAX_CAPLEN:
+                    stats.skip("corrupt_tail")
+                    log.warning("%s: corrupt record header after %d packets", path, stats.records)
+                    return
+                if off + caplen > end:
+                    stats.skip("truncated")
+                    return
+                pkt = parse(mm[off:off + caplen], sec + usec * scale, linktype, stats, wirelen)
+                off += caplen
+                if pkt is not None:
+                    stats.records += 1
+                    yield pkt
+            if off < end:
+                stats.skip("truncated")  # a partial record header at the end
 
 
 def dissect(frame: bytes, linktype: int = LINK_ETHERNET) -> str:

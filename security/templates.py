@@ -39,7 +39,25 @@ MASKS: list[tuple[str, str]] = [
 ]
 
 
+# A pattern only runs when its line holds this character (a cheap test that skips most regexes).
+_GUARDS = {"MAC": ":", "UUID": "-", "IP": ".", "DATE": ":", "HOST": ".", "PATH": "/", "URL": "?",
+           "EMPTY": "()", "HEX": "", "BLK": "blk_", "TIME": ":", "ID": "", "NUM": ""}
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -> str:
+    """Replace variable-looking tokens with ``<*>`` (patterns in order, each only where it can match)."""
+    if compiled is not None:
+        return mask_sequential(text, compiled)
+    digit = _HAS_DIGIT.search(text) is not None
+    for pattern, name, guard, needs_digit in _GUARDED:
+        if (needs_digit and not digit) or (guard and guard not in text):
+            continue
+        text = pattern.sub("<*>", text)
+    return text
+
+
+def mask_sequential(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -> str:
     """Replace variable-looking tokens with ``<*>`` (typed placeholders measured worse here)."""
     for pattern, _name in compiled or _COMPILED:
         text = pattern.sub(PLACEHOLDER, text)
@@ -47,6 +65,8 @@ def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -
 
 
 _COMPILED = [(re.compile(p), n) for p, n in MASKS]
+_NO_DIGIT_OK = {"DATE", "HOST", "PATH", "URL", "EMPTY"}  # patterns that can match without a digit
+_GUARDED = [(re.compile(p), n, _GUARDS.get(n, ""), n not in _NO_DIGIT_OK) for p, n in MASKS]
 
 
 class TemplateMiner:
@@ -85,7 +105,15 @@ class TemplateMiner:
 
     def add(self, line: str) -> tuple[int, str]:
         """Learn from ``line`` and return its cluster id and current template."""
-        result = self.miner.add_log_message(mask(line))
+        masked = mask(line)
+        # A line an existing template already covers goes there. (Drain's own search does
+        # not count a template's "<*>" as matching, so with pre-masked lines identical
+        # shapes would otherwise keep opening new clusters.)
+        cluster = self.miner.match(masked, full_search_strategy="never")
+        if cluster is not None:
+            cluster.size += 1
+            return int(cluster.cluster_id), cluster.get_template()
+        result = self.miner.add_log_message(masked)
         return int(result["cluster_id"]), str(result["template_mined"])
 
     def match(self, line: str) -> int | None:
