@@ -33,10 +33,11 @@ _DEFAULT: Any = object()
 
 
 def open_listen_store(settings: Settings):
-    """The store every write of the listening flow goes through (wrap it here to spool)."""
-    from index import open_store
+    """The store every write of the listening flow goes through: the configured store behind
+    the durable spool (:mod:`iocwatch.ops.spool`), so a store outage loses no analysed post."""
+    from iocwatch.ops.spool import open_spooled_store
 
-    return open_store(settings)
+    return open_spooled_store(settings, "listen")
 
 
 def load_analyser(settings: Settings) -> Analyse | None:
