@@ -45,13 +45,13 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
     if ctx.invoked_subcommand is not None:
         return
     from core.settings import get_settings
-    from index import open_store
     from iocwatch.flows.monitor import follow_monitor, run_monitor
+    from iocwatch.ops.spool import open_spooled_store
 
     if not (pcaps or logs or iface):
         raise click.UsageError("give --pcap, --log or --iface (or use `monitor learn`)")
     settings = get_settings()
-    store = open_store(settings)
+    store = open_spooled_store(settings, "monitor")  # alerts survive a store outage
     try:
         if follow or iface:
             if pcaps:
