@@ -169,3 +169,33 @@ def test_notify_bad_min_severity_is_a_config_error(settings):
 def test_notify_notification_from_listening_alert_is_a_spike():
     note = Notification.from_alert(_alert("volume_spike", module="listening", entity="topic:giao-thong"))
     assert note.kind == "spike" and note.title.startswith("[CAO] Đột biến thảo luận")
+
+
+def test_notify_cli_sinks_test_and_digest(settings, store, monkeypatch):
+    from click.testing import CliRunner
+
+    from core.settings import get_settings
+    from iocwatch.cli import cli
+
+    store.upsert_many("alerts", [_alert(), _alert("dns_burst", Severity.LOW)])
+    store.close()
+    with HttpReceiver() as rx:
+        monkeypatch.setenv("IOCWATCH_DATA_DIR", str(settings.data_dir))
+        monkeypatch.setenv("IOCWATCH_NOTIFY__WEBHOOK_URL", rx.url + "/hook?key=khoa-bi-mat-webhook")
+        monkeypatch.setenv("IOCWATCH_NOTIFY__TELEGRAM_BOT_TOKEN", TOKEN)
+        get_settings.cache_clear()
+        try:
+            runner = CliRunner()
+            out = runner.invoke(cli, ["notify", "sinks"])
+            assert out.exit_code == 0 and "webhook" in out.output
+            assert "khoa-bi-mat" not in out.output and TOKEN not in out.output
+            out = runner.invoke(cli, ["notify", "test"])
+            assert out.exit_code == 0 and out.output.split() == ["webhook", "ok"]
+            out = runner.invoke(cli, ["notify", "alerts", "--hours", "100000"])
+            assert out.exit_code == 0 and "sent 1" in out.output and "below severity 1" in out.output
+            out = runner.invoke(cli, ["notify", "digest"])
+            assert out.exit_code == 0 and "Tóm tắt hằng ngày" in out.output
+        finally:
+            get_settings.cache_clear()
+    kinds = [b["kind"] for _, b in rx.requests]
+    assert kinds == ["test", "alert"]
