@@ -182,7 +182,7 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "targets": {"pcap_packets_per_s": 100_000, "log_lines_per_s": 20_000, "peak_rss_mb": 1024},
         }
-    print(json.dumps(out) if args.json else json.dumps(out, indent=1))
+    sys.stdout.write((json.dumps(out) if args.json else json.dumps(out, indent=1)) + "\n")
 
 
 if __name__ == "__main__":

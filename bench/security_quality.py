@@ -73,7 +73,7 @@ def main() -> None:
         "loghub_linux>=0.90": loghub.get("Linux", 0) >= 0.90,
     }
     out["seconds"] = round(time.time() - t0, 1)
-    print(json.dumps(out) if args.json else json.dumps(out, indent=1))
+    sys.stdout.write((json.dumps(out) if args.json else json.dumps(out, indent=1)) + "\n")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def _benign_auth(rng: random.Random, start: float, duration: float) -> list[tupl
 
 def _benign_access(rng: random.Random, start: float, duration: float, visitors: int) -> list[tuple[float, str]]:
     lines = []
-    for v in range(visitors):
+    for _ in range(visitors):
         src = f"{rng.choice(CITIZEN_NETS)}{rng.randint(1, 254)}.{rng.randint(1, 254)}"
         ua = rng.choice(UAS)
         t = start + rng.uniform(0, duration)

@@ -17,7 +17,18 @@ from statistics import fmean, pstdev
 from urllib.parse import unquote_plus
 
 from security.records import (
-    ACK, FIN, RST, SYN, TCP, UDP, AuthEvent, Connection, DnsQuery, HttpRequest, Packet, SyslogLine,
+    ACK,
+    FIN,
+    RST,
+    SYN,
+    TCP,
+    UDP,
+    AuthEvent,
+    Connection,
+    DnsQuery,
+    HttpRequest,
+    Packet,
+    SyslogLine,
 )
 
 # The detector's feature columns, in order (locked into the model at fit time).

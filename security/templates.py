@@ -50,7 +50,7 @@ def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -
     if compiled is not None:
         return mask_sequential(text, compiled)
     digit = _HAS_DIGIT.search(text) is not None
-    for pattern, name, guard, needs_digit in _GUARDED:
+    for pattern, _name, guard, needs_digit in _GUARDED:
         if (needs_digit and not digit) or (guard and guard not in text):
             continue
         text = pattern.sub("<*>", text)

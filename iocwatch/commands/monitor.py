@@ -29,7 +29,8 @@ def _echo_report(report: dict, as_json: bool) -> None:
 @click.option("--iface", help="Capture live from this interface (needs root / CAP_NET_RAW).")
 @click.option("--bpf", help="BPF filter for --iface (needs libpcap), e.g. 'not port 22'.")
 @click.option("--follow", is_flag=True, help="Keep following the logs (tail -F) and store alerts per batch.")
-@click.option("--interval", type=float, help="Seconds per batch with --follow/--iface (default serve.monitor_interval_s).")
+@click.option("--interval", type=float,
+              help="Seconds per batch with --follow/--iface (default serve.monitor_interval_s).")
 @click.option("--batches", type=int, help="Stop after this many batches (default: run until interrupted).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context

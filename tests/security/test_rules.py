@@ -51,7 +51,8 @@ def test_rules_web_attack_kinds():
 
 
 def test_rules_dns_tunnel_and_beacon():
-    recs = [DnsQuery(T0 + i, "10.0.0.7", "10.0.0.53", f"{'k7q2m9x4'[i % 8] * 3}a8sd9f7g6h5j4k3l2z1x0c9v8b7n{i}.t.evil.net")
+    label = "a8sd9f7g6h5j4k3l2z1x0c9v8b7n"
+    recs = [DnsQuery(T0 + i, "10.0.0.7", "10.0.0.53", f"{'k7q2m9x4'[i % 8] * 3}{label}{i}.t.evil.net")
             for i in range(30)]
     recs += [DnsQuery(T0 + i * 7, "10.0.0.8", "10.0.0.53", "www.cantho.gov.vn") for i in range(30)]
     for i in range(12):
