@@ -153,6 +153,7 @@ class ServeSettings(BaseModel):
     spike_min_share_delta: float = 0.2  # negative share must rise by at least this (0.2 = 20 points)
     spike_related_max: int = 50  # posts linked from a spike alert (newest first)
     spike_now: Literal["clock", "latest"] = "clock"  # "latest": newest post's time (demo data)
+    spike_ignore: list[str] = Field(default_factory=lambda: ["topic:other"])  # catch-all groups
     workers: int = 2  # jobs (crawls, monitor batches) running at the same time
     shutdown_timeout_s: float = 60.0  # SIGTERM: wait this long for running jobs
     monitor_pcap_dir: str | None = None  # rotated captures dropped here are scored once each
