@@ -119,6 +119,7 @@ class SpikeDetector:
         self.min_ratio = cfg.spike_min_ratio
         self.min_share_delta = cfg.spike_min_share_delta
         self.related_max = cfg.spike_related_max
+        self.ignore = set(cfg.spike_ignore)
 
     # -- counting -------------------------------------------------------------------
     def counts(self, now: datetime) -> tuple[list[GroupCounts], datetime, float, float]:
@@ -140,6 +141,8 @@ class SpikeDetector:
         cut = window_start.timestamp() * 1000
         for group in GROUP_FIELDS:
             for bucket in result.get(group, {}).get("buckets", []):
+                if f"{group}:{bucket['key']}" in self.ignore:
+                    continue
                 gc = GroupCounts(group=group, name=str(bucket["key"]))
                 for hour in bucket.get("hours", {}).get("buckets", []):
                     key = hour["key"]

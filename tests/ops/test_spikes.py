@@ -143,3 +143,12 @@ def test_spikes_demo_step_uses_newest_post_time(settings, store):
     demo_step(settings, report)
     assert report["volume_spikes"] == 2 and report["negative_spikes"] == 1
     assert report["notified"] == 0  # no sink configured
+
+
+def test_spikes_ignored_groups_never_spike(settings, store):
+    posts, _, _ = _corpus()
+    store.upsert_many("posts", posts)
+    serve = type(settings.serve)(**{**dict(settings.serve), "spike_ignore": ["watchlist:ngap-lut"]})
+    cfg = settings.model_copy(update={"serve": serve})
+    entities = {a.entity for a in detect_spikes(store, cfg, now=NOW).alerts}
+    assert "watchlist:ngap-lut" not in entities and "topic:thoi-tiet" in entities
