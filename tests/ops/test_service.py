@@ -195,3 +195,21 @@ def test_service_failed_job_recorded_and_service_continues(settings):
     entry = read_status(cfg.data_dir)["sources"]["bao-thu"]
     assert entry["runs"] >= 2 and entry["last_success"] is not None
     assert svc.jobs[0].failures == 1
+
+
+def test_service_only_selects_by_kind_name_or_source(settings):
+    def collect(store, src):
+        return {"items": 0, "errors": 0}
+
+    svc = Service(settings, collect=collect, only=["source", "spikes"])
+    names = [j.name for j in svc.build()]
+    svc.store.close()
+    assert "spikes" in names and len(names) > 2
+    assert all(n.startswith("source:") for n in names if n != "spikes")
+    svc = Service(settings, collect=collect, only=["baocantho"])
+    assert [j.name for j in svc.build()] == ["source:baocantho"]
+    svc.store.close()
+    with pytest.raises(ConfigError, match="no job matches"):
+        Service(settings, collect=collect, only=["khong-co-nguon-nay"]).build()
+    with pytest.raises(ConfigError, match="service name"):
+        Service(settings, name="../etc")
