@@ -161,7 +161,6 @@ class Service:
 
         sources = validate_startup(self.settings)
         self.notifier = Notifier(self.settings)
-        self.store = open_spooled_store(self.settings, self.name)
         serve = self.settings.serve
         jobs: list[Job] = []
         for src in sources:
@@ -188,6 +187,7 @@ class Service:
                                   hint="name sources or jobs: source:<name>, spikes, notify, "
                                        "digest, monitor:pcaps, monitor:follow, spool")
         self.jobs = jobs
+        self.store = open_spooled_store(self.settings, self.name)
         return jobs
 
     # -- jobs -----------------------------------------------------------------------
