@@ -48,6 +48,8 @@ def _phrases(words: tuple[str, ...]) -> dict[int, set[tuple[str, ...]]]:
 _TITLES = _phrases(_PERSON_TITLES)
 _TITLES_LOWER = {n: {tuple(p.lower() for p in ph) for ph in s} for n, s in _TITLES.items()}
 _HEADS = _phrases(_ORG_HEADS)
+_HEAD_FIRST = {ph[0] for group in _HEADS.values() for ph in group}
+_TITLE_FIRST = {ph[0] for group in _TITLES_LOWER.values() for ph in group}
 
 
 def _is_cap(word: str) -> bool:
@@ -78,6 +80,12 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
     """Places, persons and organisations in ``text`` (each distinct surface form once)."""
     out: list[Found] = []
     seen: set[tuple[str, str]] = set()
+    if text.islower() or not any(ch.isupper() for ch in text):
+        for p in gazetteer.find(text):
+            if ("place", p.text) not in seen:
+                seen.add(("place", p.text))
+                out.append(Found(p.text, "place", p.canonical))
+        return out
     matches = list(_TOKEN.finditer(text))
     tokens = [m.group(0) for m in matches]
     places = gazetteer.find(text)
@@ -91,6 +99,10 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
 
     i = 0
     while i < len(tokens):
+        tok = tokens[i]
+        if tok not in _HEAD_FIRST and tok not in _ACRONYMS and tok.lower() not in _TITLE_FIRST:
+            i += 1
+            continue
         n = _match_phrase(tokens, i, _HEADS)
         if n:
             j = i + n

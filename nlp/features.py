@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import sparse
 
-from core.text import fold
+from nlp.textfold import fast_fold as fold
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -52,7 +52,7 @@ class HashedFeaturizer:
         self.config = config or FeatureConfig()
         self._word_mask = (1 << self.config.word_bits) - 1
         self._char_mask = (1 << self.config.char_bits) - 1
-        self._token_cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._token_cache: dict[str, tuple[list[int], list[int], int]] = {}
 
     @property
     def n_word(self) -> int:
@@ -65,11 +65,12 @@ class HashedFeaturizer:
     def tokens(self, text: str) -> list[str]:
         return _TOKEN.findall(text.lower())
 
-    def _token_features(self, token: str) -> tuple[list[int], list[int]]:
+    def _token_features(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
         cached = self._token_cache.get(token)
         if cached is not None:
             return cached
         cfg = self.config
+        token_hash = zlib.crc32(token.encode("utf-8", "surrogatepass"))
         words = [_h("w:" + token, self._word_mask)]
         if cfg.folded:
             plain = fold(token)
@@ -86,30 +87,63 @@ class HashedFeaturizer:
                     chars.append(_h(gram, self._char_mask))
         if len(self._token_cache) > self._CACHE_LIMIT:
             self._token_cache.clear()
-        result = (words, chars)
+        result = (np.asarray(words, dtype=np.int32), np.asarray(chars, dtype=np.int32), token_hash)
         self._token_cache[token] = result
         return result
 
     def transform(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Raw counts for ``texts``: ``(syllable block, character block)``."""
-        w_idx: list[int] = []
-        c_idx: list[int] = []
-        w_ptr = [0]
-        c_ptr = [0]
+        """Raw counts for ``texts``: ``(syllable block, character block)``.
+
+        Vectorised over the batch: the batch's distinct syllables get their cached
+        feature rows, a documents x syllables count matrix is multiplied by them, and
+        syllable n-grams are hashed with numpy from the syllables' cached hashes.
+        """
+        n_docs = len(texts)
+        findall = _TOKEN.findall
+        lists = [findall(t.lower()) for t in texts]
+        vocab: dict[str, int] = {}
+        inv_list = [vocab.setdefault(tok, len(vocab)) for toks in lists for tok in toks]
+        if not vocab:
+            return (sparse.csr_matrix((n_docs, self.n_word), dtype=np.float32),
+                    sparse.csr_matrix((n_docs, self.n_char), dtype=np.float32))
+        cache = self._token_cache
+        feats = [cache.get(t) or self._token_features(t) for t in vocab]
+        inv = np.asarray(inv_list, dtype=np.int64)
+        lengths = np.fromiter((len(t) for t in lists), dtype=np.int64, count=n_docs)
+        doc_ids = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        word_arrays = [f[0] for f in feats]
+        char_arrays = [f[1] for f in feats]
+        word_len = np.fromiter((len(a) for a in word_arrays), dtype=np.int64, count=len(feats))
+        char_len = np.fromiter((len(a) for a in char_arrays), dtype=np.int64, count=len(feats))
+        word_rows = [np.repeat(doc_ids, word_len[inv])]
+        word_cols = [np.concatenate([word_arrays[i] for i in inv_list]).astype(np.int64)]
         n_max = self.config.word_ngrams
-        mask = self._word_mask
-        for text in texts:
-            toks = self.tokens(text)
-            for tok in toks:
-                words, chars = self._token_features(tok)
-                w_idx.extend(words)
-                c_idx.extend(chars)
+        if n_max >= 2 and len(inv) > 1:
+            hashes = np.fromiter((f[2] for f in feats), dtype=np.uint64, count=len(feats))[inv]
+            mask = np.uint64(self._word_mask)
+            prime = np.uint64(1_000_003)
             for n in range(2, n_max + 1):
-                for i in range(len(toks) - n + 1):
-                    w_idx.append(_h(f"{n}:" + " ".join(toks[i:i + n]), mask))
-            w_ptr.append(len(w_idx))
-            c_ptr.append(len(c_idx))
-        return (self._csr(w_idx, w_ptr, self.n_word), self._csr(c_idx, c_ptr, self.n_char))
+                if len(inv) < n:
+                    break
+                m = len(inv) - n + 1
+                h = np.full(m, np.uint64(n), dtype=np.uint64)
+                for k in range(n):
+                    h = (h * prime) ^ hashes[k:m + k]
+                same = doc_ids[:m] == doc_ids[n - 1:]
+                word_rows.append(doc_ids[:m][same])
+                word_cols.append((h & mask)[same].astype(np.int64))
+        words = self._coo(np.concatenate(word_rows), np.concatenate(word_cols), n_docs, self.n_word)
+        chars = self._coo(np.repeat(doc_ids, char_len[inv]),
+                          np.concatenate([char_arrays[i] for i in inv_list]).astype(np.int64),
+                          n_docs, self.n_char)
+        return words, chars
+
+    @staticmethod
+    def _coo(rows: np.ndarray, cols: np.ndarray, n_rows: int, width: int) -> sparse.csr_matrix:
+        m = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                              shape=(n_rows, width))
+        m.sum_duplicates()
+        return m
 
     @staticmethod
     def _csr(idx: list[int], ptr: list[int], width: int) -> sparse.csr_matrix:
@@ -121,13 +155,14 @@ class HashedFeaturizer:
 
 
 def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-    """Sublinear TF (1 + log tf) times IDF, each row L2-normalised."""
-    m = counts.copy()
-    m.data = 1.0 + np.log(m.data)
-    m = m.multiply(idf.reshape(1, -1)).tocsr().astype(np.float32)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    """Sublinear TF (1 + log tf) times IDF, each row L2-normalised (all O(nnz) in numpy)."""
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    indptr = counts.indptr
+    squares = np.concatenate([[0.0], np.cumsum(data.astype(np.float64) ** 2)])
+    norms = np.sqrt(squares[indptr[1:]] - squares[indptr[:-1]])
     norms[norms == 0] = 1.0
-    return sparse.diags(1.0 / norms).dot(m).tocsr().astype(np.float32)
+    data = data / np.repeat(norms, np.diff(indptr))
+    return sparse.csr_matrix((data.astype(np.float32), counts.indices, indptr), shape=counts.shape)
 
 
 def fit_idf(counts: sparse.csr_matrix) -> np.ndarray:

@@ -18,8 +18,10 @@ import yaml
 
 from core.errors import NlpError
 from core.text import fold
+from nlp.textfold import fast_fold
 
-_WORD = re.compile(r"[\w.]+", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_fold = fast_fold
 MAX_NAME_WORDS = 5
 # words that announce a district or ward ("quận", "phường", "xã"...), compared folded
 _UNIT_WORDS = {"quan", "huyen", "phuong", "xa", "tran", "q", "p", "tx", "tt"}
@@ -74,6 +76,12 @@ class Gazetteer:
         for canonical, names in (data.get("wards") or {}).items():
             for name in names:
                 entries.append(PlaceName(name, "ward", (canonical,)))
+        self._index(entries, priority)
+        self.first_exact = {k.split()[0] for k in self.exact}
+        self.first_folded = {k.split()[0] for k in self.folded}
+        self.first_case = {k for k in self.case_sensitive}
+
+    def _index(self, entries: list[PlaceName], priority: dict[str, int]) -> None:
         for entry in entries:
             if entry.name.isupper() and len(entry.name) <= 6 and " " not in entry.name:
                 self._add(self.case_sensitive, entry.name, entry, priority)
@@ -95,46 +103,69 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMatch]:
         """Longest non-overlapping place names in ``text``, left to right."""
-        words = [(m.group(0).strip("."), m.start(), m.end()) for m in _WORD.finditer(text)]
-        words = [w for w in words if w[0]]
-        raw: list[tuple[int, int, str, PlaceName]] = []
+        low_text = text.lower()
+        lows = _WORD.findall(low_text)
+        folds = _WORD.findall(fast_fold(low_text))
+        words = _WORD.findall(text)
+        if not (len(lows) == len(folds) == len(words)):  # exotic characters: fold per word
+            words = _WORD.findall(text)
+            lows = [w.lower() for w in words]
+            folds = [fast_fold(w) for w in lows]
+        first_exact, first_folded, first_case = self.first_exact, self.first_folded, self.first_case
+        raw: list[tuple[int, int, PlaceName]] = []  # (first word, word count, entry)
         i = 0
-        while i < len(words):
+        n_words = len(words)
+        while i < n_words:
+            if lows[i] not in first_exact and folds[i] not in first_folded and words[i] not in first_case:
+                i += 1
+                continue
             hit = None
-            for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-                span = words[i:i + n]
-                surface = text[span[0][1]:span[-1][2]]
-                joined = " ".join(w[0] for w in span)
-                entry = self.case_sensitive.get(joined.replace(" ", "")) if n == 1 else None
+            for n in range(min(MAX_NAME_WORDS, n_words - i), 0, -1):
+                joined_low = " ".join(lows[i:i + n])
+                entry = self.case_sensitive.get(words[i]) if n == 1 else None
                 if entry is None:
-                    entry = self.exact.get(joined.lower())
-                if entry is None and fold(joined) == joined.lower():
-                    entry = self.folded.get(joined.lower())
+                    entry = self.exact.get(joined_low)
+                if entry is None and folds[i:i + n] == lows[i:i + n]:
+                    entry = self.folded.get(joined_low)
                 if entry is None:
                     continue
+                capital = words[i][:1].isupper()
                 if entry.level in ("district", "ward"):
-                    before = fold(words[i - 1][0]) if i > 0 else ""
-                    ok = surface[:1].isupper() or before in _UNIT_WORDS
+                    ok = capital or (i > 0 and folds[i - 1] in _UNIT_WORDS)
                 else:
-                    ok = n > 1 or surface[:1].isupper() or entry.level == "province"
+                    ok = n > 1 or capital or entry.level == "province"
                 if ok:
-                    hit = (n, surface, entry)
+                    hit = (n, entry)
                     break
             if hit is None:
                 i += 1
                 continue
-            n, surface, entry = hit
-            raw.append((words[i][1], words[i + n - 1][2], surface, entry))
-            i += n
-        named = {p for _, _, _, e in raw if len(e.provinces) == 1 for p in e.provinces}
+            raw.append((i, hit[0], hit[1]))
+            i += hit[0]
+        if not raw:
+            return []
+        starts = self._offsets(text, words)
+        named = {p for _, _, e in raw if len(e.provinces) == 1 for p in e.provinces}
         out = []
-        for start, end, surface, entry in raw:
+        for first, n, entry in raw:
+            start = starts[first]
+            end = starts[first + n - 1] + len(words[first + n - 1])
             if len(entry.provinces) == 1:
                 canonical: str | None = entry.provinces[0]
             else:
                 chosen = [p for p in entry.provinces if p in named]
                 canonical = chosen[0] if len(chosen) == 1 else None
-            out.append(PlaceMatch(surface, start, end, entry.level, canonical))
+            out.append(PlaceMatch(text[start:end], start, end, entry.level, canonical))
+        return out
+
+    @staticmethod
+    def _offsets(text: str, words: list[str]) -> list[int]:
+        out = []
+        pos = 0
+        for w in words:
+            pos = text.find(w, pos)
+            out.append(pos)
+            pos += len(w)
         return out
 
 

@@ -26,7 +26,9 @@ def key_phrases(words: Sequence[str], *, limit: int = 8, hashtags: Sequence[str]
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
     for pos, word in enumerate(words):
-        low = " ".join(word.lower().replace("_", " ").split())
+        low = word.lower()
+        if "_" in low or "  " in low:
+            low = " ".join(low.replace("_", " ").split())
         if " " not in low or low in STOPWORDS or not _ALPHA.match(low) or low.startswith("emo"):
             continue
         counts[low] += 1

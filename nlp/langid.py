@@ -12,10 +12,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-from core.text import fold
+from nlp.textfold import fast_fold as fold
 
 _VI_LETTERS = set("ăâđêôơưĂÂĐÊÔƠƯ")
+# Latin letters specific to Vietnamese: ă â đ ê ô ơ ư and every vowel carrying a tone mark.
+_VI_SPECIFIC = re.compile("[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụ"
+                          "ừứửữựỳýỷỹỵÀÁẢÃẠẰẮẲẴẶẦẤẨẪẬÈÉẺẼẸỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌỒỐỔỖỘỜỚỞỠỢÙÚỦŨỤỪỨỬỮỰỲÝỶỸỴ]")
+# Text made only of ASCII, Latin-1, Latin Extended-A/B, Vietnamese letters, punctuation and emoji.
+_LATIN_ONLY = re.compile("^[\x00-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u2bff"
+                         "\U0001f000-\U0001faff\ufe0f\u200d]*$")
+# Letters found in Vietnamese and (practically) nowhere else: ă đ ơ ư and the dot-below,
+# hook-above and circumflex/breve+tone combinations.
+_VI_ONLY = re.compile("[ăđơưĂĐƠƯạảãắằẳẵặấầẩẫậẹẻẽếềểễệỉĩịọỏốồổỗộớờởỡợụủũứừửữựỳỵỷỹ"
+                      "ẠẢÃẮẰẲẴẶẤẦẨẪẬẸẺẼẾỀỂỄỆỈĨỊỌỎỐỒỔỖỘỚỜỞỠỢỤỦŨỨỪỬỮỰỲỴỶỸ]")
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _SYLLABLE = re.compile(
     r"^(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?"
     r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnpt])?$"
@@ -32,11 +44,22 @@ _EN_FUNCTION = set(
     "at by from as or but what which who will would can could should there their they we "
     "our an a i he she his her them been being do does did so if about into than then".split()
 )
+# French, Spanish, German, Indonesian function words: Latin text that is neither vi nor en.
+_OTHER_FUNCTION = set(
+    "le les des et est une du que qui pour dans pas sur avec très je il elle nous vous "
+    "el los las y es por para con una del que der die das und ist nicht mit ein eine "
+    "dan yang di ini itu dengan untuk tidak ada".split()
+) - _VI_FUNCTION
 _SCRIPTS = [  # (prefix of the Unicode character name, language code)
     ("CJK", "zh"), ("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("HANGUL", "ko"),
     ("CYRILLIC", "ru"), ("THAI", "th"), ("KHMER", "km"), ("LAO", "lo"), ("ARABIC", "ar"),
     ("DEVANAGARI", "hi"), ("GREEK", "el"), ("HEBREW", "he"), ("MYANMAR", "my"),
 ]
+
+
+@lru_cache(maxsize=100_000)
+def _is_syllable(word: str) -> bool:
+    return _SYLLABLE.match(word) is not None
 
 
 @dataclass(frozen=True)
@@ -66,13 +89,19 @@ def _script(ch: str) -> str:
 def detect_language(text: str, *, sample_chars: int = 2000) -> LanguageGuess:
     """Guess the language of ``text`` (only the first ``sample_chars`` characters are read)."""
     sample = text[:sample_chars]
-    letters = [ch for ch in sample if ch.isalpha()]
-    if not letters:
-        return LanguageGuess("und", 0.0)
-    scripts: dict[str, int] = {}
-    for ch in letters:
-        key = _script(ch)
-        scripts[key] = scripts.get(key, 0) + 1
+    if _LATIN_ONLY.match(sample):
+        letters = _LETTERS.findall(sample)
+        if not letters:
+            return LanguageGuess("und", 0.0)
+        scripts = {"latin": len(letters)}
+    else:
+        letters = [ch for ch in sample if ch.isalpha()]
+        if not letters:
+            return LanguageGuess("und", 0.0)
+        scripts = {}
+        for ch in letters:
+            key = _script(ch)
+            scripts[key] = scripts.get(key, 0) + 1
     main, main_count = max(scripts.items(), key=lambda kv: kv[1])
     mixed = len([k for k, v in scripts.items() if v >= max(3, 0.1 * len(letters))]) > 1
     if main != "latin":
@@ -80,14 +109,21 @@ def detect_language(text: str, *, sample_chars: int = 2000) -> LanguageGuess:
             main = "ja"
         return LanguageGuess(main if main != "other" else "und",
                              round(main_count / len(letters), 3), mixed)
-    words = [w for w in _WORDS.findall(sample) if w.isascii() or _script(w[0]) == "latin"]
+    if not mixed and len(_VI_ONLY.findall(sample)) >= max(2, 0.04 * main_count):
+        return LanguageGuess("vi", 1.0, mixed)  # letters no other Latin orthography uses
+    words = _WORDS.findall(sample) if main_count == len(letters) else \
+        [w for w in _WORDS.findall(sample) if w.isascii() or _script(w[0]) == "latin"]
     if not words:
         return LanguageGuess("und", 0.0, mixed)
-    vi_letters = sum(1 for ch in letters if ch in _VI_LETTERS or _has_tone(ch))
-    folded = [fold(w) for w in words]
-    syllables = sum(1 for w in folded if _SYLLABLE.match(w))
+    vi_letters = len(_VI_ONLY.findall(sample))
+    folded = fold(" ".join(words)).split()
+    syllables = sum(1 for w in folded if _is_syllable(w))
     vi_hits = sum(1 for w in folded if w in _VI_FUNCTION)
-    en_hits = sum(1 for w in (w.lower() for w in words) if w in _EN_FUNCTION)
+    lowered = [w.lower() for w in words]
+    en_hits = sum(1 for w in lowered if w in _EN_FUNCTION)
+    other_hits = sum(1 for w in lowered if w in _OTHER_FUNCTION)
+    if other_hits > max(vi_hits, en_hits) and vi_letters == 0:
+        return LanguageGuess("und", round(min(1.0, 0.5 + other_hits / len(words)), 3), mixed)
     n = len(words)
     syllable_share = syllables / n
     diacritic_share = vi_letters / max(1, main_count)

@@ -164,9 +164,20 @@ class LinearTextClassifier:
     def _calibrate(self, scores: np.ndarray) -> np.ndarray:
         return _softmax(scores @ self.calib_coef_.T + self.calib_intercept_)
 
+    def _dense_weights(self) -> np.ndarray:
+        """Coefficients as a dense (features x classes) float32 array: sparse x dense is fast."""
+        dense = getattr(self, "_weights", None)
+        if dense is None:
+            dense = np.ascontiguousarray(self.coef_.T.toarray().astype(np.float32))
+            self._weights = dense
+        return dense
+
     def scores_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix]) -> np.ndarray:
-        x = self._matrix(counts)
-        return (x @ self.coef_.T).toarray() + self.intercept_
+        w, c = counts
+        weights = self._dense_weights()
+        n_word = w.shape[1]
+        scores = tfidf(w, self.idf_word_) @ weights[:n_word] + tfidf(c, self.idf_char_) @ weights[n_word:]
+        return np.asarray(scores, dtype=np.float64) + self.intercept_
 
     def predict_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix]
                             ) -> tuple[list[str], np.ndarray]:

@@ -97,7 +97,7 @@ class _LinearAdapter:
 
     def predict(self, texts: Sequence[str], shared: dict[Any, Any] | None = None
                 ) -> tuple[list[str], np.ndarray]:
-        key = ("linear-counts", self.model.features.key())
+        key = ("linear-counts", self.model.features.key(), len(texts), hash(tuple(texts)))
         counts = shared.get(key) if shared is not None else None
         if counts is None:
             counts = self.model.counts(texts)

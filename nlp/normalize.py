@@ -29,20 +29,23 @@ _PROTECTED = re.compile(
     re.UNICODE,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
-_REPEAT = re.compile(r"([^\W\d_])\1{2,}", re.UNICODE)  # three or more of the same letter
-_TRAILING_VOWEL = re.compile(r"([^\W\d_])([aeiouy])\2*(?!\w)", re.UNICODE)  # quáaa -> quá
-_REPEAT_PUNCT = re.compile(r"([!?.,~\-=*])\1{2,}")
+# three or more of the same letter, or of the same punctuation mark
+_REPEAT = re.compile(r"([^\W\d_]|[!?.,~\-=*])\1{2,}", re.UNICODE)
+_HIGH = re.compile("[\u2000-\U0010ffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _NEWLINES = re.compile(r"\n{3,}")
 
 # Emoticons (ASCII) and emoji, mapped to tokens the classifiers can learn from.
-_EMOTICONS = [
-    (re.compile(r"(?<!\w)(?:=\)\)+|:\)\)+|:D+\b|xD+\b|=D+\b|haha(?:ha)*|hihi(?:hi)*|kk+k)", re.I), " emo_laugh "),
-    (re.compile(r"(?<![\w:])(?::\)|:-\)|=\)|\^\^|\^_\^)(?!\))"), " emo_smile "),
-    (re.compile(r"(?<![\w:])(?::\(+|:-\(|=\(|:'\(|T_T|ToT)"), " emo_sad "),
-    (re.compile(r"<3+"), " emo_love "),
-    (re.compile(r"(?<!\w)(?:-_-|=\.=|-\.-)"), " emo_annoyed "),
-]
+_EMOTICONS = re.compile(
+    r"(?P<emo_laugh>(?<!\w)(?:=\)\)+|:\)\)+|:D+\b|xD+\b|=D+\b|haha(?:ha)*\b|hihi(?:hi)*\b|kk+k\b))"
+    r"|(?P<emo_smile>(?<![\w:])(?::\)|:-\)|=\)|\^\^|\^_\^)(?!\)))"
+    r"|(?P<emo_sad>(?<![\w:])(?::\(+|:-\(|=\(|:'\(|T_T|ToT))"
+    r"|(?P<emo_love><3+)"
+    r"|(?P<emo_annoyed>(?<!\w)(?:-_-|=\.=|-\.-))",
+    re.I,
+)
+_EMOTICON_HINTS = (":)", ":(", ":d", "=)", "=(", "=d", "<3", "^^", "^_^", "-_-", "=.=", "-.-", ":-",
+                   ":'", "t_t", "tot", "haha", "hihi", "kkk", "xd")
 _EMOJI_GROUPS: dict[str, str] = {
     "emo_laugh": "😂🤣😆😁😄😃😀😹",
     "emo_smile": "🙂😊☺😌😉😇🥰😍😘😗😙😚🤗",
@@ -64,7 +67,7 @@ def _is_emoji(ch: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def load_teencode(extra_file: str | None = None) -> dict[str, str]:
+def load_teencode(extra_file: str | None = None) -> Teencode:
     """The teencode dictionary: the bundled list, then ``extra_file`` (its entries win)."""
     text = resources.files("nlp").joinpath("data/teencode.yaml").read_text(encoding="utf-8")
     table = {str(k).lower(): str(v) for k, v in (yaml.safe_load(text) or {}).items()}
@@ -81,7 +84,7 @@ def load_teencode(extra_file: str | None = None) -> dict[str, str]:
         if not isinstance(extra, dict):
             raise NlpError("teencode file must be a mapping of token: expansion", where=str(path))
         table.update({str(k).lower(): str(v) for k, v in extra.items()})
-    return table
+    return Teencode(table)
 
 
 @lru_cache(maxsize=50_000)
@@ -112,9 +115,15 @@ def fix_tone_placement(word: str) -> str:
     return word
 
 
+_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e"
+                      "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
+
+
 def clean_characters(text: str) -> tuple[str, list[str]]:
     """Drop control characters and lone surrogates; return the text and the flags raised."""
     flags: list[str] = []
+    if not _SUSPECT.search(text):
+        return text, flags
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
         text = "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)
         flags.append("invalid_unicode")
@@ -135,48 +144,78 @@ def clean_characters(text: str) -> tuple[str, list[str]]:
     return "".join(cleaned), flags
 
 
-def _drop_echo(match: re.Match[str]) -> str:
-    """Drop a trailing plain vowel that echoes the toned vowel before it (quáa -> quá)."""
-    first, second = match.group(1), match.group(2)
-    base = unicodedata.normalize("NFD", first.lower())[0]
-    if base == second and first.lower() != second:
-        return first
-    return match.group(0)
+def _drop_echo(word: str) -> str:
+    """Drop trailing plain vowels that echo the marked vowel before them (quáa -> quá)."""
+    while len(word) >= 2 and word[-1] in "aeiouyAEIOUY":
+        prev = word[-2]
+        base = unicodedata.normalize("NFD", prev.lower())[0]
+        if base == word[-1].lower() and prev.lower() != word[-1].lower():
+            word = word[:-1]
+        else:
+            break
+    return word
 
 
-def _normalize_plain(segment: str, teencode: dict[str, str]) -> str:
+def _normalize_plain(segment: str, teencode: Teencode) -> str:
     """Normalise a span that holds no URL, mention or hashtag."""
-    for pattern, token in _EMOTICONS:
-        segment = pattern.sub(token, segment)
-    if any(ord(ch) > 0x2000 for ch in segment):
+    low = segment.lower()
+    if any(hint in low for hint in _EMOTICON_HINTS):
+        segment = _EMOTICONS.sub(lambda m: f" {m.lastgroup} ", segment)
+    if _HIGH.search(segment):
         segment = "".join(
             f" {_EMOJI_TOKEN.get(ch, 'emo_other')} " if (ch in _EMOJI_TOKEN or _is_emoji(ch))
             else ("" if ch in "\ufe0f\u200d" else ch)
             for ch in segment
         )
     segment = _REPEAT.sub(r"\1", segment)
-    segment = _TRAILING_VOWEL.sub(_drop_echo, segment)
-    segment = _REPEAT_PUNCT.sub(r"\1", segment)
+    return _WORD.sub(teencode.word, segment)
 
-    def word(match: re.Match[str]) -> str:
-        token = match.group(0)
-        low = token.lower()
-        expansion = teencode.get(low)
-        if expansion is not None and not low.startswith("emo_"):
+
+class Teencode:
+    """A teencode table plus a per-word cache of every word-level fix (expansion, tone, echo)."""
+
+    _CACHE_LIMIT = 200_000
+
+    def __init__(self, table: dict[str, str]):
+        self.table = {k.lower(): v for k, v in table.items() if k and not k.startswith("emo_")}
+        self._cache: dict[str, str] = {}
+
+    def fix(self, word: str) -> str:
+        """The normalised form of one word."""
+        expansion = self.table.get(word.lower())
+        if expansion is not None:
             return expansion
-        return fix_tone_placement(token)
+        if word[-1:] in "aeiouyAEIOUY":
+            word = _drop_echo(word)
+        return fix_tone_placement(word)
 
-    return _WORD.sub(word, segment)
+    def word(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        out = self._cache.get(token)
+        if out is None:
+            out = self.fix(token)
+            if len(self._cache) > self._CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[token] = out
+        return out
+
+    def expand(self, text: str) -> str:
+        return _WORD.sub(self.word, text)
 
 
-def normalize_text(text: str, *, teencode: dict[str, str] | None = None,
+def normalize_text(text: str, *, teencode: Teencode | dict[str, str] | None = None,
                    max_chars: int | None = None) -> tuple[str, list[str]]:
     """Normalise ``text`` for analysis; return ``(normalised, flags)``.
 
     Flags: ``truncated`` (longer than ``max_chars``), ``control_chars_removed``,
     ``invalid_unicode`` (lone surrogates dropped), ``empty`` (nothing left).
     """
-    table = teencode if teencode is not None else load_teencode()
+    if teencode is None:
+        table = load_teencode()
+    elif isinstance(teencode, Teencode):
+        table = teencode
+    else:
+        table = Teencode(teencode)
     flags: list[str] = []
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars]
@@ -186,15 +225,19 @@ def normalize_text(text: str, *, teencode: dict[str, str] | None = None,
     text = unicodedata.normalize("NFC", text)
     parts: list[str] = []
     last = 0
-    for match in _PROTECTED.finditer(text):
+    protected = _PROTECTED.finditer(text) if ("@" in text or "#" in text or "http" in text
+                                                or "www." in text) else ()
+    for match in protected:
         parts.append(_normalize_plain(text[last:match.start()], table))
         parts.append(match.group(0))
         last = match.end()
     parts.append(_normalize_plain(text[last:], table))
     out = "".join(parts)
-    out = _SPACES.sub(" ", out)
-    out = "\n".join(line.strip() for line in out.split("\n"))
-    out = _NEWLINES.sub("\n\n", out).strip()
+    if "\n" in out:
+        out = "\n".join(" ".join(line.split()) for line in out.split("\n"))
+        out = _NEWLINES.sub("\n\n", out).strip()
+    else:
+        out = " ".join(out.split())
     if not out:
         flags.append("empty")
     return out, flags

@@ -13,6 +13,7 @@ post never fails its batch, and the failure is written to that post's
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -27,13 +28,14 @@ log = logging.getLogger(__name__)
 class Pipeline:
     """An ordered list of stages with batched, failure-isolating execution.
 
-    ``stats`` counts, since creation, posts seen and stage failures by stage name.
+    ``stats`` counts, since creation, posts seen, stage failures by stage name and the
+    seconds spent in each stage.
     """
 
     def __init__(self, stages: list[Stage], settings: NlpSettings):
         self.stages = stages
         self.settings = settings
-        self.stats: dict[str, Any] = {"posts": 0, "failures": {}}
+        self.stats: dict[str, Any] = {"posts": 0, "failures": {}, "seconds": {}}
 
     @property
     def names(self) -> list[str]:
@@ -61,6 +63,7 @@ class Pipeline:
             todo = [d for d in docs if stage.applies(d)]
             if not todo:
                 continue
+            started = time.perf_counter()
             try:
                 stage.process(todo, shared)
             except Exception as exc:  # noqa: BLE001 - isolate the failing post(s) below
@@ -71,6 +74,8 @@ class Pipeline:
                         stage.process([doc], {})
                     except Exception as one:  # noqa: BLE001 - recorded on the post
                         self._fail(doc, stage.name, one)
+            seconds = self.stats["seconds"]
+            seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - started
         self.stats["posts"] += len(posts)
         return posts
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from core.errors import NlpError
-from core.text import fold
+from nlp.textfold import fast_fold as fold
 
 
 @dataclass
@@ -22,15 +22,20 @@ class Taxonomy:
     keywords: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._exact: list[tuple[str, re.Pattern[str]]] = []
-        self._folded: list[tuple[str, re.Pattern[str]]] = []
+        self._topic_of: dict[str, str] = {}  # keyword as matched (lower or folded) -> topic
+        accented: list[str] = []
+        plain: list[str] = []
         for topic, words in self.keywords.items():
-            accented = [w for w in words if fold(w) != w.lower()]
-            plain = [fold(w) for w in words]
-            if accented:
-                self._exact.append((topic, _words_pattern(accented)))
-            if plain:
-                self._folded.append((topic, _words_pattern(plain)))
+            for word in words:
+                low = word.lower()
+                if fold(low) != low:
+                    accented.append(low)
+                    self._topic_of.setdefault(low, topic)
+                folded = fold(low)
+                plain.append(folded)
+                self._topic_of.setdefault("~" + folded, topic)
+        self._exact = _words_pattern(accented) if accented else None
+        self._folded = _words_pattern(plain) if plain else None
 
     @property
     def topics(self) -> list[str]:
@@ -39,18 +44,16 @@ class Taxonomy:
     def rule_topics(self, text: str) -> list[str]:
         """Topics whose keywords occur in ``text`` (accented keywords also match unaccented text)."""
         low = text.lower()
-        folded = fold(text)
-        hits: list[str] = []
-        for topic, pattern in self._exact:
-            if pattern.search(low):
-                hits.append(topic)
-        for topic, pattern in self._folded:
-            if topic not in hits and pattern.search(folded):
+        hits: set[str] = set()
+        if self._exact is not None:
+            for m in self._exact.finditer(low):
+                hits.add(self._topic_of[m.group(0)])
+        if self._folded is not None:
+            folded = fold(low)
+            for m in self._folded.finditer(folded):
                 # a folded hit counts only where the text itself is written without diacritics
-                for m in pattern.finditer(folded):
-                    if low[m.start():m.end()] == folded[m.start():m.end()]:
-                        hits.append(topic)
-                        break
+                if low[m.start():m.end()] == m.group(0):
+                    hits.add(self._topic_of["~" + m.group(0)])
         return [t for t in self.names if t in hits]
 
 
