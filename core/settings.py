@@ -93,7 +93,7 @@ class SecuritySettings(BaseModel):
     flow_idle_timeout_s: float = 60.0  # a flow with no packet for this long is finished
     flow_active_timeout_s: float = 1800.0  # longer flows are cut and reported in pieces
     max_evidence: int = 5  # sample lines / flows kept on each alert
-    template_sim_th: float = 0.75  # drain3 similarity threshold for log templates
+    template_sim_th: float = 0.87  # drain3 similarity threshold for log templates
     bpf_filter: str | None = None  # default BPF filter for live capture, e.g. "not port 22"
 
 
