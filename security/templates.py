@@ -14,8 +14,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIM_TH = 0.75
-PLACEHOLDER = "<*>"
+DEFAULT_SIM_TH = 0.87
+DEFAULT_DEPTH = 5  # root, length, two leading tokens, leaf ("Failed password" / "Failed none" apart)
+SHORT_LINE = 5  # lines of at most this many tokens may differ in one token and still match
 EXTRA_DELIMITERS: tuple[str, ...] = ("=", ",", "(", ")", "[", "]", '"', "'")
 
 # Order matters: longer, more specific shapes first. Each becomes "<*>" before Drain sees it.
@@ -60,13 +61,35 @@ def mask(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -
 def mask_sequential(text: str, compiled: list[tuple[re.Pattern[str], str]] | None = None) -> str:
     """Replace variable-looking tokens with ``<*>`` (typed placeholders measured worse here)."""
     for pattern, _name in compiled or _COMPILED:
-        text = pattern.sub(PLACEHOLDER, text)
+        text = pattern.sub("<*>", text)
     return text
 
 
 _COMPILED = [(re.compile(p), n) for p, n in MASKS]
 _NO_DIGIT_OK = {"DATE", "HOST", "PATH", "URL", "EMPTY"}  # patterns that can match without a digit
 _GUARDED = [(re.compile(p), n, _GUARDS.get(n, ""), n not in _NO_DIGIT_OK) for p, n in MASKS]
+
+
+def _seq_distance(drain, template: list[str], tokens: list[str], include_params: bool) -> tuple[float, int]:
+    """Drain's similarity, except that a variable we masked in the line counts as matching
+    the template's variable in the same position (plain Drain counts it as a mismatch,
+    which splits identical shapes when lines arrive pre-masked)."""
+    if not template:
+        return 1.0, 0
+    param = drain.param_str
+    sim = 0
+    params = 0
+    for t1, t2 in zip(template, tokens, strict=False):
+        if t1 == param:
+            params += 1
+            if include_params or t2 == param:
+                sim += 1
+        elif t1 == t2:
+            sim += 1
+    n = len(template)
+    if 4 <= n <= SHORT_LINE and sim == n - 1:
+        return max(sim / n, drain.sim_th), params  # short lines: one differing token is a variable
+    return sim / n, params
 
 
 class TemplateMiner:
@@ -78,7 +101,8 @@ class TemplateMiner:
         depth: Drain parse-tree depth.
     """
 
-    def __init__(self, state_path: str | Path | None = None, *, sim_th: float = DEFAULT_SIM_TH, depth: int = 4,
+    def __init__(self, state_path: str | Path | None = None, *, sim_th: float = DEFAULT_SIM_TH,
+                 depth: int = DEFAULT_DEPTH,
                  max_children: int = 100, max_clusters: int | None = 5000,
                  extra_delimiters: tuple[str, ...] = EXTRA_DELIMITERS):
         from drain3 import TemplateMiner as _Miner
@@ -102,13 +126,13 @@ class TemplateMiner:
             persistence = FilePersistence(str(state_path))
         self._persistence = persistence
         self.miner = _Miner(persistence, config)
+        self.miner.drain.get_seq_distance = _seq_distance.__get__(self.miner.drain)
 
     def add(self, line: str) -> tuple[int, str]:
         """Learn from ``line`` and return its cluster id and current template."""
         masked = mask(line)
-        # A line an existing template already covers goes there. (Drain's own search does
-        # not count a template's "<*>" as matching, so with pre-masked lines identical
-        # shapes would otherwise keep opening new clusters.)
+        # A line an existing template already covers goes straight there (an exact match
+        # is the common case and cheaper than Drain's similarity search).
         cluster = self.miner.match(masked, full_search_strategy="never")
         if cluster is not None:
             cluster.size += 1
