@@ -382,7 +382,7 @@ class ForumSpider(SourceSpider):
     def parse_thread(self, response):
         html, _ = self.decode(response)
         response = response.replace(body=html.encode("utf-8"), encoding="utf-8")
-        host = urlsplit(response.url).netloc
+        host = urlsplit(response.url).hostname or ""  # ids survive a port change
         title = clean_text(" ".join(response.css("h1.p-title-value ::text").getall()))
         opener = response.meta.get("opener")
         articles = response.css("article.message[data-content]")
