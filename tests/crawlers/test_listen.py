@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -119,3 +120,18 @@ def test_listen_default_analysis_is_the_nlp_pipeline(settings, store, small_site
     docs = [h.source for h in store.search("posts", None, size=50).hits]
     assert all(d["sentiment"] in ("negative", "neutral", "positive") for d in docs)
     assert all(d["topics"] for d in docs)
+
+
+def test_listen_plain_scrapy_crawl_writes_the_outbox(small_site, tmp_path):
+    server, content, sources = small_site
+    repo = Path(__file__).resolve().parents[2]
+    scrapy = Path(sys.executable).with_name("scrapy")
+    cmd = [str(scrapy), "crawl", "telegram", "-a", "source=demo-tg-canhbaolua", "-a", f"sources_file={sources}",
+           "-s", f"IOCWATCH_DATA_DIR={tmp_path / 'data'}", "-s", "LOG_LEVEL=WARNING"]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (outbox,) = (tmp_path / "data" / "crawl" / "outbox").glob("posts-*.jsonl")
+    lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 36 and {d["platform"] for d in lines} == {"telegram"}
+    assert (tmp_path / "data" / "crawl" / "seen.sqlite").exists()
