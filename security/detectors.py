@@ -166,8 +166,8 @@ class Detector:
         contamination: expected share of outliers in the baseline; sets ``threshold_``.
 
     Learned attributes: ``schema_``, ``model_``, ``threshold_``, ``baseline_scores_``
-    (quantiles of the baseline scores), ``baseline_`` (per-feature median and p95 of the
-    raw baseline), ``ecdf_`` (per-feature sorted baseline sample, for explanations),
+    (quantiles of the baseline scores), ``baseline_`` (per-feature median of the non-zero
+    baseline values, and p95), ``ecdf_`` (per-feature sorted baseline sample, for explanations),
     ``versions_``, ``fitted_at_``, ``n_train_``.
     """
 
@@ -188,9 +188,12 @@ class Detector:
         self.threshold_ = float(np.quantile(scores, 1 - self.contamination))
         self.baseline_scores_ = np.quantile(scores, np.linspace(0, 1, 201))
         raw = self.schema_.raw(rows)
-        self.baseline_ = {name: {"median": float(np.median(raw[:, j])),
-                                 "p95": float(np.quantile(raw[:, j], 0.95))}
-                          for j, name in enumerate(self.schema_.numeric_)}
+        self.baseline_ = {}
+        for j, name in enumerate(self.schema_.numeric_):
+            col = raw[:, j]
+            active = col[col != 0]  # the typical value among windows where the feature occurs at all
+            self.baseline_[name] = {"median": float(np.median(active)) if len(active) else 0.0,
+                                    "p95": float(np.quantile(col, 0.95))}
         step = max(1, len(raw) // 2000)
         self.ecdf_ = np.sort(raw[::step], axis=0)
         self.versions_ = versions()
@@ -240,8 +243,15 @@ class Detector:
             terms.append((-math.log(right), name, float(x)))
         total = sum(t for t, _, _ in terms) or 1.0
         terms.sort(key=lambda t: -t[0])
-        return [{"feature": name, "observed": x, "baseline": self.baseline_[name]["median"],
-                 "contribution": round(t / total, 4)} for t, name, x in terms[:top] if t > 0]
+        out = []
+        for t, name, x in terms:
+            # only features clearly above the baseline (tail probability below ~1/3) explain an alert
+            if t >= 1.0 and x > self.baseline_[name]["median"]:
+                out.append({"feature": name, "observed": x, "baseline": self.baseline_[name]["median"],
+                            "contribution": round(t / total, 4)})
+            if len(out) == top:
+                break
+        return out
 
     def save(self, path: str | Path) -> Path:
         import joblib

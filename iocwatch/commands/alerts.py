@@ -12,7 +12,7 @@ STATUSES = ("open", "acknowledged", "in_progress", "closed")
 
 def list_alerts(store, *, min_severity: str | None = None, status: str | None = None, rule: str | None = None,
                 size: int = 100) -> dict:
-    """``{"total": N, "alerts": [...]}`` for alerts at or above a severity, newest last-seen first."""
+    """``{"total": N, "alerts": [...]}`` for alerts at or above a severity, highest risk first."""
     filters: list[dict] = [{"term": {"module": "security"}}]
     if min_severity:
         allowed = list(SEVERITIES[SEVERITIES.index(min_severity):])
@@ -22,7 +22,8 @@ def list_alerts(store, *, min_severity: str | None = None, status: str | None = 
     if rule:
         filters.append({"term": {"rule.name": rule}})
     query = {"bool": {"filter": filters}}
-    result = store.search("alerts", query, size=size, sort=[{"last_seen": {"order": "desc"}}])
+    result = store.search("alerts", query, size=size,
+                          sort=[{"risk_score": {"order": "desc"}}, {"last_seen": {"order": "desc"}}])
     alerts = []
     for hit in result.hits:
         doc = hit.source
@@ -52,7 +53,7 @@ def alerts() -> None:
 @click.option("--size", type=int, default=100, show_default=True, help="At most this many alerts.")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object {"total": N, "alerts": [...]}.')
 def list_cmd(min_severity, status, rule, size, as_json) -> None:
-    """List alerts, most recent first."""
+    """List alerts, highest risk first."""
     from core.settings import get_settings
     from index import open_store
 
