@@ -112,9 +112,8 @@ def sniff_packets(iface: str, *, bpf: str | None = None, timeout_s: float | None
     :class:`MissingDependencyError` when a BPF filter needs libpcap that is absent.
     """
     try:
-        from scapy.config import conf
+        from scapy.all import conf, sniff  # the full set-up: layers and the libpcap socket switch
         from scapy.error import Scapy_Exception
-        from scapy.sendrecv import sniff
     except ImportError as exc:
         raise MissingDependencyError(f"live capture needs scapy ({exc})", hint="install scapy") from None
     stats = stats if stats is not None else ParseStats(f"iface:{iface}")

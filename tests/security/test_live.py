@@ -51,3 +51,25 @@ def test_live_follow_lines_waits_for_a_missing_file(tmp_path):
 def test_live_sniff_unknown_interface_is_a_clear_error():
     with pytest.raises(IocwatchError):
         list(sniff_packets("no-such-if0", timeout_s=0.2))
+
+
+def test_live_sniff_loopback_with_bpf_filter():
+    """Needs root and libpcap (Debian libpcap0.8); skipped otherwise. Traffic stays on 127.0.0.1."""
+    import ctypes.util
+    import socket
+    import threading
+    import time
+
+    if os.geteuid() != 0 or ctypes.util.find_library("pcap") is None:
+        pytest.skip("live capture needs root and libpcap0.8")
+
+    def send():
+        time.sleep(0.6)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(5):
+                s.sendto(b"xin chao", ("127.0.0.1", 39999))
+                time.sleep(0.05)
+
+    threading.Thread(target=send, daemon=True).start()
+    pkts = list(sniff_packets("lo", bpf="udp port 39999", timeout_s=2.0))
+    assert len(pkts) >= 5 and all(p.dport == 39999 and p.src == "127.0.0.1" for p in pkts)
