@@ -79,3 +79,24 @@ def test_monitor_flow_cli_lists_and_triages(settings, demo_dir, monkeypatch):
     res = runner.invoke(cli, ["alerts", "list", "--status", "closed", "--json"])
     assert json.loads(res.output)["total"] == 1
     get_settings.cache_clear()
+
+
+def test_monitor_flow_follow_stores_alerts_per_batch_and_reports_bad_inputs(settings, store, tmp_path):
+    from core.status import read_status
+    from iocwatch.flows.monitor import follow_monitor
+
+    log = tmp_path / "auth.log"
+    log.write_text("".join(
+        f"2026-11-20T10:00:{i:02d}+00:00 srv sshd[9]: Failed password for root from 198.51.100.7 port {4000 + i} ssh2\n"
+        for i in range(30)))
+    reports = list(follow_monitor(settings, store, logs=[log], interval_s=0.5, max_batches=1, from_start=True))
+    assert reports[0]["by_rule"] == {"ssh_brute_force": 1}
+    assert store.count("alerts") == 1
+
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(b"\x00" * 100)
+    report = run_monitor(settings, store, pcaps=[bad, tmp_path / "missing.pcap"])
+    assert report["alerts"] == 0
+    assert all(inp["errors"] for inp in report["inputs"])
+    status = read_status(settings.data_dir)["monitors"]
+    assert status[str(bad)]["ok"] is False and status[str(log)]["items"] == 30
