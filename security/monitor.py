@@ -111,8 +111,9 @@ class Monitor:
         self.samples: dict[tuple[str, str], list[str]] = {}
         self.port_hosts: dict[tuple[str, float], dict[int, set]] = {}
         self.auth: dict[tuple[str, float], dict[str, Any]] = {}
-        self.web_hits: dict[str, list[tuple[float, list[str], str]]] = {}
-        self.dns_domains: dict[tuple[str, str], dict[str, Any]] = {}
+        # keyed by de-duplication window too, so a long input gives one alert per window
+        self.web_hits: dict[tuple[str, float], list[tuple[float, list[str], str]]] = {}
+        self.dns_domains: dict[tuple[str, str, float], dict[str, Any]] = {}
         self.conn_starts: dict[tuple[str, str, int], list[float]] = {}
         self.template_counts: Counter = Counter()
 
@@ -190,14 +191,16 @@ class Monitor:
         self.agg.add_http(r)
         kinds = web_attack_kinds(r.target)
         if kinds:
-            self.web_hits.setdefault(r.src, []).append((r.ts, kinds, (r.raw or f"{r.src} {r.method} {r.target}")[:500]))
+            sample = (r.raw or f"{r.src} {r.method} {r.target}")[:500]
+            self.web_hits.setdefault((r.src, self.window_start(r.ts)), []).append((r.ts, kinds, sample))
 
     def _dns(self, q: DnsQuery) -> None:
         self.agg.add_dns(q)
         domain = registered_domain(q.query)
-        d = self.dns_domains.get((q.src, domain))
+        key = (q.src, domain, self.window_start(q.ts))
+        d = self.dns_domains.get(key)
         if d is None:
-            d = self.dns_domains[(q.src, domain)] = {"queries": 0, "labels": [], "first": q.ts, "last": q.ts,
+            d = self.dns_domains[key] = {"queries": 0, "labels": [], "first": q.ts, "last": q.ts,
                                                      "samples": [], "server": q.dst}
         d["queries"] += 1
         d["first"] = min(d["first"], q.ts)

@@ -179,7 +179,7 @@ def password_spraying(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
 
 def web_attack(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
     out = []
-    for src, hits in m.web_hits.items():
+    for (src, _window), hits in m.web_hits.items():
         if len(hits) < cfg["min_hits"]:
             continue
         kinds = sorted({k for _, kinds, _ in hits for k in kinds})
@@ -195,7 +195,7 @@ def web_attack(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
 
 def dns_tunnel(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
     out = []
-    for (src, domain), d in m.dns_domains.items():
+    for (src, domain, _window), d in m.dns_domains.items():
         n = d["queries"]
         if n < cfg["min_queries"]:
             continue
