@@ -18,7 +18,7 @@ from pathlib import Path
 from scrapy.exceptions import DropItem
 
 from core.documents import Post
-from crawlers.seen import SeenStore, fingerprint, is_near, minhash, simhash, text_words
+from crawlers.seen import SeenStore, fingerprint, is_near, signatures, text_words
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,7 @@ class DedupPipeline(_Base):
                 report.count("same_content")
                 raise DropItem(f"same content as {original}", log_level="DEBUG")
             item.duplicate_of = original
-        sh = simhash(full, toks)
-        sig = minhash(full, toks) if sh is not None else None
+        sh, sig = signatures(full, toks)
         if item.duplicate_of is None and sh is not None:
             near = None
             for pid, other, other_sig in self.run_sh:

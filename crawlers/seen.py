@@ -47,22 +47,34 @@ def fingerprint(title: str, text: str, toks: list[str] | None = None) -> str:
     return hashlib.sha1(" ".join(toks).encode("utf-8")).hexdigest()
 
 
-def simhash(text: str, toks: list[str] | None = None) -> int | None:
-    """64-bit simhash of word 3-shingles; ``None`` when the text is too short to compare."""
-    toks = text_words(text) if toks is None else toks
-    if len(toks) < MIN_WORDS_NEAR:
-        return None
+@lru_cache(maxsize=200_000)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def _shingle_hashes(toks: list[str]):
+    """64-bit hashes of the distinct word 3-shingles, as a uint64 array.
+
+    Each word is hashed once (BLAKE2b, cached); a shingle's hash mixes its three word
+    hashes with splitmix64 arithmetic, vectorised. Stable across processes and runs.
+    """
     import numpy as np
 
-    shingles = [" ".join(toks[i:i + 3]).encode() for i in range(len(toks) - 2)]
-    hashes = np.array([int.from_bytes(hashlib.blake2b(sh, digest_size=8).digest(), "big")
-                       for sh in shingles], dtype=np.uint64)
-    bits = (hashes[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
-    weights = bits.sum(axis=0).astype(np.int64) * 2 - len(shingles)
-    value = 0
-    for bit in np.nonzero(weights > 0)[0]:
-        value |= 1 << int(bit)
-    return value
+    w = np.fromiter((_word_hash(t) for t in toks), dtype=np.uint64, count=len(toks))
+    with np.errstate(over="ignore"):
+        x = w[:-2] * np.uint64(0x9E3779B97F4A7C15) ^ w[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) ^ w[2:]
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return np.unique(x)
+
+
+def _simhash_of(hashes) -> int:
+    import numpy as np
+
+    bits = np.unpackbits(hashes.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1)  # MSB first
+    keep = bits.sum(axis=0) * 2 > len(hashes)
+    return int.from_bytes(np.packbits(keep).tobytes(), "big")
 
 
 @lru_cache(maxsize=1)
@@ -75,20 +87,34 @@ def _perms():
     return a, b
 
 
-def minhash(text: str, toks: list[str] | None = None) -> bytes | None:
-    """MinHash signature (64 x uint32) of word 3-shingles; ``None`` when the text is too short."""
+def _minhash_of(hashes) -> bytes:
     import numpy as np
 
-    toks = text_words(text) if toks is None else toks
-    if len(toks) < MIN_WORDS_NEAR:
-        return None
-    shingles = {" ".join(toks[i:i + 3]) for i in range(len(toks) - 2)}
-    h = np.array([int.from_bytes(hashlib.blake2b(sh.encode(), digest_size=4).digest(), "big")
-                  for sh in shingles], dtype=np.uint64)
+    h = hashes & np.uint64(0xFFFFFFFF)
     a, b = _perms()
     prime = np.uint64(4294967311)  # > 2**32; a*h+b stays below 2**63
     sig = ((a[:, None] * h[None, :] + b[:, None]) % prime).min(axis=1) & np.uint64(0xFFFFFFFF)
     return sig.astype("<u4").tobytes()
+
+
+def signatures(text: str, toks: list[str] | None = None) -> tuple[int | None, bytes | None]:
+    """``(simhash, minhash)`` of ``text`` computed from one pass over its shingles;
+    ``(None, None)`` when the text is too short to compare."""
+    toks = text_words(text) if toks is None else toks
+    if len(toks) < MIN_WORDS_NEAR:
+        return None, None
+    hashes = _shingle_hashes(toks)
+    return _simhash_of(hashes), _minhash_of(hashes)
+
+
+def simhash(text: str, toks: list[str] | None = None) -> int | None:
+    """64-bit simhash of word 3-shingles; ``None`` when the text is too short to compare."""
+    return signatures(text, toks)[0]
+
+
+def minhash(text: str, toks: list[str] | None = None) -> bytes | None:
+    """MinHash signature (64 x uint32) of word 3-shingles; ``None`` when the text is too short."""
+    return signatures(text, toks)[1]
 
 
 def jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float:
@@ -191,10 +217,7 @@ class SeenStore:
         hashes = hashes or {}
         for p in posts:
             fp = p.fingerprint or fingerprint(p.title, p.text)
-            if p.id in hashes:
-                sh, sig = hashes[p.id]
-            else:
-                sh, sig = simhash(f"{p.title}\n{p.text}"), minhash(f"{p.title}\n{p.text}")
+            sh, sig = hashes[p.id] if p.id in hashes else signatures(f"{p.title}\n{p.text}")
             bands = _bands(sh) if sh is not None else [None] * N_BANDS
             rows.append((p.id, canonical_url(p.url) if p.url else None, p.source, fp,
                          _signed(sh) if sh is not None else None, *bands, sig))
