@@ -69,7 +69,7 @@ def main() -> None:
         out["replay_docs_per_s"] = round(len(res.stored) / (time.perf_counter() - t0))
         assert store2.count("posts") == n and res.remaining == 0
         back.close()
-    print(json.dumps(out))
+    sys.stdout.write(json.dumps(out) + "\n")
 
 
 if __name__ == "__main__":

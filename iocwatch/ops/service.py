@@ -82,7 +82,6 @@ def validate_startup(settings: Settings) -> list[Any]:
     key and reason. Returns the enabled sources."""
     from core.documents import Severity
     from crawlers.sources import load_sources
-
     from crawlers.watchlists import load_watchlists
 
     sources = [s for s in load_sources(settings.crawl.sources_file) if s.enabled]
@@ -170,9 +169,11 @@ class Service:
                             records_itself=self._collect is None))
         if serve.monitor_pcap_dir:
             jobs.append(Job("monitor:pcaps", self._interval(serve.monitor_interval_s),
-                            self._pcap_job, records_itself=True))
+                            self._pcap_job, "monitors", "serve:pcaps", records_itself=True))
         if serve.monitor_logs or serve.monitor_iface:
-            jobs.append(Job("monitor:follow", 0.0, self._follow_job, records_itself=True))
+            # Runs for the service's lifetime; the interval only spaces restarts after a failure.
+            jobs.append(Job("monitor:follow", self._interval(serve.monitor_interval_s),
+                            self._follow_job, "monitors", "serve:follow", records_itself=True))
         jobs.append(Job("spikes", self._interval(serve.spike_interval_s), self._spike_job,
                         "monitors", "listening:spikes"))
         jobs.append(Job("notify", self._interval(serve.monitor_interval_s), self._notify_job))

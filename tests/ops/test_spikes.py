@@ -41,19 +41,24 @@ def _corpus() -> tuple[list[Post], list[str], list[str]]:
         at = NOW - timedelta(hours=h, minutes=7)
         if h % 6 == 0:
             posts.append(_post(i, _FLOOD[i % 3].format(n=i), at, watchlists=["ngap-lut"],
-                               topics=["thoi-tiet"], sentiment="negative")); i += 1
+                               topics=["thoi-tiet"], sentiment="negative"))
+            i += 1
         if h % 3 == 0:
             posts.append(_post(i, (_TRAFFIC_BAD if i % 10 == 0 else _TRAFFIC_GOOD).format(n=i), at,
                                topics=["giao-thong"],
-                               sentiment="negative" if i % 10 == 0 else "positive")); i += 1
+                               sentiment="negative" if i % 10 == 0 else "positive"))
+            i += 1
         if h % 4 == 0:
-            posts.append(_post(i, _MARKET.format(n=i), at, topics=["du-lich"])); i += 1
+            posts.append(_post(i, _MARKET.format(n=i), at, topics=["du-lich"]))
+            i += 1
     burst: list[str] = []
     # The injected crisis: 36 flood posts in the last three hours.
     for k in range(36):
         p = _post(i, _FLOOD[k % 3].format(n=k), NOW - timedelta(minutes=5 * k + 1),
                   watchlists=["ngap-lut"], topics=["thoi-tiet"], sentiment="negative")
-        posts.append(p); burst.append(p.id); i += 1
+        posts.append(p)
+        burst.append(p.id)
+        i += 1
     # Traffic keeps its usual volume but turns negative: 2 posts/6 h... 8 in the window, 7 negative.
     angry: list[str] = []
     for k in range(8):
@@ -61,7 +66,8 @@ def _corpus() -> tuple[list[Post], list[str], list[str]]:
         p = _post(i, (_TRAFFIC_BAD if neg else _TRAFFIC_GOOD).format(n=k),
                   NOW - timedelta(minutes=40 * k + 3), topics=["giao-thong"],
                   sentiment="negative" if neg else "positive")
-        posts.append(p); i += 1
+        posts.append(p)
+        i += 1
         if neg:
             angry.append(p.id)
     # The market gets a few more posts than usual: not significant.
@@ -108,7 +114,7 @@ def test_spikes_quiet_corpus_and_small_counts_raise_nothing(settings, store):
     store.upsert_many("posts", quiet)
     assert detect_spikes(store, settings, now=NOW - timedelta(hours=6)).alerts == []
     # Four posts where there are usually none: a big ratio, but below spike_min_count.
-    few = [_post(90000 + k, "Sạt lở bờ sông {k}".format(k=k), NOW - timedelta(minutes=k),
+    few = [_post(90000 + k, f"Sạt lở bờ sông {k}", NOW - timedelta(minutes=k),
                  watchlists=["sat-lo"]) for k in range(4)]
     store.upsert_many("posts", few)
     assert detect_spikes(store, settings, now=NOW).alerts == []
