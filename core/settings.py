@@ -131,6 +131,7 @@ class NotifySettings(BaseModel):
     timeout_s: float = 10.0  # per HTTP/SMTP attempt
     backoff_s: float = 1.0  # first retry delay; doubles on each retry
     spikes: bool = True  # send listening spikes (as well as security alerts)
+    lookback_h: int = 24  # the service notifies alerts last seen within this many hours
 
 
 class ServeSettings(BaseModel):
