@@ -79,7 +79,8 @@ def classify_failure(failure) -> tuple[str, str]:
         return "too_large", text or "response larger than the maximum page size"
     if isinstance(exc, TwistedTimeout | TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
         return "timeout", text
-    if isinstance(exc, DNSLookupError | ConnectionRefusedError):
+    if isinstance(exc, DNSLookupError | ConnectionRefusedError) or any(
+            word in type(exc).__name__ for word in ("Resolve", "DNS", "ConnectionRefused", "ConnectError")):
         return "unreachable", text
     return type(exc).__name__, text
 

@@ -240,3 +240,15 @@ def test_spiders_xenforo_threads_and_posts(crawl):
     assert quoted.text == "Đúng rồi, nhà tôi ở hẻm 51 nước vô tận nhà luôn."  # the quote is not repeated
     assert quoted.url.endswith("/forum/posts/9002/")
     assert quoted.published_at.isoformat() == "2025-11-17T17:20:00+07:00"
+
+
+def test_spiders_unreachable_host_is_reported(tmp_path):
+    # Nothing listens on this port of 127.0.0.1 (the server is closed right away).
+    from crawlers.demo_site.server import Site, SiteServer
+
+    server = SiteServer(Site())
+    dead = server.base_url
+    server.httpd.server_close()
+    reports, posts = run_subprocess_crawl(tmp_path, [{"name": "down", "type": "rss", "url": f"{dead}/feed.rss"}],
+                                          overrides={"ROBOTSTXT_OBEY": False, "RETRY_TIMES": 0})
+    assert posts == [] and reports["down"]["error_counts"] == {"unreachable": 1}
