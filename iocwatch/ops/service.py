@@ -274,7 +274,8 @@ class Service:
         wanted = [s.value for s in Severity if s.rank >= floor]
         query = {"bool": {"filter": [{"term": {"module": "security"}},
                                      {"terms": {"severity": wanted}},
-                                     {"range": {"last_seen": {"gte": "now-24h"}}}]}}
+                                     {"range": {"last_seen": {
+                                         "gte": f"now-{int(self.settings.notify.lookback_h)}h"}}}]}}
         hits = self.store.search("alerts", query, size=500,
                                  sort=[{"risk_score": {"order": "desc"}}]).hits
         out = self.notifier.notify_alerts([h.source for h in hits])

@@ -213,3 +213,39 @@ def test_service_only_selects_by_kind_name_or_source(settings):
         Service(settings, collect=collect, only=["khong-co-nguon-nay"]).build()
     with pytest.raises(ConfigError, match="service name"):
         Service(settings, name="../etc")
+
+
+def test_service_monitor_pcaps_and_security_notifications(settings, tmp_path):
+    import shutil as sh
+
+    from core.documents import Severity
+    from index import open_store
+    from iocwatch.flows.monitor import run_learn
+    from security.demo import demo_inputs, write_demo
+
+    folder = tmp_path / "sec"
+    write_demo(folder)
+    inputs = demo_inputs(folder)
+    run_learn(settings, pcaps=inputs["baseline_pcaps"], logs=inputs["baseline_logs"])
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    for pcap in inputs["attack_pcaps"]:
+        target = captures / pcap.name
+        sh.copy(pcap, target)
+        os.utime(target, (time.time() - 60, time.time() - 60))  # finished writing a minute ago
+    with HttpReceiver() as rx:
+        cfg = _with(settings, "serve", monitor_pcap_dir=str(captures))
+        cfg = _with(cfg, "notify", webhook_url=rx.url, min_severity="high", lookback_h=24 * 3650)
+        out = Service(cfg, once=True, only=["monitor", "notify"]).run()
+        assert out["jobs"]["monitor:pcaps"]["last"]["files"] == 1
+        again = Service(cfg, once=True, only=["monitor", "notify"]).run()  # nothing new
+    assert again["jobs"]["monitor:pcaps"]["last"]["files"] == 0
+    store = open_store(cfg)
+    alerts = [h.source for h in store.search("alerts", {"term": {"module": "security"}}, size=500).hits]
+    store.close()
+    high = {a["id"] for a in alerts if Severity(a["severity"]).rank >= Severity.HIGH.rank}
+    assert alerts and high
+    sent = [b["data"]["id"] for _, b in rx.requests]
+    assert sorted(sent) == sorted(high)  # each high/critical alert once, nothing below
+    monitors = read_status(cfg.data_dir)["monitors"]
+    assert any(k.endswith("attack.pcap") for k in monitors)
