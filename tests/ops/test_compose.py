@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -157,3 +158,45 @@ def test_compose_dockerfile_builds_one_image_for_the_cli():
         assert f"COPY {pkg} ./{pkg}" in text
     ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".env" in ignore and ".venv" in ignore and "data" in ignore
+
+
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error} (and $$ for a literal $)."""
+    def sub(m: re.Match) -> str:
+        name, op, arg = m.group(1), m.group(2), m.group(3)
+        have = env.get(name, "")
+        if op == ":?" and not have:
+            raise KeyError(f"{name}: {arg}")
+        if op == ":-" and not have:
+            return arg
+        return have
+
+    return VAR.sub(sub, value).replace("$$", "$")
+
+
+def test_compose_app_environment_loads_as_valid_settings(compose, monkeypatch, tmp_path):
+    from core.settings import load_settings
+
+    env = {**_env_example(), "ELASTIC_PASSWORD": "mat-khau-thu", "KIBANA_PASSWORD": "kibana-thu"}
+    for name in ("collector", "monitor", "dashboard"):
+        svc_env = {k: _interpolate(str(v), env) for k, v in compose["services"][name]["environment"].items()}
+        for key in list(os.environ):
+            if key.startswith("IOCWATCH_"):
+                monkeypatch.delenv(key)
+        for key, value in svc_env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(tmp_path)
+        s = load_settings()
+        assert s.store == "elasticsearch" and s.es_url == "http://elasticsearch:9200"
+        assert s.index.es_password.get_secret_value() == "mat-khau-thu"
+        assert s.notify.smtp_port == 587 and s.notify.email_to == []
+        assert not s.crawl.redis_url and not s.notify.webhook_url
+        if name == "monitor":
+            assert s.serve.monitor_pcap_dir == "/captures" and s.serve.monitor_logs == []
+
+
+def test_compose_missing_required_secret_is_refused(compose):
+    env = _env_example()  # ELASTIC_PASSWORD empty, as in the example
+    es_env = compose["services"]["elasticsearch"]["environment"]
+    with pytest.raises(KeyError, match="ELASTIC_PASSWORD"):
+        _interpolate(es_env["ELASTIC_PASSWORD"], env)
