@@ -102,11 +102,15 @@ def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: st
 
 
 def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str) -> alt.Chart:
+    """Counts per time bucket as bars on a band axis (one bar per bucket, labelled in local time)."""
     df = pd.DataFrame(list(series), columns=["ms", "count"])
-    df["time"] = [local_time(ms, tz) for ms in df["ms"]]
-    df = _label_col(df)
+    df["time"] = pd.to_datetime([local_time(ms, tz) for ms in df["ms"]])
+    step = int(df["ms"].diff().min()) if len(df) > 1 else 86_400_000
+    fmt = "%d/%m %Hh" if step < 86_400_000 else "%d/%m/%y" if step >= 7 * 86_400_000 else "%d/%m"
+    df["label"] = df["time"].dt.strftime(fmt)
+    df["time_label"] = df["time"].dt.strftime("%d/%m/%Y %H:%M")
     return alt.Chart(df).mark_bar().encode(
-        x=_time_axis(t("common.time")),
+        x=alt.X("label:O", title=t("common.time"), sort=None, axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
         y=alt.Y("count:Q", title=y_title),
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("count:Q", title=y_title)],

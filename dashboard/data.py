@@ -451,6 +451,24 @@ def sources_file() -> Path | None:
 
 
 @cached
+def topic_names() -> dict[str, str]:
+    """Vietnamese display names of topic ids, from the NLP taxonomy file (empty when absent)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nlp")  # locates the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "taxonomy.yaml"
+        if path.is_file():
+            try:
+                topics = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("topics") or {}
+            except yaml.YAMLError as exc:
+                log.warning("cannot read topic names from %s: %s", path, exc)
+                return {}
+            return {str(k): str(v.get("name")) for k, v in topics.items() if isinstance(v, dict) and v.get("name")}
+    return {}
+
+
+@cached
 def configured_sources() -> dict[str, Any]:
     """Sources from the sources YAML: ``{"path", "sources": [...], "error"}`` (absence tolerated)."""
     path = sources_file()

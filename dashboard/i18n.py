@@ -114,6 +114,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "health.last_run": {"vi": "Lần chạy gần nhất", "en": "Last run"},
     "health.last_success": {"vi": "Thành công gần nhất", "en": "Last success"},
     "health.ok": {"vi": "Ổn định", "en": "Healthy"},
+    "health.yes": {"vi": "ổn định", "en": "healthy"},
+    "health.no": {"vi": "LỖI", "en": "FAILING"},
     "health.items": {"vi": "Bản ghi", "en": "Items"},
     "health.errors": {"vi": "Lỗi", "en": "Errors"},
     "health.last_error": {"vi": "Lỗi gần nhất", "en": "Last error"},
@@ -123,6 +125,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "listening.title": {"vi": "Lắng nghe mạng xã hội", "en": "Social listening"},
     "listening.filters": {"vi": "Bộ lọc", "en": "Filters"},
     "listening.total": {"vi": "Đề cập trong kỳ", "en": "Mentions in range"},
+    "listening.neg": {"vi": "Tỷ lệ tiêu cực", "en": "Negative share"},
     "listening.sentiment_time": {"vi": "Cảm xúc theo thời gian", "en": "Sentiment over time"},
     "listening.spikes": {"vi": "Đột biến", "en": "Spikes"},
     "listening.spike_count": {"vi": "Số đột biến", "en": "Spikes"},
@@ -203,6 +206,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "sources.type": {"vi": "Kiểu", "en": "Type"},
     "sources.enabled": {"vi": "Bật", "en": "Enabled"},
     "sources.items_errors": {"vi": "Bản ghi và lỗi ở lần chạy gần nhất", "en": "Items and errors in the last run"},
+}
+
+
+# English names of the taxonomy's topic ids (Vietnamese names come from the taxonomy file).
+TOPICS_EN = {
+    "security_order": "Security and public order", "traffic": "Traffic",
+    "environment_disaster": "Environment, floods, disasters", "health": "Health", "education": "Education",
+    "tourism": "Tourism", "public_services": "Public services", "economy_investment": "Economy, investment",
+    "urban_construction": "Urban planning, construction", "information_security": "Information security",
+    "culture_society": "Culture, society", "other": "Other",
 }
 
 

@@ -40,6 +40,16 @@ def pick(container: Any, label: str, options: Any, *, key: str, **kwargs: Any) -
     return container.multiselect(label, options, key=key, placeholder=t("common.choose"), **kwargs)
 
 
+def topic_label(key: str) -> str:
+    """A topic id as shown: the taxonomy's Vietnamese name, or the English name."""
+    from dashboard import data
+    from dashboard.i18n import TOPICS_EN, current_language
+
+    if current_language() == "en":
+        return TOPICS_EN.get(key, key.replace("_", " "))
+    return data.topic_names().get(key, key.replace("_", " "))
+
+
 def local(value: Any, tz: str, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """An ISO string, epoch ms or datetime shown as local wall-clock time ("" when missing)."""
     if value is None or value == "":
@@ -87,7 +97,7 @@ def health_frame(status: dict[str, Any], tz: str) -> pd.DataFrame:
             rows.append({
                 t("health.name"): name,
                 t("health.kind"): t(f"health.kind.{kind}"),
-                t("health.ok"): "✅" if entry.get("ok") else "❌",
+                t("health.ok"): t("health.yes") if entry.get("ok") else t("health.no"),
                 t("health.last_run"): local(entry.get("last_run"), tz),
                 t("health.last_success"): local(entry.get("last_success"), tz),
                 t("health.items"): int(entry.get("items") or 0),

@@ -16,7 +16,7 @@ facets = ui.load(data.post_facets)
 with st.expander(t("listening.filters"), expanded=True):
     c1, c2, c3, c4, c5 = st.columns(5)
     range_key = ui.range_select("l_range", container=c1)
-    topics = ui.pick(c2, t("common.topic"), facets.get("topics", []), key="l_topics")
+    topics = ui.pick(c2, t("common.topic"), facets.get("topics", []), key="l_topics", format_func=ui.topic_label)
     sources = ui.pick(c3, t("common.source"), facets.get("source", []), key="l_sources")
     platforms = ui.pick(c4, t("common.platform"), facets.get("platform", []), key="l_platforms")
     watchlists = ui.pick(c5, t("common.watchlist"), facets.get("watchlists", []), key="l_watchlists")
@@ -26,7 +26,7 @@ sentiments = dict(res["sentiment"])
 analysed = sum(sentiments.values())
 m1, m2, m3 = st.columns(3)
 m1.metric(t("listening.total"), ui.num(res["total"]))
-m2.metric(t("overview.neg").split("(")[0].strip(),
+m2.metric(t("listening.neg"),
           f"{sentiments.get('negative', 0) / analysed:.0%}" if analysed else "–")
 m3.metric(t("listening.spike_count"), len(res["spikes"]) + len(res["spike_alerts"]))
 
@@ -50,8 +50,10 @@ left, right = st.columns(2)
 with left:
     st.subheader(t("listening.topics"))
     if res["topics"]:
-        st.altair_chart(charts.topic_change(res["topics"], res["topics_prev"]), width="stretch")
-        st.dataframe(pd.DataFrame([{t("common.topic"): k, t("common.current"): v,
+        labelled = [(ui.topic_label(k), v) for k, v in res["topics"]]
+        previous = {ui.topic_label(k): v for k, v in res["topics_prev"].items()}
+        st.altair_chart(charts.topic_change(labelled, previous), width="stretch")
+        st.dataframe(pd.DataFrame([{t("common.topic"): ui.topic_label(k), t("common.current"): v,
                                     t("common.previous"): res["topics_prev"].get(k, 0),
                                     t("common.change"): ui.delta(v, res["topics_prev"].get(k, 0)) or "0%"}
                                    for k, v in res["topics"]]), hide_index=True, width="stretch")

@@ -21,7 +21,8 @@ c1, c2, c3, c4, c5, c6 = st.columns(6)
 range_key = ui.range_select("s_range", default="all", container=c1)
 platforms = tuple(ui.pick(c2, t("common.platform"), facets.get("platform", []), key="s_platforms"))
 sources = tuple(ui.pick(c3, t("common.source"), facets.get("source", []), key="s_sources"))
-topics = tuple(ui.pick(c4, t("common.topic"), facets.get("topics", []), key="s_topics"))
+topics = tuple(ui.pick(c4, t("common.topic"), facets.get("topics", []), key="s_topics",
+                       format_func=ui.topic_label))
 sentiments = tuple(ui.pick(c5, t("common.sentiment"), SENTIMENTS, format_func=lambda k: t(f"sentiment.{k}"),
                                   key="s_sentiments"))
 page = int(c6.number_input(t("search.page"), min_value=1, value=1, step=1, key="s_page")) - 1

@@ -36,6 +36,8 @@ def _check_page(at, page: str, expected: dict) -> None:
     elif page == "listening":
         assert _metrics(at)["Đề cập trong kỳ"] == str(expected["listening_7d"])
         assert _charts(at) >= 6  # sentiment, topics, watchlists, two shares of voice, places
+        topics = next(df.value for df in at.dataframe if "Chủ đề" in df.value.columns)
+        assert "Môi trường, ngập lụt, thiên tai" in set(topics["Chủ đề"])  # taxonomy display names
         top_negative = at.dataframe[-2].value
         assert len(top_negative) > 0 and set(top_negative["Cảm xúc"]) == {"Tiêu cực"}
         assert list(top_negative["Liên kết"])[0].startswith("http://127.0.0.1/")
