@@ -255,3 +255,18 @@ def test_spool_replayed_alert_keeps_triage_done_meanwhile(settings, store):
     assert doc["status"] == "acknowledged" and doc["history"][0]["by"] == "an-ninh"
     assert doc["count"] == 40 and doc["risk_score"] == 75
     spooled.close()
+
+
+def test_spool_real_elasticsearch_client_unreachable_cluster_is_spooled(settings):
+    from tests.ops.receivers import free_port
+
+    es = settings.model_copy(update={"store": "elasticsearch",
+                                     "es_url": f"http://127.0.0.1:{free_port()}"})
+    from iocwatch.ops.spool import open_spooled_store
+
+    spooled = open_spooled_store(es, "es-down")
+    res = spooled.upsert_many("posts", make_batch(0, 5))
+    assert len(res.pending) == 5 and not res.stored
+    assert spooled.down_reason  # the client's connection error, as StoreUnavailableError
+    assert spooled.spool.pending_docs() == 5
+    spooled.spool.close()
