@@ -160,6 +160,7 @@ class ServeSettings(BaseModel):
     monitor_pcap_dir: str | None = None  # rotated captures dropped here are scored once each
     monitor_logs: list[str] = Field(default_factory=list)  # log files followed by the monitor
     monitor_iface: str | None = None  # live capture interface (needs root / CAP_NET_RAW)
+    outbox_settle_s: int = 600  # crawl hand-over files untouched this long are left-overs to ingest
 
 
 class Settings(BaseSettings):
