@@ -174,6 +174,7 @@ class Service:
             # Runs for the service's lifetime; the interval only spaces restarts after a failure.
             jobs.append(Job("monitor:follow", self._interval(serve.monitor_interval_s),
                             self._follow_job, "monitors", "serve:follow", records_itself=True))
+        jobs.append(Job("outbox", self._interval(serve.outbox_settle_s), self._outbox_job))
         jobs.append(Job("spikes", self._interval(serve.spike_interval_s), self._spike_job,
                         "monitors", "listening:spikes"))
         jobs.append(Job("notify", self._interval(serve.monitor_interval_s), self._notify_job))
@@ -215,6 +216,46 @@ class Service:
 
                 self._analyse = load_analyser(self.settings)
             return self._analyse
+
+    def _outbox_job(self) -> dict[str, Any]:
+        """Ingest crawl hand-over files a killed crawl or a failed store left behind.
+
+        The crawler marks a URL as seen once its post is in the JSONL hand-over file, so a
+        file that never reached the store must be ingested or its posts would be lost. A
+        truncated last line (a crawl killed mid-write) is counted and skipped.
+        """
+        from core.documents import Post
+        from core.errors import ValidationFailed
+
+        settle = time.time() - self.settings.serve.outbox_settle_s
+        files = sorted(p for folder in ("runs", "outbox")
+                       for p in self.settings.path("crawl", folder).glob("posts-*.jsonl")
+                       if p.stat().st_mtime < settle)
+        stored = bad = 0
+        analyse = self._analyser() if files else None
+        for path in files:
+            batch: list[Post] = []
+            with path.open(encoding="utf-8") as fh:
+                for n, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        batch.append(Post.from_doc(json.loads(line)))
+                    except (ValueError, ValidationFailed) as exc:
+                        bad += 1
+                        log.warning("%s:%d: unreadable post skipped (%s)", path, n, exc)
+            for start in range(0, len(batch), 200):
+                chunk = batch[start:start + 200]
+                result = self.store.upsert_many("posts", list(analyse(chunk)) if analyse else chunk)
+                stored += result.acknowledged
+                bad += len(result.rejected)
+            path.unlink()  # every post is in the store or durably spooled now
+            log.warning("ingested %d left-over posts from %s", len(batch), path)
+        if files:  # shown on the Sources page only when there was something to recover
+            record_run(self.settings.data_dir, "sources", "serve:outbox", items=stored, errors=bad,
+                       last_error=f"{bad} unreadable or rejected posts" if bad else None,
+                       extra={"files": len(files)})
+        return {"items": stored, "errors": bad, "files": len(files)}
 
     def _pcap_job(self) -> dict[str, Any]:
         from iocwatch.flows.monitor import run_monitor

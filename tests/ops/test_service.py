@@ -249,3 +249,30 @@ def test_service_monitor_pcaps_and_security_notifications(settings, tmp_path):
     assert sorted(sent) == sorted(high)  # each high/critical alert once, nothing below
     monitors = read_status(cfg.data_dir)["monitors"]
     assert any(k.endswith("attack.pcap") for k in monitors)
+
+
+def test_service_outbox_leftovers_of_a_killed_crawl_are_ingested(settings):
+    from index import open_store
+    from tests.ops.producer import make_batch
+
+    runs = settings.path("crawl", "runs")
+    runs.mkdir(parents=True)
+    posts = make_batch(7, 30)
+    left = runs / "posts-20261121T101010000000.jsonl"
+    with left.open("w", encoding="utf-8") as fh:
+        for p in posts:
+            fh.write(json.dumps(p.to_doc(), ensure_ascii=False) + "\n")
+        fh.write('{"id": "cut-off", "source": "bao", "ti')  # the crawl was killed mid-write
+    fresh = runs / "posts-20261121T111111000000.jsonl"  # a crawl writing right now: left alone
+    fresh.write_text(json.dumps(make_batch(8, 1)[0].to_doc()) + "\n", encoding="utf-8")
+    os.utime(left, (time.time() - 3600, time.time() - 3600))
+    svc = Service(settings, once=True, only=["outbox"])
+    svc._analyse = None  # store as crawled (the NLP pipeline is tested elsewhere)
+    out = svc.run()
+    assert out["jobs"]["outbox"]["last"] == {"ok": True, "items": 30, "errors": 1, "files": 1,
+                                             "seconds": out["jobs"]["outbox"]["last"]["seconds"]}
+    assert not left.exists() and fresh.exists()
+    store = open_store(settings)
+    assert store.count("posts") == 30
+    store.close()
+    assert read_status(settings.data_dir)["sources"]["serve:outbox"]["errors"] == 1
