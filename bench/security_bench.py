@@ -7,7 +7,8 @@ written with scapy's ``RawPcapWriter``) and logs to a temporary folder, then pri
 JSON object: ``pcap_packets_per_s`` (fast path: read + flows + per-entity windows),
 ``scapy_packets_per_s`` (full dissection, on a prefix of the same capture),
 ``dpkt_packets_per_s`` (Ethernet/IP/TCP/UDP parse of the same capture), ``log_lines_per_s``
-(parse, template, score with a fitted detector) and ``peak_rss_mb``.
+(parse, template, score with a fitted detector; a mixed auth.log/syslog from 200
+client addresses) and ``peak_rss_mb``.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def write_logs(folder: Path, lines: int) -> tuple[Path, Path]:
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(lines):
             t = f"2026-11-20T10:{(i // 60) % 60:02d}:{i % 60:02d}.000+00:00"
-            ip = f"10.50.{rng.randint(0, 20)}.{rng.randint(1, 250)}"
+            ip = f"10.50.{rng.randint(0, 1)}.{rng.randint(1, 100)}"  # 200 client addresses
             r = i % 4
             if r == 0:
                 fh.write(f"{t} srv-ssh sshd[{1000 + i % 5000}]: Failed password for {rng.choice(users)} from {ip}"

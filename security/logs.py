@@ -52,12 +52,15 @@ _COMBINED = re.compile(
     r'(?P<size>\d+|-)(?: "(?P<ref>[^"]*)" "(?P<ua>[^"]*)")?')
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
 def _binary(line: str) -> bool:
+    """A NUL byte, or more than a tenth of control / undecodable characters in the first 512."""
     if "\x00" in line:
         return True
     sample = line[:512]
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n" or ch == "\ufffd")
-    return bad > max(4, len(sample) // 10)
+    return len(_CONTROL.findall(sample)) > max(4, len(sample) // 10)
 
 
 def syslog_time(mon: str, day: str, clock: str, year: int) -> float:
