@@ -24,6 +24,19 @@ AGENCIES = [
     "Sở Giáo dục và Đào tạo", "Công ty Điện lực Cần Thơ", "Công ty Cấp thoát nước Cần Thơ",
     "Trung tâm Phục vụ hành chính công", "Ủy ban nhân dân phường", "Trung tâm Điều hành đô thị thông minh",
 ]
+# Which agencies speak about which topic (the generator picks from these).
+TOPIC_AGENCIES = {
+    "ngap-lut": ["Sở Xây dựng", "Công ty Cấp thoát nước Cần Thơ", "Ủy ban nhân dân phường",
+                 "Trung tâm Điều hành đô thị thông minh"],
+    "giao-thong": ["Sở Xây dựng", "Công an thành phố", "Trung tâm Điều hành đô thị thông minh"],
+    "moi-truong": ["Sở Tài nguyên và Môi trường", "Ủy ban nhân dân phường"],
+    "dich-vu-cong": ["Trung tâm Phục vụ hành chính công", "Ủy ban nhân dân phường"],
+    "dien-nuoc": ["Công ty Điện lực Cần Thơ", "Công ty Cấp thoát nước Cần Thơ"],
+    "an-ninh-mang": ["Công an thành phố", "Trung tâm Điều hành đô thị thông minh"],
+    "y-te": ["Sở Y tế", "Ủy ban nhân dân phường"],
+    "du-lich": ["Ủy ban nhân dân phường", "Trung tâm Điều hành đô thị thông minh"],
+    "giao-duc": ["Sở Giáo dục và Đào tạo", "Ủy ban nhân dân phường"],
+}
 PERSONS = [
     "ông Nguyễn Văn Hùng", "bà Trần Thị Mai", "ông Lê Minh Tâm", "bà Phạm Ngọc Hân",
     "ông Võ Thanh Sang", "bà Huỳnh Thị Thu", "ông Đặng Quốc Bảo", "bà Lý Mỹ Linh",

@@ -86,6 +86,10 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:80]
 
 
+def _cap(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
 class _Gen:
     def __init__(self, seed: int, now: datetime):
         self.rng = random.Random(seed)
@@ -119,11 +123,12 @@ class _Gen:
         topic, pol = self.pick_topic_polarity()
         t = C.TOPICS[topic]
         ctx = self.ctx()
+        ctx["agency"] = self.rng.choice(C.TOPIC_AGENCIES.get(topic, C.AGENCIES))
         title = self.fill(self.rng.choice(t["titles"][pol]), ctx)
         title = title[0].upper() + title[1:]
         own = list(t["body"][pol])
         self.rng.shuffle(own)
-        neutral = list(t["body"].get("neutral", []))
+        neutral = [x for x in t["body"].get("neutral", []) if x not in own]
         self.rng.shuffle(neutral)
         sentences = own[: self.rng.randint(min(3, len(own)), len(own))] + neutral[: self.rng.randint(1, 2)]
         unused = [x for x in t["body"][pol] if x not in sentences]
@@ -132,7 +137,9 @@ class _Gen:
             sentences.insert(1, f"Theo {ctx['person']}, {quote[0].lower()}{quote[1:]}")
         for g in self.rng.sample(C.GENERIC, self.rng.randint(2, 4)):
             sentences.insert(self.rng.randint(1, len(sentences)), g)
-        body = [self.fill(s, ctx) for s in sentences]
+        # Same place and people throughout, fresh figures in every sentence.
+        body = [_cap(self.fill(s, {**self.ctx(), **{k: ctx[k] for k in ("place", "street", "person", "agency")}}))
+                for s in dict.fromkeys(sentences)]
         lead = f"({ctx['place'].split(' ', 1)[1]}) {body[0]}"
         paras: list[str] = [lead]
         rest = body[1:]
@@ -168,8 +175,10 @@ class _Gen:
         if opener:
             text = opener + text[0].lower() + text[1:]
         if self.rng.random() < 0.5:
-            text += self.rng.choice([" (sáng nay)", " (chiều nay)", " (tối qua)", " (hôm qua)", " (mấy bữa nay)",
-                                     f" ({self.rng.choice(C.PLACES)})", f" (gần {self.rng.choice(C.STREETS)})"])
+            tails = [f" ({self.rng.choice(C.PLACES)})", f" (gần {self.rng.choice(C.STREETS)})"]
+            if pol != "neutral":  # questions are about now or later, not "last night"
+                tails += [" (sáng nay)", " (chiều nay)", " (tối qua)", " (hôm qua)", " (mấy bữa nay)"]
+            text += self.rng.choice(tails)
         return text + ending
 
     def comment_for(self, item: Item, k: int) -> Comment:
