@@ -10,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1 \
     IOCWATCH_DATA_DIR=/data
 
-# libpcap: BPF filters for live capture; tini: forwards SIGTERM so `serve` shuts down gracefully.
+# libpcap: BPF filters for live capture; tini: forwards SIGTERM (to the whole process group, -g,
+# so running crawl children stop cleanly too) and `serve` shuts down gracefully.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpcap0.8 tini \
  && rm -rf /var/lib/apt/lists/*
@@ -39,5 +40,5 @@ RUN pip install --no-deps . && iocwatch --help > /dev/null
 USER iocwatch
 VOLUME ["/data"]
 EXPOSE 8501
-ENTRYPOINT ["/usr/bin/tini", "--"]
+ENTRYPOINT ["/usr/bin/tini", "-g", "--"]
 CMD ["iocwatch", "serve"]

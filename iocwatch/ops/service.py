@@ -1,6 +1,6 @@
 """The continuous service behind ``iocwatch serve``: scheduled jobs, graceful shutdown, run status.
 
-Jobs (each runs at most once at a time, on a small thread pool):
+Jobs (each runs at most once at a time, at most ``serve.workers`` together, in threads):
 
 ``source:<name>``  collect one source through the listen flow (crawl → NLP → store), every
                    ``schedule`` of the source (``serve.default_schedule_s`` when it has none;
@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -392,8 +391,10 @@ class Service:
         deadline = time.monotonic() + max_seconds if max_seconds else None
         log.info("iocwatch serve: %d jobs (%s)", len(self.jobs),
                  ", ".join(f"{j.name}@{j.interval_s:g}s" for j in self.jobs))
-        futures: dict[str, Future] = {}
-        pool = ThreadPoolExecutor(max_workers=self.workers + 1, thread_name_prefix="job")
+        # Daemon threads: a job still running after the shutdown timeout does not keep the
+        # process alive (what it acknowledged is in the spool; a crawl's hand-over file is
+        # picked up by the outbox job next time).
+        threads: dict[str, threading.Thread] = {}
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
@@ -410,7 +411,10 @@ class Service:
                             job.running = True
                         else:
                             continue
-                    futures[job.name] = pool.submit(self._execute, job)
+                    thread = threading.Thread(target=self._execute, args=(job,), daemon=True,
+                                              name=f"job-{job.name}")
+                    threads[job.name] = thread
+                    thread.start()
                 self._heartbeat()
                 if self.once and all(j.runs >= 1 for j in self.jobs):
                     break
@@ -421,16 +425,11 @@ class Service:
             self._stop.set()
             timeout = self.settings.serve.shutdown_timeout_s
             end = time.monotonic() + timeout
-            for name, fut in futures.items():
-                left = end - time.monotonic()
-                if left <= 0:
-                    log.error("job %s still running after %ss; leaving it", name, timeout)
-                    continue
-                try:
-                    fut.result(timeout=left)
-                except TimeoutError:
-                    log.error("job %s did not finish within the shutdown timeout", name)
-            pool.shutdown(wait=False, cancel_futures=True)
+            for name, thread in threads.items():
+                thread.join(timeout=max(end - time.monotonic(), 0.0))
+                if thread.is_alive():
+                    log.error("job %s still running after the %ss shutdown timeout; leaving it",
+                              name, timeout)
             self._heartbeat(force=True, stopped=True)
             if self.store is not None:
                 self.store.close()

@@ -152,7 +152,7 @@ def test_compose_rejects_a_command_the_cli_lacks():
 def test_compose_dockerfile_builds_one_image_for_the_cli():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11", text, re.M)
-    assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in text  # SIGTERM reaches `iocwatch serve`
+    assert 'ENTRYPOINT ["/usr/bin/tini", "-g", "--"]' in text  # SIGTERM reaches serve and its crawls
     assert re.search(r"^USER iocwatch$", text, re.M)
     for pkg in ("core", "crawlers", "nlp", "security", "index", "dashboard", "iocwatch"):
         assert f"COPY {pkg} ./{pkg}" in text
