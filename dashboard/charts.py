@@ -57,7 +57,8 @@ def _complete(df: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str,
                  labels: dict[str, str], colours: dict[str, str] | None = None,
-                 marks: Iterable[int] = ()) -> alt.Chart | alt.LayerChart:
+                 marks: Iterable[int] = (), bars: bool = False,
+                 y_title: str | None = None) -> alt.Chart | alt.LayerChart:
     """Stacked areas of counts over time per group, with optional vertical marks (spikes)."""
     df = _complete(pd.DataFrame(list(rows), columns=["ms", "key", "count"]), "key")
     df["time"] = [local_time(ms, tz) for ms in df["ms"]]
@@ -68,9 +69,20 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
         domain = [labels.get(k, k) for k in colours]
         colour = alt.Color("group:N", title=group_title,
                            scale=alt.Scale(domain=domain, range=list(colours.values())))
+    if bars or df["ms"].nunique() < 3:  # an area needs several points; a few buckets read better as bars
+        step = int(pd.Series(sorted(set(df["ms"]))).diff().min()) if df["ms"].nunique() > 1 else 86_400_000
+        df["label"] = df["time"].dt.strftime("%d/%m %Hh" if step < 86_400_000 else "%d/%m")
+        return alt.Chart(df).mark_bar().encode(
+            x=alt.X("label:O", title=t("common.time"), sort=None, axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
+            y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions")),
+            color=colour,
+            tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
+                     alt.Tooltip("group:N", title=group_title),
+                     alt.Tooltip("count:Q", title=t("common.count"))],
+        )
     chart = alt.Chart(df).mark_area(opacity=0.85).encode(
         x=_time_axis(t("common.time")),
-        y=alt.Y("count:Q", stack="zero", title=t("common.mentions")),
+        y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions")),
         color=colour,
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("group:N", title=group_title),

@@ -27,8 +27,8 @@ statuses = tuple(ui.pick(c3, t("security.status"), STATUSES, default=list(data.O
 rules = tuple(ui.pick(c4, t("security.rule"), facets["rule"], key="sec_rules"))
 techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key="sec_tech"))
 entity = c6.text_input(t("security.entity"), key="sec_entity")
-page = int(st.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")) - 1
 
+page = int(st.session_state.get("sec_page", 1)) - 1  # the page box sits beside the queue, below
 res = ui.load(data.alert_queue, range_key, severities, statuses, rules, techniques, entity, page)
 cols = st.columns(5)
 cols[0].metric(t("security.queue"), ui.num(res["total"]))
@@ -36,7 +36,9 @@ for col, sev in zip(cols[1:], data.SEVERITIES, strict=True):
     col.metric(t(f"severity.{sev}"), ui.num(res["severity"].get(sev, 0)))
 
 st.subheader(t("security.queue"))
-st.caption(t("security.queue_count", total=ui.num(res["total"])))
+q1, q2 = st.columns([5, 1])
+q1.caption(t("security.queue_count", total=ui.num(res["total"])))
+q2.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")
 queue = pd.DataFrame([{
     t("common.time"): ui.local(r["time"], tz), t("security.severity"): t(f"severity.{r['severity']}"),
     t("security.risk"): r["risk_score"], t("security.status"): t(f"status.{r['status']}"),
@@ -52,7 +54,8 @@ with left:
     if res["timeline"]:
         st.altair_chart(charts.stacked_time(res["timeline"], tz, group_title=t("security.severity"),
                                             labels=ui.labels("severity", data.SEVERITIES),
-                                            colours=charts.SEVERITY_COLOURS), width="stretch")
+                                            colours=charts.SEVERITY_COLOURS, bars=True,
+                                            y_title=t("common.count")), width="stretch")
     else:
         st.info(t("common.no_data"))
 with right:
