@@ -127,18 +127,27 @@ class TemplateMiner:
         self._persistence = persistence
         self.miner = _Miner(persistence, config)
         self.miner.drain.get_seq_distance = _seq_distance.__get__(self.miner.drain)
+        self._seen: dict[str, object] = {}
 
     def add(self, line: str) -> tuple[int, str]:
         """Learn from ``line`` and return its cluster id and current template."""
         masked = mask(line)
-        # A line an existing template already covers goes straight there (an exact match
-        # is the common case and cheaper than Drain's similarity search).
-        cluster = self.miner.match(masked, full_search_strategy="never")
+        cluster = self._seen.get(masked)  # the same masked shape again: no search at all
+        if cluster is None:
+            # A line an existing template already covers goes straight there (an exact
+            # match is the common case and cheaper than Drain's similarity search).
+            cluster = self.miner.match(masked, full_search_strategy="never")
         if cluster is not None:
             cluster.size += 1
+            self._remember(masked, cluster)
             return int(cluster.cluster_id), cluster.get_template()
         result = self.miner.add_log_message(masked)
         return int(result["cluster_id"]), str(result["template_mined"])
+
+    def _remember(self, masked: str, cluster) -> None:
+        if len(self._seen) >= 50_000:
+            self._seen.clear()
+        self._seen[masked] = cluster
 
     def match(self, line: str) -> int | None:
         """The id of the cluster ``line`` falls in, without learning; ``None`` for a new shape."""
