@@ -276,3 +276,48 @@ def test_service_outbox_leftovers_of_a_killed_crawl_are_ingested(settings):
     assert store.count("posts") == 30
     store.close()
     assert read_status(settings.data_dir)["sources"]["serve:outbox"]["errors"] == 1
+
+
+def test_service_sigterm_during_a_crawl_loses_no_delivered_post(tmp_path, settings):
+    import sqlite3
+
+    from index import open_store
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT),
+               IOCWATCH_SERVE__SHORT_SCHEDULE_S="1")
+    proc = subprocess.Popen([sys.executable, "-m", "iocwatch", "serve", "--demo", "--only",
+                             "demo-baocantho"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    seen_db = tmp_path / "data" / "crawl" / "seen.sqlite"
+
+    def delivered() -> int:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+        if not seen_db.exists():
+            return 0
+        db = sqlite3.connect(seen_db)
+        try:
+            return db.execute("SELECT count(*) FROM seen").fetchone()[0]
+        except sqlite3.OperationalError:  # the crawler is creating its tables
+            return 0
+        finally:
+            db.close()
+
+    _wait(lambda: delivered() >= 20, timeout=180, what="the crawl to deliver posts")
+    os.killpg(proc.pid, signal.SIGTERM)  # what `tini -g` does on `docker stop`
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    db = sqlite3.connect(seen_db)
+    seen = {r[0] for r in db.execute("SELECT id FROM seen")}
+    db.close()
+    leftovers = set()
+    for path in (tmp_path / "data" / "crawl").glob("*/posts-*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                leftovers.add(json.loads(line)["id"])
+    cfg = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    store = open_store(cfg)
+    stored = {h.id for h in store.search("posts", None, size=5000).hits}
+    store.close()
+    assert seen and seen <= stored | leftovers  # delivered = stored, or waiting for the outbox job
