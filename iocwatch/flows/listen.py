@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -130,12 +131,18 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
             reports = run_crawl_subprocess(settings, sources_path, [s.name for s in sources], out_path=out,
                                            jobdir=jobdir, overrides=overrides, env=env)
             failed = 0
-            for batch in read_posts(out):
-                try:
-                    sink(batch)
-                except Exception as exc:  # the store is down: keep the file for a replay
-                    failed += len(batch)
-                    log.error("could not store %d crawled posts: %s", len(batch), exc)
+            from tqdm import tqdm
+
+            total = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
+            with tqdm(total=total, desc="analyse+store", unit="post", disable=not progress or not total,
+                      file=sys.stderr, mininterval=1.0) as bar:
+                for batch in read_posts(out):
+                    try:
+                        sink(batch)
+                    except Exception as exc:  # the store is down: keep the file for a replay
+                        failed += len(batch)
+                        log.error("could not store %d crawled posts: %s", len(batch), exc)
+                    bar.update(len(batch))
             if failed:
                 kept_file = str(out)
                 log.error("%d posts were not stored; they are kept in %s", failed, out)
