@@ -16,7 +16,7 @@ YT_KEY = "test-yt-key"
 FB_TOKEN = "test-fb-token"
 FAST = {  # Scrapy settings that keep broken-case tests short
     "AUTOTHROTTLE_ENABLED": False,
-    "DOWNLOAD_TIMEOUT": 1.0,
+    "DOWNLOAD_TIMEOUT": 3.0,  # generous for a busy machine; the slow page takes 8 s
     "RETRY_TIMES": 1,
     "RETRY_BACKOFF_BASE_S": 0.1,
     "DOWNLOAD_MAXSIZE": 1_000_000,
@@ -50,7 +50,7 @@ def fixture_site() -> Site:
                                               content_type="text/html; charset=iso-8859-1"))
     site.add("/tin/malformed.html", Route(_file("site/article_malformed.html"), content_type=html))
     site.add("/tin/server-error.html", Route(b"<h1>500 Internal Server Error</h1>", status=500))
-    site.add("/tin/slow.html", Route(_file("site/article_utf8.html"), delay_s=2.5))
+    site.add("/tin/slow.html", Route(_file("site/article_utf8.html"), delay_s=8.0))
     site.add("/tin/loop-a.html", Route(b"", status=302, redirect="@@BASE@@/tin/loop-b.html"))
     site.add("/tin/loop-b.html", Route(b"", status=302, redirect="@@BASE@@/tin/loop-a.html"))
     huge = b"<html><body><article><p>" + "Nội dung rất dài. ".encode() * 120_000 + b"</p></article></body></html>"
