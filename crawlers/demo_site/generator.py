@@ -205,8 +205,8 @@ def generate_content(seed: int = 7, *, now: datetime | None = None, n_articles: 
     for k, orig in enumerate(originals):
         paras = [f"Theo {C.OUTLETS['baocantho'][0]}:", *orig.paragraphs]
         items.append(Item("article", "congthongtin", f"congthongtin-r{k + 1}", orig.title, paras,
-                          orig.at + timedelta(hours=2), orig.topic, orig.polarity, author="Ban biên tập",
-                          slug=orig.slug + "-dang-lai"))
+                          min(orig.at + timedelta(hours=2), now - timedelta(minutes=1)), orig.topic,
+                          orig.polarity, author="Ban biên tập", slug=orig.slug + "-dang-lai"))
     for channel in C.TELEGRAM_CHANNELS:
         for n in range(36):
             items.append(g.social("telegram", channel, f"{channel}/{n + 101}"))
