@@ -1,7 +1,7 @@
 """Stateless hashed text features shared by every linear classifier of the pipeline.
 
 A :class:`HashedFeaturizer` turns texts into sparse count matrices with two blocks:
-syllable n-grams (plus undiacritised unigrams, so "khong" meets "không") and
+syllable n-grams (plus an undiacritised copy of each syllable, so "khong" meets "không") and
 character n-grams inside each syllable. Hashing is deterministic (CRC-32), so the same
 configuration gives the same columns in every process: the pipeline computes the
 counts of a batch once and each classifier applies its own IDF weights and model.
@@ -72,10 +72,8 @@ class HashedFeaturizer:
         cfg = self.config
         token_hash = zlib.crc32(token.encode("utf-8", "surrogatepass"))
         words = [_h("w:" + token, self._word_mask)]
-        if cfg.folded:
-            plain = fold(token)
-            if plain != token:
-                words.append(_h("f:" + plain, self._word_mask))
+        if cfg.folded:  # every syllable also counts as its undiacritised form: không ~ khong
+            words.append(_h("f:" + fold(token), self._word_mask))
         padded = f" {token} "
         chars: list[int] = []
         for n in range(cfg.char_min, cfg.char_max + 1):

@@ -60,12 +60,22 @@ class LinearTextClassifier:
 
     def __init__(self, features: FeatureConfig | None = None, *, C: float = 0.5, folds: int = 3,
                  tune_offsets: bool = True, seed: int = 13):
-        self.features = features or FeatureConfig()
+        self.features = features  # None: chosen from the training texts in fit()
         self.C = C
         self.folds = folds
         self.tune_offsets = tune_offsets
         self.seed = seed
-        self.featurizer = HashedFeaturizer(self.features)
+        self.featurizer = HashedFeaturizer(features) if features is not None else None
+
+    @staticmethod
+    def choose_features(texts: Sequence[str]) -> FeatureConfig:
+        """Short texts (posts, comments): syllable 1-2-grams plus character 1-5-grams.
+        Long documents (mean over 1,500 characters, e.g. news articles): syllable 1-3-grams
+        only, as character n-grams add little there and cost much memory."""
+        mean = sum(len(t) for t in texts) / max(1, len(texts))
+        if mean > 1500:
+            return FeatureConfig(word_ngrams=3, char_min=1, char_max=0)
+        return FeatureConfig()
 
     # ---- features -------------------------------------------------------------------
     def counts(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
@@ -87,6 +97,10 @@ class LinearTextClassifier:
         if len(self.labels_) < 2:
             raise NlpError(f"training data has only one label ({self.labels_})",
                            hint="give at least two classes")
+        if self.features is None:
+            self.features = self.choose_features(texts)
+            self.featurizer = HashedFeaturizer(self.features)
+            log.info("features: %s", self.features)
         index = {lab: i for i, lab in enumerate(self.labels_)}
         y = np.array([index[str(lab)] for lab in labels])
         k = len(self.labels_)

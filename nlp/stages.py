@@ -66,7 +66,11 @@ class Stage:
         self.settings = settings
 
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
-        """Annotate every doc of the batch in place; raise on failure."""
+        """Annotate every doc of the batch in place; raise on failure.
+
+        Must be idempotent per doc (assign fields, append only what is not there yet):
+        when a batch fails, the pipeline re-runs the stage on each doc alone.
+        """
         raise NotImplementedError
 
     def applies(self, doc: Doc) -> bool:

@@ -1,0 +1,124 @@
+"""Quality of the linear classifiers on public Vietnamese datasets, and of the shipped defaults.
+
+    python bench/nlp_quality.py [--json] [--only vsfc,vihsd,vntc,defaults]
+
+* UIT-VSFC sentiment: train on train, evaluate on dev (targets weighted-F1 >= 0.91, macro-F1 >= 0.78);
+* UIT-ViHSD toxicity: train on train, evaluate on dev (target macro-F1 >= 0.66);
+* VNTC news topics (its own 10 labels): only the train sample is here, so it is split
+  80/20 by a hash of each document id; train on the 80, evaluate on the 20 (target accuracy >= 0.94);
+* the shipped default sentiment and toxicity models (trained only on the project's own
+  corpus) evaluated on the VSFC and ViHSD dev splits (targets macro-F1 >= 0.60 and >= 0.50).
+
+Models are trained with the same code as ``iocwatch nlp train`` (the linear backend) into
+a temporary directory and thrown away: nothing trained on these datasets is kept or
+shipped. Datasets: Kiet Van Nguyen et al., UIT-VSFC (KSE 2018); Son T. Luu et al.,
+UIT-ViHSD (IEA/AIE 2021); Cong Duy Vu Hoang et al., VNTC (RIVF 2007). Research use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("IOCWATCH_DATASETS", ROOT.parent / "shared" / "datasets"))
+TARGETS = {
+    "vsfc_sentiment": {"weighted_f1": 0.91, "macro_f1": 0.78},
+    "vihsd_toxicity": {"macro_f1": 0.66},
+    "vntc_topic": {"accuracy": 0.94},
+    "default_sentiment_on_vsfc": {"macro_f1": 0.60},
+    "default_toxicity_on_vihsd": {"macro_f1": 0.50},
+}
+VSFC_MAP = "0:negative,1:neutral,2:positive"
+VIHSD_MAP = "0:clean,1:offensive,2:hate"
+
+
+def _summary(name: str, metrics: dict, seconds: float) -> dict:
+    out = {k: metrics[k] for k in ("n", "accuracy", "macro_f1", "weighted_f1")}
+    out["per_class_f1"] = {c: row["f1"] for c, row in metrics["per_class"].items()}
+    out["seconds"] = round(seconds, 1)
+    out["targets"] = TARGETS[name]
+    out["met"] = all(metrics[k] >= v for k, v in TARGETS[name].items())
+    return out
+
+
+def train_eval(name: str, task: str, train_file: Path, dev_file: Path, work: Path, *,
+               label_field: str, label_map: str | None = None) -> dict:
+    from nlp.train import evaluate, train
+
+    started = time.perf_counter()
+    out = work / name
+    train(task, train_file, out, label_field=label_field, command=f"bench/nlp_quality.py {name}")
+    metrics = evaluate(str(out), dev_file, label_field=label_field, label_map=label_map)
+    return _summary(name, metrics, time.perf_counter() - started)
+
+
+def vntc_split(work: Path) -> tuple[Path, Path]:
+    """80/20 split of the VNTC train sample by a hash of the document id (deterministic)."""
+    src = DATASETS / "vntc_10topics" / "train_sample.jsonl"
+    train_path, dev_path = work / "vntc_train.jsonl", work / "vntc_dev.jsonl"
+    with src.open(encoding="utf-8") as fh, train_path.open("w", encoding="utf-8") as tr, \
+            dev_path.open("w", encoding="utf-8") as dv:
+        for line in fh:
+            row = json.loads(line)
+            bucket = int(hashlib.sha1(row["id"].encode("utf-8")).hexdigest(), 16) % 5
+            (dv if bucket == 0 else tr).write(line)
+    return train_path, dev_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    parser.add_argument("--only", default="vsfc,vihsd,vntc,defaults",
+                        help="comma-separated subset of vsfc,vihsd,vntc,defaults")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if not args.json else logging.WARNING,
+                        stream=sys.stderr)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    from nlp.train import evaluate
+
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+    result: dict = {}
+    started = time.perf_counter()
+    vsfc, vihsd = DATASETS / "uit_vsfc", DATASETS / "uit_vihsd"
+    with tempfile.TemporaryDirectory(prefix="iocwatch-nlp-quality-") as tmp:
+        work = Path(tmp)
+        if "vsfc" in only:
+            result["vsfc_sentiment"] = train_eval(
+                "vsfc_sentiment", "sentiment", vsfc / "train.jsonl", vsfc / "dev.jsonl", work,
+                label_field="sentiment")
+        if "vihsd" in only:
+            result["vihsd_toxicity"] = train_eval(
+                "vihsd_toxicity", "toxicity", vihsd / "train.jsonl", vihsd / "dev.jsonl", work,
+                label_field="label")
+        if "vntc" in only:
+            train_path, dev_path = vntc_split(work)
+            result["vntc_topic"] = train_eval("vntc_topic", "topic", train_path, dev_path, work,
+                                              label_field="topic")
+        if "defaults" in only:
+            t0 = time.perf_counter()
+            m = evaluate("default:sentiment", vsfc / "dev.jsonl", label_field="sentiment",
+                         label_map=VSFC_MAP)
+            result["default_sentiment_on_vsfc"] = _summary("default_sentiment_on_vsfc", m,
+                                                           time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            m = evaluate("default:toxicity", vihsd / "dev.jsonl", label_field="label",
+                         label_map=VIHSD_MAP)
+            result["default_toxicity_on_vihsd"] = _summary("default_toxicity_on_vihsd", m,
+                                                           time.perf_counter() - t0)
+    result["all_targets_met"] = all(v["met"] for v in result.values() if isinstance(v, dict))
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The whole pipeline over posts: fields filled, bad input defined, failures isolated."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from core.documents import SENTIMENTS, TOXICITIES, Post
+from core.errors import NlpError
+from nlp.pipeline import load_pipeline
+from nlp.stages import STAGES, Doc, Stage, register_stage
+
+
+def _post(i: int, text: str, **kw: Any) -> Post:
+    return Post(id=f"p{i}", source="test", platform="facebook", text=text, **kw)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from core.settings import NlpSettings
+
+    return load_pipeline(NlpSettings())
+
+
+def test_pipeline_fills_dashboard_fields(nlp):
+    post = nlp(_post(1, "Sáng nay đường Mậu Thân qua quận Ninh Kiều, Cần Thơ ngập sâu, "
+                        "xe chết máy hàng loạt 😡 ko ai xử lý j hết #ngapnuoc",
+                     title="Triều cường gây ngập ở Cần Thơ"))
+    assert post.text.startswith("Sáng nay")  # the original is kept
+    assert "không ai xử lý gì" in post.text_normalized
+    assert post.language == "vi"
+    assert post.topics and set(post.topics) <= set(nlp.stages[3].taxonomy.topics)
+    assert post.sentiment in SENTIMENTS and -1 <= post.sentiment_score <= 1
+    assert post.toxicity in TOXICITIES and 0 <= post.toxicity_score <= 1
+    assert post.places == ["Thành phố Cần Thơ"]
+    assert {e.type for e in post.entities} == {"place"}
+    assert "#ngapnuoc" in post.keywords
+    assert post.analysis_errors == []
+    Post.from_doc(post.to_doc())  # still a valid document for the store
+
+
+def test_pipeline_obvious_labels(nlp):
+    good, bad, hate = nlp.pipe([
+        _post(1, "Cảm ơn các anh công an phường đã giúp đỡ bà con rất tận tình, tuyệt vời"),
+        _post(2, "kẹt xe cả tiếng đồng hồ, đèn tín hiệu hư mà không ai sửa, quá bực mình"),
+        _post(3, "lũ óc chó ngu như bò, cút hết đi"),
+    ])
+    assert good.sentiment == "positive" and good.toxicity == "clean"
+    assert bad.sentiment == "negative" and "traffic" in bad.topics
+    assert hate.toxicity == "hate" and hate.toxicity_score > 0.5
+
+
+def test_pipeline_bad_input_each_gets_a_defined_result(nlp):
+    posts = [
+        _post(1, ""), _post(2, "   \n\t "),
+        _post(3, "The council approved the new budget for the city on Monday"),
+        _post(4, "Cần Thơ hôm nay rất đẹp 今天的芹苴很漂亮我们去看看"),
+        _post(5, "xin\x00 chào\x07 Cần Thơ"),
+        _post(6, "kẹt xe\ud800 quá"),
+        _post(7, "Mưa lớn ở Cần Thơ. " * 60_000),  # about 1.2 MB
+    ]
+    out = {p.id: p for p in nlp.pipe(posts, batch_size=3)}
+    for key in ("p1", "p2"):
+        assert out[key].language == "und" and "empty" in out[key].flags
+        assert out[key].sentiment is None and out[key].analysis_errors == []
+    assert out["p3"].language == "en" and "non_vietnamese" in out["p3"].flags
+    assert out["p3"].sentiment is None  # not analysed, and never a made-up neutral
+    assert "mixed_script" in out["p4"].flags and out["p4"].language == "vi"
+    assert "control_chars_removed" in out["p5"].flags and out["p5"].places
+    assert "invalid_unicode" in out["p6"].flags and out["p6"].sentiment in SENTIMENTS
+    assert "truncated" in out["p7"].flags
+    assert len(out["p7"].text_normalized) <= 20_000 and out["p7"].sentiment in SENTIMENTS
+
+
+@register_stage("explode_on_boom")
+class _ExplodeStage(Stage):
+    """A test stage that fails on posts containing 'boom'."""
+
+    seen: ClassVar[list[int]] = []
+
+    def process(self, docs: list[Doc], shared: dict) -> None:
+        _ExplodeStage.seen.append(len(docs))
+        for doc in docs:
+            if "boom" in doc.text:
+                raise RuntimeError("kaboom")
+            if "checked" not in doc.post.tags:  # stages are idempotent: a batch may be re-run
+                doc.post.tags.append("checked")
+
+
+def test_pipeline_one_failing_post_never_fails_its_batch():
+    from core.settings import NlpSettings
+
+    try:
+        nlp = load_pipeline(NlpSettings(stages=["normalize", "explode_on_boom", "sentiment"]))
+        posts = [_post(i, t) for i, t in enumerate(["rất tốt", "boom boom", "quá tệ"])]
+        out = list(nlp.pipe(posts, batch_size=10))
+    finally:
+        STAGES.pop("explode_on_boom", None)
+    assert [p.id for p in out] == ["p0", "p1", "p2"]  # order kept
+    assert out[1].analysis_errors == ["explode_on_boom: RuntimeError: kaboom"]
+    assert out[0].tags == ["checked"] and out[2].tags == ["checked"]
+    assert out[1].sentiment in SENTIMENTS  # later stages still ran on it
+    assert nlp.stats["failures"] == {"explode_on_boom": 1}
+    assert _ExplodeStage.seen[0] == 3  # the batch was tried whole first
+
+
+def test_pipeline_stages_are_chosen_by_config_and_checked():
+    from core.settings import NlpSettings
+
+    nlp = load_pipeline(NlpSettings(stages=["normalize", "language"]))
+    post = nlp(_post(1, "ko bít"))
+    assert post.text_normalized == "không biết" and post.language == "vi"
+    assert post.sentiment is None and post.topics == []
+    with pytest.raises(NlpError, match="unknown NLP stage"):
+        load_pipeline(NlpSettings(stages=["normalize", "lemmatise"]))
+
+
+def test_pipeline_single_stage_call_on_a_post():
+    from core.settings import NlpSettings
+
+    stage = STAGES["entities"](NlpSettings())
+    post = stage(_post(1, "Ngập ở Sóc Trăng"))
+    assert post.places == ["Thành phố Cần Thơ"]

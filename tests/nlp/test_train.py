@@ -1,0 +1,76 @@
+"""Training and evaluation: functions and the `iocwatch nlp train|eval` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from core.errors import NlpError
+from nlp.train import evaluate, metrics, parse_label_map, read_jsonl, train
+
+DATA = Path(__file__).parent.parent / "data" / "nlp"
+
+
+def test_train_read_jsonl_counts_bad_rows_and_maps_int_labels():
+    data = read_jsonl(DATA / "int_labels.jsonl", text_field="content", label_field="y",
+                      label_map=parse_label_map("0:negative,1:neutral,2:positive"))
+    assert len(data.texts) == 15
+    assert set(data.labels) == {"negative", "neutral", "positive"}
+    assert data.skipped == 4
+    assert data.reasons == {"not_json": 1, "no_y": 1, "no_content": 1, "not_an_object": 1}
+    with pytest.raises(NlpError, match="does not exist"):
+        read_jsonl(DATA / "missing.jsonl")
+    with pytest.raises(NlpError, match="no usable rows"):
+        read_jsonl(DATA / "int_labels.jsonl")  # default fields text/label are absent
+
+
+def test_train_label_map_syntax_errors():
+    assert parse_label_map("0:a, 1:b") == {"0": "a", "1": "b"}
+    with pytest.raises(NlpError, match="no ':'"):
+        parse_label_map("0=a")
+
+
+def test_train_metrics_per_class():
+    out = metrics(["a", "a", "b", "c"], ["a", "b", "b", "c"])
+    assert out["n"] == 4 and out["accuracy"] == 0.75
+    assert out["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert out["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3, abs=1e-4)
+
+
+def test_train_then_eval_records_provenance(tmp_path):
+    meta = train("sentiment", DATA / "tiny_sentiment.jsonl", tmp_path / "m", command="test")
+    assert meta["labels"] == ["negative", "neutral", "positive"]
+    assert len(meta["data_sha256"]) == 64 and meta["versions"]["scikit-learn"]
+    saved = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
+    assert saved["n_train"] == 45 and saved["backend"] == "linear"
+    result = evaluate(str(tmp_path / "m"), DATA / "int_labels.jsonl", text_field="content",
+                      label_field="y", label_map="0:negative,1:neutral,2:positive")
+    assert result["n"] == 15 and result["skipped_rows"] == 4
+    assert result["accuracy"] > 0.8  # the same sentences it was trained on
+
+
+def test_train_cli_train_and_eval_json(tmp_path, settings):
+    from iocwatch.cli import cli
+
+    runner = CliRunner()
+    out = tmp_path / "model"
+    res = runner.invoke(cli, ["nlp", "train", "--task", "toxicity", "--data",
+                              str(DATA / "tiny_sentiment.jsonl"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["nlp", "eval", "--model", str(out), "--data",
+                              str(DATA / "int_labels.jsonl"), "--text-field", "content",
+                              "--label-field", "y", "--label-map",
+                              "0:negative,1:neutral,2:positive", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout.strip().splitlines()[-1])
+    assert {"n", "accuracy", "macro_f1", "weighted_f1", "per_class"} <= set(doc)
+    assert set(doc["per_class"]) == {"negative", "neutral", "positive"}
+
+
+def test_train_eval_default_model_reference(tmp_path):
+    result = evaluate("default:sentiment", DATA / "tiny_sentiment.jsonl")
+    assert result["n"] == 45
+    assert result["macro_f1"] > 0.5  # sentences unlike the corpus's, judged by the shipped model
