@@ -9,6 +9,8 @@ score and the threshold stay fixed until the next ``monitor learn``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from pyod.models.base import BaseDetector
 from pyod.models.copod import COPOD
@@ -29,7 +31,9 @@ class FrozenEcdf:
     def freeze(self, X: np.ndarray) -> None:
         self.sorted_ = np.sort(X, axis=0)
         self.n_train_ = X.shape[0]
-        self.skew_sign_ = np.sign(np.nan_to_num(skew(X, axis=0)))
+        with warnings.catch_warnings():  # constant columns: skew is undefined, and 0 is right
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.skew_sign_ = np.sign(np.nan_to_num(skew(X, axis=0)))
         self.scale_ = np.maximum(np.std(X, axis=0), self.tail_floor)
 
     def tails(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
