@@ -113,11 +113,21 @@ def merge_with_stored(store, alerts: list[Alert]) -> list[Alert]:
     """Keep the triage state (status, assignee, reason, history) of alerts already stored.
 
     A re-run over the same data (overlapping time range) keeps the larger count; a later
-    batch in the same de-duplication window adds its count.
+    batch in the same de-duplication window adds its count. A store without ``get`` (or
+    one that is unreachable) gets the alerts as they are.
     """
+    from core.errors import StoreUnavailableError
+
+    getter = getattr(store, "get", None)  # a spooling wrapper may only offer upsert_many
     out = []
     for alert in alerts:
-        old_doc = store.get("alerts", alert.id)
+        old_doc = None
+        if getter is not None:
+            try:
+                old_doc = getter("alerts", alert.id)
+            except StoreUnavailableError as exc:
+                log.warning("store unavailable, alerts stored without merging triage state: %s", exc)
+                getter = None
         if old_doc is not None:
             old = Alert.from_doc(old_doc)
             overlap = alert.first_seen <= old.last_seen and alert.last_seen >= old.first_seen

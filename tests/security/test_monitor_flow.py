@@ -100,3 +100,32 @@ def test_monitor_flow_follow_stores_alerts_per_batch_and_reports_bad_inputs(sett
     assert all(inp["errors"] for inp in report["inputs"])
     status = read_status(settings.data_dir)["monitors"]
     assert status[str(bad)]["ok"] is False and status[str(log)]["items"] == 30
+
+
+def test_monitor_flow_accepts_a_store_that_only_upserts(settings, tmp_path):
+    from index.base import BulkResult
+
+    class SpoolLike:
+        def __init__(self):
+            self.docs = []
+
+        def upsert_many(self, kind, docs):
+            docs = list(docs)
+            self.docs.extend(docs)
+            return BulkResult(stored=[d.id for d in docs])
+
+    log = tmp_path / "access.log"
+    log.write_text('192.0.2.9 - - [20/Nov/2026:10:00:00 +0000] '
+                   '"GET /a?q=1%20UNION%20SELECT%201 HTTP/1.1" 500 1 "-" "x"\n')
+    spool = SpoolLike()
+    report = run_monitor(settings, spool, logs=[log])
+    assert report["stored"] == 1 and spool.docs[0].rule_name == "web_attack"
+
+
+def test_monitor_flow_demo_step_meets_the_done_criteria(settings):
+    from iocwatch.flows.monitor import demo_step
+
+    report: dict = {}
+    demo_step(settings, report)
+    assert report["injected_detected"] == report["injected"] == 5
+    assert report["benign_above_medium"] == 0
