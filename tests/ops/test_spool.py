@@ -152,7 +152,7 @@ def _run_child(data_dir: Path, batches: int, size: int, down_after: int, kill_af
 @pytest.mark.parametrize("down_after", [-1, 3])
 def test_spool_sigkill_mid_run_every_acknowledged_doc_arrives_once(settings, down_after):
     data_dir = settings.data_dir
-    acked = _run_child(data_dir, batches=40, size=25, down_after=down_after, kill_after_acks=8)
+    acked = _run_child(data_dir, batches=24, size=25, down_after=down_after, kill_after_acks=8)
     assert len(acked) == 8
     store = open_store(settings)
     spooled = SpooledStore(store, open_spool(settings))
@@ -164,11 +164,11 @@ def test_spool_sigkill_mid_run_every_acknowledged_doc_arrives_once(settings, dow
     ids = _all_ids(store)
     assert len(ids) == len(set(ids))
     assert acked_ids <= set(ids)
-    produced_any = {p.id for b in range(40) for p in make_batch(b, 25)}
+    produced_any = {p.id for b in range(24) for p in make_batch(b, 25)}
     assert set(ids) <= produced_any
     spooled.close()
     # The collector runs again (as the service does) and re-produces everything: still once each.
-    _run_child(data_dir, batches=40, size=25, down_after=-1, kill_after_acks=None)
+    _run_child(data_dir, batches=24, size=25, down_after=-1, kill_after_acks=None)
     store = open_store(settings)
     _assert_exactly_once(store, produced_any)
     store.close()
