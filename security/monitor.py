@@ -111,6 +111,7 @@ class Monitor:
         self.samples: dict[tuple[str, str], list[str]] = {}
         self.port_hosts: dict[tuple[str, float], dict[int, set]] = {}
         self.auth: dict[tuple[str, float], dict[str, Any]] = {}
+        self.user_auth: dict[tuple[str, float], dict[str, Any]] = {}  # (user, window) -> failures by source
         # keyed by de-duplication window too, so a long input gives one alert per window
         self.web_hits: dict[tuple[str, float], list[tuple[float, list[str], str]]] = {}
         self.dns_domains: dict[tuple[str, str, float], dict[str, Any]] = {}
@@ -186,6 +187,17 @@ class Monitor:
             a["users"][e.user] += 1
         if e.outcome != "success" and len(a["samples"]) < self.max_evidence:
             a["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
+        if e.outcome == "failure" and e.user:  # the account's side: failures from many sources
+            u = self.user_auth.get((e.user, start))
+            if u is None:
+                u = self.user_auth[(e.user, start)] = {"failures": 0, "sources": Counter(), "first": e.ts,
+                                                       "last": e.ts, "samples": [], "host": e.host}
+            u["failures"] += 1
+            u["sources"][e.src] += 1
+            u["first"] = min(u["first"], e.ts)
+            u["last"] = max(u["last"], e.ts)
+            if len(u["samples"]) < self.max_evidence:
+                u["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
 
     def _http(self, r: HttpRequest) -> None:
         self.agg.add_http(r)
@@ -279,7 +291,7 @@ class Monitor:
                                d.count, min(100.0, risk), d.title, self._explain(best[0], d), d.evidence,
                                d.categories, source_ip=d.source_ip, destination_ip=d.destination_ip,
                                destination_port=d.destination_port, destination_domain=d.destination_domain,
-                               user_name=d.user_name)
+                               user_name=d.user_name, host_name=d.host_name)
             self._merge(merged, alert)
         anomalies = 0
         for w, s in scored:

@@ -34,6 +34,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "technique": "T1110.003", "technique_name": "Brute Force: Password Spraying", "risk": 75,
         "min_users": 8, "min_failures": 8,
     },
+    "distributed_brute_force": {  # one account, failures from many sources (per user and window)
+        "technique": "T1110.001", "technique_name": "Brute Force: Password Guessing", "risk": 72,
+        "min_sources": 5, "min_failures": 10,
+    },
     "web_attack": {  # SQL injection, XSS, path traversal, command injection in request targets
         "technique": "T1190", "technique_name": "Exploit Public-Facing Application", "risk": 78,
         "min_hits": 1,
@@ -86,6 +90,7 @@ class Detection:
     destination_port: int | None = None
     destination_domain: str | None = None
     user_name: str | None = None
+    host_name: str | None = None
     categories: list[str] = field(default_factory=lambda: ["network"])
 
 
@@ -177,6 +182,23 @@ def password_spraying(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
     return out
 
 
+def distributed_brute_force(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
+    out = []
+    for (user, _start), u in m.user_auth.items():
+        sources = len(u["sources"])
+        if sources >= cfg["min_sources"] and u["failures"] >= cfg["min_failures"]:
+            out.append(Detection(
+                **_base("distributed_brute_force", cfg), entity=f"user:{user}", first_seen=u["first"],
+                last_seen=u["last"], count=u["failures"],
+                title=f"Distributed brute force against account {user}: {u['failures']} failures from "
+                      f"{sources} sources",
+                observed={"failed_logins": u["failures"], "distinct_sources": sources},
+                thresholds={"min_sources": cfg["min_sources"], "min_failures": cfg["min_failures"]},
+                evidence=u["samples"][: m.max_evidence], user_name=user, host_name=u.get("host"),
+                categories=["authentication"]))
+    return out
+
+
 def web_attack(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
     out = []
     for (src, _window), hits in m.web_hits.items():
@@ -242,6 +264,7 @@ RULES = {
     "port_scan": port_scan,
     "ssh_brute_force": ssh_brute_force,
     "password_spraying": password_spraying,
+    "distributed_brute_force": distributed_brute_force,
     "web_attack": web_attack,
     "dns_tunnel": dns_tunnel,
     "beaconing": beaconing,

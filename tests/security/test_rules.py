@@ -42,6 +42,14 @@ def test_rules_brute_force_and_spraying_are_told_apart():
                    ("password_spraying", "198.51.100.2", "T1110.003")}
 
 
+def test_rules_distributed_brute_force_is_per_account():
+    recs = [_fail(i, f"203.0.113.{i % 8}", "quantri") for i in range(16)]
+    res = _run(recs)
+    [alert] = res.alerts
+    assert (alert.rule_name, alert.entity, alert.user_name) == ("distributed_brute_force", "user:quantri", "quantri")
+    assert alert.count == 16 and alert.threat_technique_id == "T1110.001"
+
+
 def test_rules_web_attack_kinds():
     assert web_attack_kinds("/a?id=1%27%20OR%20%271%27=%271") == ["sql_injection"]
     assert "xss" in web_attack_kinds("/s?q=%3Cscript%3Ealert(1)%3C/script%3E")
