@@ -21,6 +21,7 @@ from iocwatch.ops.service import Service, healthy, read_heartbeat, source_interv
 from tests.ops.receivers import HttpReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNS_COLUMN = "Số lần chạy"  # the Sources page's "runs" column (dashboard.language = vi)
 
 
 def _with(settings, section: str, **values):
@@ -321,3 +322,48 @@ def test_service_sigterm_during_a_crawl_loses_no_delivered_post(tmp_path, settin
     stored = {h.id for h in store.search("posts", None, size=5000).hits}
     store.close()
     assert seen and seen <= stored | leftovers  # delivered = stored, or waiting for the outbox job
+
+
+def test_service_runs_advance_on_the_dashboard_sources_page(settings, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import dashboard
+    from core.settings import get_settings
+    from dashboard.auth import add_user
+
+    add_user(settings, "quan-tri", "admin", "mat-khau-quan-tri-1", display_name="Quản trị", rounds=4)
+    for key in list(os.environ):
+        if key.startswith("IOCWATCH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("IOCWATCH_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    cfg = _with(settings, "serve", short_schedule_s=1)
+    svc = Service(cfg, short=True, only=["spikes"])
+    thread = threading.Thread(target=svc.run, daemon=True)
+    page = Path(dashboard.__file__).parent / "pages" / "sources.py"
+
+    def runs_shown() -> int:
+        st.cache_data.clear()
+        at = AppTest.from_file(str(page), default_timeout=60)
+        at.session_state["auth_user"] = {"name": "quan-tri", "role": "admin",
+                                         "display_name": "Quản trị", "via": "password"}
+        at.run()
+        assert not at.exception
+        frame = at.dataframe[0].value
+        row = frame[frame.iloc[:, 0] == "listening:spikes"]
+        return int(row.iloc[0][RUNS_COLUMN])
+
+    try:
+        thread.start()
+        _wait(lambda: read_status(cfg.data_dir)["monitors"].get("listening:spikes", {}).get("runs", 0) >= 1,
+              timeout=60, what="a first spike run")
+        first = runs_shown()
+        _wait(lambda: read_status(cfg.data_dir)["monitors"]["listening:spikes"]["runs"] >= first + 2,
+              timeout=60, what="two more spike runs")
+        later = runs_shown()
+    finally:
+        svc.stop()
+        thread.join(timeout=30)
+        get_settings.cache_clear()
+    assert first >= 1 and later >= first + 2
