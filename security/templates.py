@@ -144,6 +144,11 @@ class TemplateMiner:
         result = self.miner.add_log_message(masked)
         return int(result["cluster_id"]), str(result["template_mined"])
 
+    def parse(self, line: str) -> tuple[int, str, list[str]]:
+        """Learn from ``line``; return its cluster id, template and variable values."""
+        cid, template = self.add(line)
+        return cid, template, variables(line, template)
+
     def _remember(self, masked: str, cluster) -> None:
         if len(self._seen) >= 50_000:
             self._seen.clear()
@@ -161,6 +166,22 @@ class TemplateMiner:
         """Write the state now (when a state path was given)."""
         if self._persistence is not None:
             self.miner.save_state("explicit save")
+
+
+def _tokens(text: str, delimiters: tuple[str, ...] = EXTRA_DELIMITERS) -> list[str]:
+    for d in delimiters:
+        text = text.replace(d, " ")
+    return text.split()
+
+
+def variables(line: str, template: str) -> list[str]:
+    """The values in ``line`` at the template's ``<*>`` positions (empty when they do not align)."""
+    tokens, shape = _tokens(line), template.split()
+    if len(tokens) == len(shape):
+        return [tok for tok, t in zip(tokens, shape, strict=True) if t == "<*>"]
+    parts = [r"(.+?)" if t == "<*>" else re.escape(t).replace(re.escape("<*>"), r"\S*?") for t in shape]
+    m = re.fullmatch(r"\s+".join(parts), " ".join(tokens))
+    return list(m.groups()) if m else []
 
 
 def grouping_accuracy(truth: list[str], predicted: list[int | str]) -> float:

@@ -9,7 +9,7 @@ import random
 from click.testing import CliRunner
 
 from iocwatch.cli import cli
-from security.templates import TemplateMiner, grouping_accuracy, mask
+from security.templates import TemplateMiner, grouping_accuracy, mask, variables
 
 
 def _write_records(path, n, attack_share, seed):
@@ -75,3 +75,13 @@ def test_templates_state_is_persisted(tmp_path):
     again = TemplateMiner(state)
     assert again.match("Connection from 172.16.0.9 port 80 closed") == a
     assert "<*>" in mask("user=admin from 10.0.0.1:22 at /var/log/auth.log")
+
+
+def test_templates_variables_are_extracted():
+    m = TemplateMiner(None)
+    m.parse("Failed password for root from 10.0.0.1 port 4022 ssh2")
+    cid, template, values = m.parse("Failed password for admin from 10.0.0.9 port 5000 ssh2")
+    assert template == "Failed password for <*> from <*> port <*> ssh2"
+    assert values == ["admin", "10.0.0.9", "5000"]
+    assert variables("kết nối từ 1.2.3.4 lúc Sat Jul  9 22:53:19 2005", "kết nối từ <*> lúc <*>") == [
+        "1.2.3.4", "Sat Jul 9 22:53:19 2005"]
