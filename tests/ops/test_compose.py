@@ -142,6 +142,23 @@ def test_compose_every_command_exists_in_the_cli(compose):
     assert checked >= 5  # three commands and two healthchecks
 
 
+def test_compose_collector_and_monitor_cover_every_service_job(compose, settings):
+    from iocwatch.ops.service import Service
+
+    def only(name: str) -> list[str]:
+        cmd = compose["services"][name]["command"]
+        return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--only"]
+
+    monitor_cfg = settings.model_copy(update={"serve": type(settings.serve)(
+        **{**dict(settings.serve), "monitor_pcap_dir": str(settings.data_dir.parent)})})
+    svc = Service(monitor_cfg, collect=lambda s, x: {})
+    every = {j.name.split(":")[0] for j in svc.build()}
+    svc.store.close()
+    covered = set(only("collector")) | set(only("monitor"))
+    assert every <= covered, every - covered  # no job is left out of the stack
+    assert "source" not in only("monitor") and "monitor" not in only("collector")
+
+
 def test_compose_rejects_a_command_the_cli_lacks():
     with pytest.raises(click.UsageError):
         _resolve(["iocwatch", "serve", "--no-such-option"])
