@@ -51,6 +51,8 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
 
     if not (pcaps or logs or iface):
         raise click.UsageError("give --pcap, --log or --iface (or use `monitor learn`)")
+    if follow and not logs:
+        raise click.UsageError("--follow follows log files: give at least one --log")
     settings = get_settings()
     store = open_spooled_store(settings, "monitor")  # alerts survive a store outage
     try:
