@@ -176,21 +176,32 @@ class _Builder:
                 joiner = self.rng.choice([", ", ", còn ", " và ", ", ngoài ra "])
                 self.variants(first + joiner + second, topic, polarity, "clean", formal=False)
 
+    def _in_context(self, text: str) -> str:
+        """Half of the toxic sentences sit inside ordinary talk, as in long comments."""
+        if self.rng.random() < 0.5:
+            return text
+        tox = self.common["toxicity"]
+        spec = self.topics[self.rng.choice(list(self.topics))]
+        context = self.fill(self.rng.choice(tox["clean_chat"] + spec["pos"] + spec["neg"] + spec["news"]))
+        context = context.rstrip(".")
+        return f"{context}, {text}" if self.rng.random() < 0.5 else f"{text}. {context}"
+
     def _toxic(self) -> None:
         tox = self.common["toxicity"]
         bodies = [(topic, pol, body) for topic, spec in self.topics.items()
                   for pol, key in (("negative", "neg"), ("positive", "pos")) for body in spec[key]]
-        for _ in range(600):
+        for _ in range(750):
             topic, polarity, body = self.rng.choice(bodies)
             template = self.rng.choice(tox["offensive_templates"])
-            text = template.format(ins=self.rng.choice(tox["offensive_inserts"]), body=self.fill(body))
-            self.variants(text, topic, polarity, "offensive", formal=False)
+            text = self.fill(template.replace("{ins}", self.rng.choice(tox["offensive_inserts"]))
+                             .replace("{body}", self.fill(body)))
+            self.variants(self._in_context(text), topic, polarity, "offensive", formal=False)
         for text in tox["offensive_standalone"]:
             polarity = "positive" if any(w in text for w in _POSITIVE_SWEARING) else "negative"
             for _ in range(2):
                 self.variants(text, "other", polarity, "offensive", formal=False)
         negative_bodies = [b for b in bodies if b[1] == "negative"]
-        for _ in range(650):
+        for _ in range(800):
             template = self.rng.choice(tox["hate_templates"])
             topic = "other"
             body = ""
@@ -200,7 +211,7 @@ class _Builder:
             text = self.fill(template.replace("{body}", body)
                              .replace("{target}", self.rng.choice(tox["hate_targets"]))
                              .replace("{insult}", self.rng.choice(tox["hate_insults"])))
-            self.variants(text, topic, "negative", "hate", formal=False)
+            self.variants(self._in_context(text), topic, "negative", "hate", formal=False)
         for raw in tox["clean_chat"] + tox["clean_negative"]:
             text = self.fill(raw)
             if text in _POSITIVE_CHAT:
