@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - log and request lines are fixture data, kept whole
 """Regenerates the small capture and log fixtures in this folder (run from the repo root).
 
     .venv/bin/python tests/data/security/make_fixtures.py
