@@ -119,6 +119,33 @@ def _wait(driver, css: str, *, text: str | None = None, timeout: float = WAIT_S)
         found, message=f"no visible {css!r}" + (f" with text {text!r}" if text else ""))
 
 
+def _wait_gone(driver, css: str, timeout: float = WAIT_S) -> None:
+    """Wait until no element matches (stale elements of the previous page fade after the rerun)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+        lambda d: _count(d, css) == 0, message=f"{css!r} still shown")
+
+
+def _click(driver, css: str, text: str) -> None:
+    """Click the visible element matching ``css`` whose label is ``text`` (retried while re-rendering)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def attempt(d):
+        try:
+            for el in d.find_elements(By.CSS_SELECTOR, css):
+                if el.is_displayed() and _label(el) == text:
+                    el.click()
+                    return True
+        except StaleElementReferenceException:
+            return False
+        return False
+
+    WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(attempt, message=f"cannot click {text!r}")
+
+
 def _count(driver, css: str) -> int:
     from selenium.webdriver.common.by import By
 
@@ -180,13 +207,10 @@ def test_browser_each_role_sees_its_pages_with_charts_and_tables(browser, served
     assert links == [NAV[p] for p in ALLOWED[role]]
     browser.save_screenshot(str(ARTIFACTS / f"{role}-overview.png"))
     for page in ALLOWED[role][1:]:
-        link = next(a for a in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
-                    if _label(a) == NAV[page])
-        link.click()
+        _click(browser, '[data-testid="stSidebarNav"] a', NAV[page])
         _wait_rendered(browser, page)
         browser.save_screenshot(str(ARTIFACTS / f"{role}-{page}.png"))
-    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] button')
-                  if b.text.strip() == "Đăng xuất")
-    button.click()
+    _click(browser, '[data-testid="stSidebar"] button', "Đăng xuất")
     _wait(browser, 'input[type="password"]')
-    assert _count(browser, '[data-testid="stDataFrame"]') == 0
+    _wait_gone(browser, '[data-testid="stDataFrame"]')
+    _wait_gone(browser, '[data-testid="stMetric"]')
