@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -40,8 +39,6 @@ def dashboard(port: int, address: str) -> None:
                    "create one with `iocwatch users add NAME --role admin`", err=True)
     env = dict(os.environ, IOCWATCH_DATA_DIR=str(Path(settings.data_dir).resolve()))
     click.echo(f"Dashboard: http://{address}:{port}  (Ctrl+C to stop)")
-    try:
-        code = subprocess.call(streamlit_command(port, address), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    sys.exit(code)
+    command = streamlit_command(port, address)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # streamlit takes over this process: signals reach it directly
