@@ -60,7 +60,7 @@ class Notification:
     to: list[str] | None = None  # e-mail recipients instead of notify.email_to
 
     @classmethod
-    def from_alert(cls, alert: Alert, *, dashboard_url: str | None = None) -> Notification:
+    def from_alert(cls, alert: Alert) -> Notification:
         sev = alert.severity.value
         if alert.module == "listening":
             kind, head = "spike", "Đột biến thảo luận"
@@ -83,8 +83,6 @@ class Notification:
             lines.append(f"Bài viết liên quan: {len(alert.related_ids)}")
         when = (alert.last_seen or alert.timestamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         lines.append(f"Thời điểm: {when} · mã cảnh báo {alert.id}")
-        if dashboard_url:
-            lines.append(f"Xem trên bảng điều khiển: {dashboard_url.rstrip('/')}/")
         return cls(kind=kind, title=f"[{SEVERITY_VI.get(sev, sev)}] {head}: "
                                     f"{alert.title or alert.rule_name}",
                    text="\n".join(lines), severity=sev, data=alert.to_doc())
