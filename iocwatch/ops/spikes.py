@@ -1,9 +1,10 @@
 """Crisis spikes: per watchlist and per topic, volume and negative-share spikes against a baseline.
 
-For every watchlist and topic, one aggregation over the indexed posts (``terms`` →
-hourly ``date_histogram`` → ``terms`` on sentiment) gives the counts of a recent
-*window* (``serve.spike_window_h`` hours up to now) and of the *baseline* before it
-(``serve.spike_baseline_d`` days). Two tests, both one-sided and exact:
+For every watchlist and topic with posts in the recent *window* (``serve.spike_window_h``
+hours up to now), aggregations over the indexed posts (``terms`` → hourly
+``date_histogram`` → ``terms`` on sentiment for the window; ``terms`` → ``terms`` for the
+*baseline*, the ``serve.spike_baseline_d`` days before it) give the counts. Two tests,
+both one-sided and exact:
 
 * **volume**: given ``n = n_window + n_baseline`` posts, under "same rate" the window's
   share is Binomial(n, T_window / (T_window + T_baseline)) (the conditional test for
@@ -79,6 +80,11 @@ class SpikeReport:
     now: str | None = None
 
 
+def _negative(bucket: dict[str, Any]) -> int:
+    return sum(s["doc_count"] for s in bucket.get("sentiment", {}).get("buckets", [])
+               if s["key"] == "negative")
+
+
 def _floor_hour(ts: datetime) -> datetime:
     return ts.replace(minute=0, second=0, microsecond=0)
 
@@ -123,44 +129,54 @@ class SpikeDetector:
 
     # -- counting -------------------------------------------------------------------
     def counts(self, now: datetime) -> tuple[list[GroupCounts], datetime, float, float]:
-        """Per-group counts; also the window start and both durations in hours."""
+        """Per-group counts; also the window start and both durations in hours.
+
+        Two aggregations keep the bucket count small on Elasticsearch (``search.max_buckets``):
+        the window per group, hour and sentiment, then the baseline per group and sentiment,
+        restricted to the groups the window has.
+        """
         end = _floor_hour(now) + timedelta(hours=1)  # hourly buckets: include the current hour
         window_start = end - timedelta(hours=self.window_h)
         baseline_start = window_start - timedelta(days=self.baseline_d)
         t_window = max((now - window_start).total_seconds() / 3600.0, 1.0)
         t_baseline = self.baseline_d * 24.0
-        query = {"range": {"published_at": {"gte": baseline_start.isoformat(),
-                                            "lt": end.isoformat()}}}
-        hist = {"date_histogram": {"field": "published_at", "fixed_interval": "1h",
-                                   "min_doc_count": 1},
-                "aggs": {"sentiment": {"terms": {"field": "sentiment", "size": 3}}}}
-        aggs = {group: {"terms": {"field": fld, "size": 500}, "aggs": {"hours": hist}}
-                for group, fld in GROUP_FIELDS.items()}
-        result = self.store.aggregate("posts", query, aggs)
-        out: list[GroupCounts] = []
-        cut = window_start.timestamp() * 1000
+        sentiment = {"sentiment": {"terms": {"field": "sentiment", "size": 3}}}
+        hours = {"hours": {"date_histogram": {"field": "published_at", "fixed_interval": "1h",
+                                              "min_doc_count": 1}, "aggs": sentiment}}
+        window = self.store.aggregate(
+            "posts", {"range": {"published_at": {"gte": window_start.isoformat(),
+                                                 "lt": end.isoformat()}}},
+            {group: {"terms": {"field": fld, "size": 500}, "aggs": hours}
+             for group, fld in GROUP_FIELDS.items()})
+        found: dict[tuple[str, str], GroupCounts] = {}
         for group in GROUP_FIELDS:
-            for bucket in result.get(group, {}).get("buckets", []):
+            for bucket in window.get(group, {}).get("buckets", []):
                 if f"{group}:{bucket['key']}" in self.ignore:
                     continue
                 gc = GroupCounts(group=group, name=str(bucket["key"]))
                 for hour in bucket.get("hours", {}).get("buckets", []):
-                    key = hour["key"]
-                    key_ms = key if isinstance(key, int | float) else (
-                        datetime.fromisoformat(str(key)).timestamp() * 1000)
-                    neg = sum(s["doc_count"] for s in hour.get("sentiment", {}).get("buckets", [])
-                              if s["key"] == "negative")
-                    if key_ms >= cut:
-                        gc.window += hour["doc_count"]
-                        gc.window_negative += neg
-                        if hour["doc_count"] > gc.peak_count:
-                            gc.peak_count = hour["doc_count"]
-                            gc.peak_hour = hour.get("key_as_string") or str(key)
-                    else:
-                        gc.baseline += hour["doc_count"]
-                        gc.baseline_negative += neg
-                out.append(gc)
-        return out, window_start, t_window, t_baseline
+                    gc.window += hour["doc_count"]
+                    gc.window_negative += _negative(hour)
+                    if hour["doc_count"] > gc.peak_count:
+                        gc.peak_count = hour["doc_count"]
+                        gc.peak_hour = hour.get("key_as_string") or str(hour["key"])
+                found[(group, gc.name)] = gc
+        for group, fld in GROUP_FIELDS.items():
+            names = [name for g, name in found if g == group]
+            if not names:
+                continue
+            base = self.store.aggregate(
+                "posts", {"bool": {"filter": [
+                    {"range": {"published_at": {"gte": baseline_start.isoformat(),
+                                                "lt": window_start.isoformat()}}},
+                    {"terms": {fld: names}}]}},
+                {group: {"terms": {"field": fld, "size": len(names) + 10}, "aggs": sentiment}})
+            for bucket in base.get(group, {}).get("buckets", []):
+                gc = found.get((group, str(bucket["key"])))
+                if gc is not None:  # a post in several groups brings the others along
+                    gc.baseline += bucket["doc_count"]
+                    gc.baseline_negative += _negative(bucket)
+        return list(found.values()), window_start, t_window, t_baseline
 
     # -- testing --------------------------------------------------------------------
     def test(self, gc: GroupCounts, t_window: float, t_baseline: float) -> list[Spike]:
