@@ -212,6 +212,10 @@ class _Builder:
                              .replace("{target}", self.rng.choice(tox["hate_targets"]))
                              .replace("{insult}", self.rng.choice(tox["hate_insults"])))
             self.variants(self._in_context(text), topic, "negative", "hate", formal=False)
+        for raw in tox["clean_family"]:
+            for _ in range(4):
+                polarity = "negative" if any(w in raw for w in ("sốt", "không nổi", "lạ")) else "neutral"
+                self.variants(self.fill(raw), "other", polarity, "clean", formal=False)
         for raw in tox["clean_chat"] + tox["clean_negative"]:
             text = self.fill(raw)
             if text in _POSITIVE_CHAT:

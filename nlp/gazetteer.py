@@ -24,6 +24,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _fold = fast_fold
 MAX_NAME_WORDS = 5
 # words that announce a district or ward ("quận", "phường", "xã"...), compared folded
+# words before a name that make it a street, bridge or market name, compared folded
+_STREET_WORDS = {"duong", "lo", "pho", "hem", "cau", "cho", "ben", "ngo", "kenh", "rach", "song"}
 _UNIT_WORDS = {"quan", "huyen", "phuong", "xa", "tran", "q", "p", "tx", "tt"}
 
 
@@ -130,6 +132,8 @@ class Gazetteer:
                 if entry is None:
                     continue
                 capital = words[i][:1].isupper()
+                if i > 0 and folds[i - 1] in _STREET_WORDS and entry.level != "ward":
+                    break  # "đường Hòa Bình", "cầu Cái Răng" name a street or a bridge
                 if entry.level in ("district", "ward"):
                     ok = capital or (i > 0 and folds[i - 1] in _UNIT_WORDS)
                 else:
