@@ -177,7 +177,7 @@ class Service:
         jobs.append(Job("spikes", self._interval(serve.spike_interval_s), self._spike_job,
                         "monitors", "listening:spikes"))
         jobs.append(Job("notify", self._interval(serve.monitor_interval_s), self._notify_job))
-        jobs.append(Job("digest", self._interval(300), self._digest_job))
+        jobs.append(Job("digest", self._interval(300), self._digest_job))  # checks if it is due
         jobs.append(Job("spool", self._interval(max(serve.spool_retry_s, 1.0)), self._spool_job))
         if self.only:
             # a job's full name (source:baocantho), its kind (source, monitor) or its last part
@@ -186,7 +186,7 @@ class Service:
             if not jobs:
                 raise ConfigError(f"no job matches {sorted(self.only)}",
                                   hint="name sources or jobs: source:<name>, spikes, notify, "
-                                       "digest, monitor:pcaps, monitor:follow, spool")
+                                       "digest, monitor:pcaps, monitor:follow, spool, outbox")
         self.jobs = jobs
         self.store = open_spooled_store(self.settings, self.name)
         return jobs
