@@ -74,7 +74,7 @@ def read_jsonl(path: Path, *, text_field: str = "text", label_field: str = "labe
     digest = hashlib.sha256()
     data = LabelledData([], [])
     with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        for raw in fh:
             digest.update(raw)
             if not raw.strip():
                 continue
