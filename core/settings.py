@@ -155,6 +155,7 @@ class ServeSettings(BaseModel):
     spike_related_max: int = 50  # posts linked from a spike alert (newest first)
     spike_now: Literal["clock", "latest"] = "clock"  # "latest": newest post's time (demo data)
     spike_ignore: list[str] = Field(default_factory=lambda: ["topic:other"])  # catch-all groups
+    spike_relative: bool = True  # a volume spike must also raise the group's share of all posts
     workers: int = 2  # jobs (crawls, monitor batches) running at the same time
     shutdown_timeout_s: float = 60.0  # SIGTERM: wait this long for running jobs
     monitor_pcap_dir: str | None = None  # rotated captures dropped here are scored once each
