@@ -10,7 +10,9 @@ both one-sided and exact:
   share is Binomial(n, T_window / (T_window + T_baseline)) (the conditional test for
   two Poisson rates). A spike needs ``n_window >= spike_min_count``, a rate ratio of at
   least ``spike_min_ratio`` (baseline smoothed by one post) and a tail probability
-  below ``spike_p_value``.
+  below ``spike_p_value``; with ``spike_relative`` (default) the group's share of all
+  posts must also have risen (Fisher's exact test, same p-value), so a change in
+  collection volume does not make every group spike.
 * **negative share**: Fisher's exact test of negative/other posts in the window
   against the baseline; needs ``spike_min_count`` negative posts in the window, a share
   at least ``spike_min_share_delta`` higher and a p-value below ``spike_p_value``.
@@ -52,6 +54,8 @@ class GroupCounts:
     baseline_negative: int = 0
     peak_hour: str | None = None
     peak_count: int = 0
+    total_window: int = 0  # all posts in the window / baseline (for the share test)
+    total_baseline: int = 0
 
 
 @dataclass
@@ -126,6 +130,7 @@ class SpikeDetector:
         self.min_share_delta = cfg.spike_min_share_delta
         self.related_max = cfg.spike_related_max
         self.ignore = set(cfg.spike_ignore)
+        self.relative = cfg.spike_relative
 
     # -- counting -------------------------------------------------------------------
     def counts(self, now: datetime) -> tuple[list[GroupCounts], datetime, float, float]:
@@ -176,6 +181,13 @@ class SpikeDetector:
                 if gc is not None:  # a post in several groups brings the others along
                     gc.baseline += bucket["doc_count"]
                     gc.baseline_negative += _negative(bucket)
+        if found:
+            total_w = self.store.count("posts", {"range": {"published_at": {
+                "gte": window_start.isoformat(), "lt": end.isoformat()}}})
+            total_b = self.store.count("posts", {"range": {"published_at": {
+                "gte": baseline_start.isoformat(), "lt": window_start.isoformat()}}})
+            for gc in found.values():
+                gc.total_window, gc.total_baseline = total_w, total_b
         return list(found.values()), window_start, t_window, t_baseline
 
     # -- testing --------------------------------------------------------------------
@@ -186,7 +198,7 @@ class SpikeDetector:
             rate_w = gc.window / t_window
             rate_b = max(gc.baseline, 1) / t_baseline  # smoothed: an empty baseline is ~1 post
             ratio = rate_w / rate_b
-            if ratio >= self.min_ratio:
+            if ratio >= self.min_ratio and self._share_rose(gc):
                 p = binom_sf(gc.window, gc.window + gc.baseline, t_window / (t_window + t_baseline))
                 if p < self.p_value:
                     spikes.append(Spike(VOLUME_RULE, gc, p, ratio, rate_w, gc.baseline / t_baseline))
@@ -200,6 +212,18 @@ class SpikeDetector:
                     ratio = share_w / max(share_b, 1.0 / (gc.baseline + 1))
                     spikes.append(Spike(NEGATIVE_RULE, gc, p, ratio, share_w, share_b))
         return spikes
+
+    def _share_rose(self, gc: GroupCounts) -> bool:
+        """With ``spike_relative``: the group's share of all posts rose significantly too, so a
+        change in collection (a new source, a first crawl that only sees recent items, an
+        outage that thinned the baseline) does not make every group spike at once."""
+        if not self.relative:
+            return True
+        if gc.total_baseline == 0:
+            return False  # nothing collected before the window: no baseline to compare with
+        p = fisher_greater(gc.window, max(gc.total_window - gc.window, 0),
+                           gc.baseline, max(gc.total_baseline - gc.baseline, 0))
+        return p < self.p_value
 
     def related(self, spike: Spike, window_start: datetime, end: datetime) -> list[str]:
         """Ids of the window's posts that drove the spike (newest first)."""
@@ -231,6 +255,9 @@ class SpikeDetector:
                 f"{spike.window_rate:.2f} bài/giờ so với {spike.baseline_rate:.2f} bài/giờ "
                 f"trong {self.baseline_d} ngày trước đó (p = {spike.p_value:.2g})",
             ]
+            if gc.total_window and gc.total_baseline:
+                evidence.append(f"Chiếm {gc.window / gc.total_window:.0%} tổng số bài trong cửa sổ, "
+                                f"so với {gc.baseline / gc.total_baseline:.0%} trước đó")
             explanation = [Explanation(feature="posts_per_hour", observed=round(spike.window_rate, 3),
                                        baseline=round(spike.baseline_rate, 3), contribution=1.0)]
         else:

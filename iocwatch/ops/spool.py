@@ -261,6 +261,19 @@ class Spool:
             return [dict(zip(("seq", "kind", "doc_id", "reason", "at"), r, strict=True))
                     for r in rows]
 
+    def is_pending(self, seq: int) -> bool:
+        """Whether batch ``seq`` still waits for the store."""
+        with self._lock:
+            self._mark = self._read_mark()
+            return seq > self._mark and self._db.execute(
+                "SELECT 1 FROM pending WHERE seq = ?", (seq,)).fetchone() is not None
+
+    def dead_reasons(self, seq: int) -> dict[str, str]:
+        """``{doc_id: reason}`` for documents of batch ``seq`` the store rejected."""
+        with self._lock:
+            return {i: r for i, r in self._db.execute(
+                "SELECT doc_id, reason FROM dead WHERE seq = ? AND doc_id IS NOT NULL", (seq,))}
+
     def _oldest(self, limit: int) -> list[tuple[int, str, int, bytes]]:
         with self._lock:
             return list(self._db.execute(
@@ -346,6 +359,7 @@ class Spool:
                 return
             group: list[int] = []
             docs: list[dict[str, Any]] = []
+            seq_of: dict[str | None, int] = {}
             kind = rows[0][1]
             corrupt: list[tuple[int, str, str | None, str, bytes | None]] = []
             for seq, row_kind, crc, payload in rows:
@@ -360,7 +374,9 @@ class Spool:
                     out.corrupt += 1
                     continue
                 try:
-                    docs.extend(json.loads(zlib.decompress(payload)))
+                    batch = json.loads(zlib.decompress(payload))
+                    docs.extend(batch)
+                    seq_of.update((d.get("id"), seq) for d in batch)
                 except (zlib.error, ValueError) as exc:
                     corrupt.append((seq, row_kind, None, f"undecodable: {exc}", payload))
                     out.corrupt += 1
@@ -377,7 +393,7 @@ class Spool:
                 by_id = {d.get("id"): d for d in docs}
                 for doc_id, reason in result.rejected:
                     doc = by_id.get(doc_id)
-                    dead.append((group[0], kind, doc_id, reason,
+                    dead.append((seq_of.get(doc_id, group[0]), kind, doc_id, reason,
                                  json.dumps(doc, ensure_ascii=False).encode() if doc else None))
                     log.error("store rejected spooled document %s: %s", doc_id, reason)
             self._finish(group, dead)
@@ -468,18 +484,21 @@ class SpooledStore:
         result = SpoolResult(rejected=rejected)
         if not valid:
             return result
-        for start in range(0, len(valid), self.chunk):
-            self.spool.append(kind, valid[start:start + self.chunk])
-        replay = self.flush()
-        reached = set(replay.stored)
-        refused = {doc_id for doc_id, _ in replay.rejected}
-        for doc in valid:
-            if doc["id"] in reached:
-                result.stored.append(doc["id"])
-            elif doc["id"] not in refused:
-                result.pending.append(doc["id"])
-        mine = {d["id"] for d in valid}
-        result.rejected.extend((i, r) for i, r in replay.rejected if i in mine)
+        chunks = [valid[i:i + self.chunk] for i in range(0, len(valid), self.chunk)]
+        seqs = [self.spool.append(kind, chunk) for chunk in chunks]
+        self.flush()
+        # Another thread or process may have replayed these batches: ask the spool, not the
+        # replay this call happened to do.
+        for seq, chunk in zip(seqs, chunks, strict=True):
+            if self.spool.is_pending(seq):
+                result.pending.extend(d["id"] for d in chunk)
+                continue
+            dead = self.spool.dead_reasons(seq)
+            for doc in chunk:
+                if doc["id"] in dead:
+                    result.rejected.append((doc["id"], dead[doc["id"]]))
+                else:
+                    result.stored.append(doc["id"])
         return result
 
     def flush(self, *, force: bool = False) -> ReplayResult:

@@ -158,3 +158,28 @@ def test_spikes_ignored_groups_never_spike(settings, store):
     cfg = settings.model_copy(update={"serve": serve})
     entities = {a.entity for a in detect_spikes(store, cfg, now=NOW).alerts}
     assert "watchlist:ngap-lut" not in entities and "topic:thoi-tiet" in entities
+
+
+def test_spikes_collection_change_raising_every_group_is_not_a_spike(settings, store):
+    topics = ["giao-thong", "moi-truong", "y-te"]
+    posts, i = [], 0
+    for h in range(6, 7 * 24 + 6, 3):  # the baseline: each topic every 3 hours
+        for t in topics:
+            posts.append(_post(i, _MARKET.format(n=i), NOW - timedelta(hours=h, minutes=5), topics=[t]))
+            i += 1
+    for k in range(15):  # a new source triples everything at once: every topic, same share
+        for t in topics:
+            posts.append(_post(i, _MARKET.format(n=i), NOW - timedelta(minutes=20 * k + 1), topics=[t]))
+            i += 1
+    store.upsert_many("posts", posts)
+    assert detect_spikes(store, settings, now=NOW).alerts == []
+    serve = type(settings.serve)(**{**dict(settings.serve), "spike_relative": False})
+    absolute = detect_spikes(store, settings.model_copy(update={"serve": serve}), now=NOW)
+    assert {a.entity for a in absolute.alerts} == {f"topic:{t}" for t in topics}
+
+
+def test_spikes_no_baseline_at_all_raises_nothing(settings, store):
+    first_crawl = [_post(k, _FLOOD[k % 3].format(n=k), NOW - timedelta(minutes=k + 1),
+                         watchlists=["ngap-lut"]) for k in range(30)]
+    store.upsert_many("posts", first_crawl)
+    assert detect_spikes(store, settings, now=NOW).alerts == []

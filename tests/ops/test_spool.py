@@ -270,3 +270,24 @@ def test_spool_real_elasticsearch_client_unreachable_cluster_is_spooled(settings
     assert spooled.down_reason  # the client's connection error, as StoreUnavailableError
     assert spooled.spool.pending_docs() == 5
     spooled.spool.close()
+
+
+def test_spool_concurrent_writers_each_told_their_documents_were_stored(settings, store):
+    import threading
+
+    spooled = SpooledStore(store, open_spool(settings))
+    results: dict[int, list] = {}
+
+    def writer(w: int) -> None:
+        results[w] = [spooled.upsert_many("posts", make_batch(w * 100 + b, 15)) for b in range(6)]
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    every = [r for rs in results.values() for r in rs]
+    assert len(every) == 24
+    assert all(len(r.stored) == 15 and not r.pending and not r.rejected for r in every)
+    assert store.count("posts") == 24 * 15
+    spooled.close()
