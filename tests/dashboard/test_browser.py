@@ -115,7 +115,10 @@ def _wait(driver, css: str, *, text: str | None = None, timeout: float = WAIT_S)
                 return el
         return False
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,  # elements are replaced while a page re-renders
+                         ignored_exceptions=(StaleElementReferenceException,)).until(
         found, message=f"no visible {css!r}" + (f" with text {text!r}" if text else ""))
 
 
@@ -144,6 +147,19 @@ def _click(driver, css: str, text: str) -> None:
         return False
 
     WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(attempt, message=f"cannot click {text!r}")
+
+
+def _nav_labels(driver) -> list[str]:
+    """The sidebar's page links, read again if the sidebar re-renders meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    for _ in range(20):
+        try:
+            return [_label(a) for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')]
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise AssertionError("the sidebar kept re-rendering")
 
 
 def _count(driver, css: str) -> int:
@@ -195,16 +211,13 @@ def test_browser_login_form_and_no_data_before_login(browser, served):
 
 @pytest.mark.parametrize("role", list(ALLOWED))
 def test_browser_each_role_sees_its_pages_with_charts_and_tables(browser, served, role):
-    from selenium.webdriver.common.by import By
 
     url, expected = served
     browser.get(url)
     _log_in(browser, role)
     _wait_rendered(browser, "overview")
-    metric = _wait(browser, '[data-testid="stMetricValue"]')
-    assert metric.text.strip() == str(expected["m24"])
-    links = [_label(a) for a in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')]
-    assert links == [NAV[p] for p in ALLOWED[role]]
+    _wait(browser, '[data-testid="stMetricValue"]', text=str(expected["m24"]))  # mentions in 24 h
+    assert _nav_labels(browser) == [NAV[p] for p in ALLOWED[role]]
     browser.save_screenshot(str(ARTIFACTS / f"{role}-overview.png"))
     for page in ALLOWED[role][1:]:
         _click(browser, '[data-testid="stSidebarNav"] a', NAV[page])
