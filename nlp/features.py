@@ -71,9 +71,15 @@ class HashedFeaturizer:
             return cached
         cfg = self.config
         token_hash = zlib.crc32(token.encode("utf-8", "surrogatepass"))
-        words = [_h("w:" + token, self._word_mask)]
-        if cfg.folded:  # every syllable also counts as its undiacritised form: không ~ khong
-            words.append(_h("f:" + fold(token), self._word_mask))
+        if cfg.folded:
+            # a syllable with diacritics counts as itself and as its undiacritised form; a
+            # syllable without is only the latter, so "khong" meets "không"
+            plain = fold(token)
+            words = [_h("f:" + plain, self._word_mask)]
+            if plain != token:
+                words.append(_h("w:" + token, self._word_mask))
+        else:
+            words = [_h("w:" + token, self._word_mask)]
         padded = f" {token} "
         chars: list[int] = []
         for n in range(cfg.char_min, cfg.char_max + 1):

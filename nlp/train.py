@@ -139,7 +139,7 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
         model.save(out)
         labels = list(model.labels_)
         versions = library_versions("iocwatch", "scikit-learn", "numpy", "scipy", "joblib")
-        extra: dict[str, Any] = {"features": model.state()["features"], "C": model.C}
+        extra: dict[str, Any] = {"features": model.state()["features"], "C": model.C_}
     elif backend == "transformers":
         from nlp.transformer import train_transformers
 

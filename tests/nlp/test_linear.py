@@ -27,7 +27,7 @@ def test_features_are_deterministic_and_fold_diacritics():
     wb, cb = b.transform(["Không biết nữa", "", "kẹt xe kẹt xe"])
     assert (wa != wb).nnz == 0 and (ca != cb).nnz == 0
     assert wa[1].nnz == 0 and ca[1].nnz == 0  # empty text: empty row
-    assert wa[2].sum() == 4 + 4 + 3  # 4 syllables, their 4 folded copies, 3 bigrams
+    assert wa[2].sum() == 4 + 4 + 3  # 4 syllables with diacritics, 4 folded copies, 3 bigrams
     plain, _ = a.transform(["khong"])
     accented, _ = a.transform(["không"])
     assert set(plain.indices) & set(accented.indices)  # the undiacritised copy is shared
@@ -56,5 +56,5 @@ def test_linear_refuses_single_class_and_missing_model(tmp_path):
 
 def test_linear_long_documents_use_syllable_ngrams_only():
     config = LinearTextClassifier.choose_features(["chữ " * 600])
-    assert config.char_max < config.char_min and config.word_ngrams == 3
+    assert config.char_max < config.char_min and config.word_bits == 22
     assert LinearTextClassifier.choose_features(["ngắn thôi"]) == FeatureConfig()
