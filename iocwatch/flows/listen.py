@@ -195,6 +195,10 @@ def demo_step(settings: Settings, report: dict[str, Any], *, seed: int = 7,
     """
     from crawlers.demo_site import DEMO_ENV, serve_demo
 
+    if extra_posts is None:  # the demo crisis the spikes step finds (iocwatch/ops/demo.py)
+        from iocwatch.ops.demo import spike_posts
+
+        extra_posts = spike_posts()
     if analyse is _DEFAULT:
         analyse = load_analyser(settings)  # fail before serving anything if the models are missing
 
