@@ -26,7 +26,7 @@ DEMO = {"DOWNLOAD_TIMEOUT": 15}  # the demo site is healthy: no timeouts on a bu
 
 @pytest.fixture
 def demo_server():
-    content = generate_content(3, now=NOW, n_articles=60)
+    content = generate_content(3, now=NOW, n_articles=40)
     with SiteServer(build_site(content)) as server:
         yield server, content
 
@@ -36,7 +36,7 @@ def test_incremental_second_run_adds_nothing_and_new_posts_are_picked_up(demo_se
     sources = demo_sources(server.base_url)["sources"]
     reports, first = run_subprocess_crawl(tmp_path, sources, env=DEMO_ENV, out_name="run1.jsonl",
                                           overrides=DEMO)
-    assert len(first) > 250
+    assert len(first) > 200
     assert sum(r["errors"] for r in reports.values()) == 0
     counts = Counter(p.source for p in first)
     assert counts["demo-baocantho"] == len(content.of("article", "baocantho"))
@@ -51,7 +51,7 @@ def test_incremental_second_run_adds_nothing_and_new_posts_are_picked_up(demo_se
     extra = [{"platform": "telegram", "text": "Nước ngập tới yên xe ở đường Nguyễn Văn Cừ, kẹt xe cả cây số"},
              {"platform": "news", "title": "Sạt lở bờ sông ở Ô Môn", "text": "Sạt lở nghiêm trọng ở Ô Môn. " * 6},
              {"platform": "forum", "title": "Cúp điện cả ngày", "text": "Khu mình cúp điện từ sáng tới giờ."}]
-    richer = build_site(generate_content(3, now=NOW, n_articles=60, extra_posts=extra))
+    richer = build_site(generate_content(3, now=NOW, n_articles=40, extra_posts=extra))
     server.site.routes, server.site.dynamic = richer.routes, richer.dynamic  # same port, new posts
     reports, third = run_subprocess_crawl(tmp_path, sources, env=DEMO_ENV, out_name="run3.jsonl",
                                           overrides=DEMO)

@@ -56,8 +56,8 @@ def test_listen_stores_analysed_posts_and_records_each_source(settings, store, s
     assert status["demo-baocantho"]["items"] == len(hits) and status["demo-baocantho"]["ok"]
     assert status["demo-baocantho"]["schedule_s"] == 900
 
-    again = listen(settings, sources_file=sources, store=store, analyse=_mark_language, in_process=False,
-                   env=DEMO_ENV, overrides=OVERRIDES)
+    again = listen(settings, ["demo-baocantho", "demo-facebook"], sources_file=sources, store=store,
+                   analyse=_mark_language, in_process=False, env=DEMO_ENV, overrides=OVERRIDES)
     assert again["stored"] == 0 and store.count("posts") == result["stored"]
     status = read_status(settings.data_dir)["sources"]
     assert status["demo-baocantho"]["runs"] == 2 and status["demo-baocantho"]["skipped_seen"] == len(hits)
