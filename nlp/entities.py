@@ -80,7 +80,7 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
     """Places, persons and organisations in ``text`` (each distinct surface form once)."""
     out: list[Found] = []
     seen: set[tuple[str, str]] = set()
-    if text.islower() or not any(ch.isupper() for ch in text):
+    if text == text.lower():  # no capital letter: no person or organisation name
         for p in gazetteer.find(text):
             if ("place", p.text) not in seen:
                 seen.add(("place", p.text))

@@ -82,6 +82,12 @@ class Gazetteer:
         self.first_exact = {k.split()[0] for k in self.exact}
         self.first_folded = {k.split()[0] for k in self.folded}
         self.first_case = {k for k in self.case_sensitive}
+        # first word -> the word counts of the names it starts, longest first
+        lengths: dict[str, set[int]] = {}
+        for key in list(self.exact) + list(self.folded):
+            parts = key.split()
+            lengths.setdefault(parts[0], set()).add(len(parts))
+        self.lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
 
     def _index(self, entries: list[PlaceName], priority: dict[str, int]) -> None:
         for entry in entries:
@@ -122,7 +128,10 @@ class Gazetteer:
                 i += 1
                 continue
             hit = None
-            for n in range(min(MAX_NAME_WORDS, n_words - i), 0, -1):
+            spans = set(self.lengths.get(lows[i], ())) | set(self.lengths.get(folds[i], ()))
+            if words[i] in first_case:
+                spans.add(1)
+            for n in sorted((n for n in spans if n <= n_words - i), reverse=True):
                 joined_low = " ".join(lows[i:i + n])
                 entry = self.case_sensitive.get(words[i]) if n == 1 else None
                 if entry is None:

@@ -16,6 +16,7 @@ trained on a few thousand sentences stay small).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -200,17 +201,39 @@ class LinearTextClassifier:
             self._weights = dense
         return dense
 
-    def scores_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix]) -> np.ndarray:
-        w, c = counts
+    @property
+    def idf_key(self) -> str:
+        """A digest of the IDF weights: models trained on the same texts share TF-IDF matrices."""
+        key = getattr(self, "_idf_key", None)
+        if key is None:
+            digest = hashlib.sha1(self.idf_word_.tobytes())
+            digest.update(self.idf_char_.tobytes())
+            key = self._idf_key = digest.hexdigest()
+        return key
+
+    def weighted(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
+                 shared: dict | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """TF-IDF of both blocks, reused from ``shared`` when another model has the same IDF."""
+        key = ("tfidf", id(counts[0]), self.idf_key)
+        if shared is not None and key in shared:
+            return shared[key]
+        out = (tfidf(counts[0], self.idf_word_), tfidf(counts[1], self.idf_char_))
+        if shared is not None:
+            shared[key] = out
+        return out
+
+    def scores_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
+                           shared: dict | None = None) -> np.ndarray:
+        xw, xc = self.weighted(counts, shared)
         weights = self._dense_weights()
-        n_word = w.shape[1]
-        scores = tfidf(w, self.idf_word_) @ weights[:n_word] + tfidf(c, self.idf_char_) @ weights[n_word:]
+        n_word = xw.shape[1]
+        scores = xw @ weights[:n_word] + xc @ weights[n_word:]
         return np.asarray(scores, dtype=np.float64) + self.intercept_
 
-    def predict_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix]
-                            ) -> tuple[list[str], np.ndarray]:
+    def predict_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
+                            shared: dict | None = None) -> tuple[list[str], np.ndarray]:
         """Labels and the full probability matrix (rows sum to 1) for precomputed counts."""
-        proba = self._calibrate(self.scores_from_counts(counts))
+        proba = self._calibrate(self.scores_from_counts(counts, shared))
         pick = np.argmax(np.log(proba + 1e-12) + self.offsets_, axis=1)
         return [self.labels_[i] for i in pick], proba
 

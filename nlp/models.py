@@ -103,7 +103,7 @@ class _LinearAdapter:
             counts = self.model.counts(texts)
             if shared is not None:
                 shared[key] = counts
-        return self.model.predict_from_counts(counts)
+        return self.model.predict_from_counts(counts, shared)
 
 
 class _TransformersAdapter:

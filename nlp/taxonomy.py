@@ -22,39 +22,57 @@ class Taxonomy:
     keywords: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._topic_of: dict[str, str] = {}  # keyword as matched (lower or folded) -> topic
-        accented: list[str] = []
-        plain: list[str] = []
+        # first word -> [(all words of the keyword, topic, needs the accented match)]
+        self._first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
         for topic, words in self.keywords.items():
             for word in words:
-                low = word.lower()
-                if fold(low) != low:
-                    accented.append(low)
-                    self._topic_of.setdefault(low, topic)
-                folded = fold(low)
-                plain.append(folded)
-                self._topic_of.setdefault("~" + folded, topic)
-        self._exact = _words_pattern(accented) if accented else None
-        self._folded = _words_pattern(plain) if plain else None
+                low = tuple(_WORD.findall(word.lower()))
+                if not low:
+                    continue
+                folded = tuple(fold(w) for w in low)
+                if folded != low:
+                    self._first.setdefault(low[0], []).append((low, topic, True))
+                self._first.setdefault(folded[0], []).append((folded, topic, False))
+        self._keys = frozenset(self._first)
 
     @property
     def topics(self) -> list[str]:
         return list(self.names)
 
     def rule_topics(self, text: str) -> list[str]:
-        """Topics whose keywords occur in ``text`` (accented keywords also match unaccented text)."""
+        """Topics whose keywords occur in ``text`` as whole words.
+
+        A keyword written with diacritics matches them exactly, and also matches the same
+        words written without any diacritics (never a differently accented word).
+        """
         low = text.lower()
+        words = _WORD.findall(low)
+        folded = _WORD.findall(fold(low))
+        if len(folded) != len(words):
+            folded = [fold(w) for w in words]
+        first = self._first
+        if self._keys.isdisjoint(words) and self._keys.isdisjoint(folded):
+            return []
         hits: set[str] = set()
-        if self._exact is not None:
-            for m in self._exact.finditer(low):
-                hits.add(self._topic_of[m.group(0)])
-        if self._folded is not None:
-            folded = fold(low)
-            for m in self._folded.finditer(folded):
-                # a folded hit counts only where the text itself is written without diacritics
-                if low[m.start():m.end()] == m.group(0):
-                    hits.add(self._topic_of["~" + m.group(0)])
+        for i, (word, plain) in enumerate(zip(words, folded, strict=True)):
+            if word not in first and plain not in first:
+                continue
+            for candidates in (first.get(word), first.get(plain) if plain != word else None):
+                if not candidates:
+                    continue
+                for seq, topic, accented in candidates:
+                    n = len(seq)
+                    if topic in hits:
+                        continue
+                    if accented:
+                        if tuple(words[i:i + n]) == seq:
+                            hits.add(topic)
+                    elif tuple(folded[i:i + n]) == seq and words[i:i + n] == folded[i:i + n]:
+                        hits.add(topic)  # written without diacritics
         return [t for t in self.names if t in hits]
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _words_pattern(words: list[str]) -> re.Pattern[str]:
