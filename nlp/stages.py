@@ -9,6 +9,7 @@ failures: the pipeline records them on the post.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from core.settings import NlpSettings
 log = logging.getLogger(__name__)
 
 STAGES: dict[str, type[Stage]] = {}
+_NOT_WORDS = re.compile(r"\bemo_[a-z]+\b|(?:https?://|www\.)\S+|(?<!\w)[@#]\w[\w.]*")
 
 
 def register_stage(name: str) -> Callable[[type[Stage]], type[Stage]]:
@@ -161,7 +163,10 @@ class SegmentStage(Stage):
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
         tokenize = self.tokenizer()
         for doc in docs:
-            doc.words = tokenize(doc.text)
+            text = doc.text
+            if "emo_" in text or "@" in text or "#" in text or "://" in text:
+                text = _NOT_WORDS.sub(" ", text)  # emoji tokens, URLs, mentions, hashtags
+            doc.words = tokenize(text)
 
 
 class ClassifierStage(Stage):
@@ -195,10 +200,23 @@ class ClassifierStage(Stage):
 
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
         labels, proba = self.model.predict([d.text for d in docs], shared)
-        for i, doc in enumerate(docs):
-            self.annotate(doc, labels[i], dict(zip(self.model.labels, proba[i].tolist(), strict=True)))
+        scores = self.scores(proba)
+        for doc, label, score in zip(docs, labels, scores, strict=True):
+            self.annotate(doc, label, score)
 
-    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+    def column(self, proba: Any, label: str) -> Any:
+        """The probability column of ``label`` (zeros when the model lacks that label)."""
+        import numpy as np
+
+        if label in self.model.labels:
+            return proba[:, self.model.labels.index(label)]
+        return np.zeros(len(proba))
+
+    def scores(self, proba: Any) -> list[float | None]:
+        """One score per row of ``proba`` (see each stage)."""
+        return [None] * len(proba)
+
+    def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         raise NotImplementedError
 
 
@@ -231,7 +249,7 @@ class TopicStage(ClassifierStage):
                 topics.remove("other")
             doc.post.topics = topics
 
-    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+    def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         doc.post.topics = [label]
 
 
@@ -242,9 +260,13 @@ class SentimentStage(ClassifierStage):
     task = "sentiment"
     allowed = SENTIMENTS
 
-    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+    def scores(self, proba: Any) -> list[float | None]:
+        diff = self.column(proba, "positive") - self.column(proba, "negative")
+        return [round(v, 4) for v in diff.tolist()]
+
+    def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         doc.post.sentiment = label  # type: ignore[assignment]
-        doc.post.sentiment_score = round(proba.get("positive", 0.0) - proba.get("negative", 0.0), 4)
+        doc.post.sentiment_score = score
 
 
 @register_stage("toxicity")
@@ -254,9 +276,12 @@ class ToxicityStage(ClassifierStage):
     task = "toxicity"
     allowed = TOXICITIES
 
-    def annotate(self, doc: Doc, label: str, proba: dict[str, float]) -> None:
+    def scores(self, proba: Any) -> list[float | None]:
+        return [round(v, 4) for v in (1.0 - self.column(proba, "clean")).tolist()]
+
+    def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         doc.post.toxicity = label  # type: ignore[assignment]
-        doc.post.toxicity_score = round(1.0 - proba.get("clean", 0.0), 4)
+        doc.post.toxicity_score = score
 
 
 @register_stage("entities")
