@@ -9,10 +9,12 @@ for it and searches reload to see new commits.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -37,6 +39,16 @@ MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
 CHUNK = 5_000  # documents checked for existing ids at once
 LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
+WRITER_IDLE_S = 2.0  # an idle writer is closed after this, freeing the lock for other processes
+
+
+_OPEN: weakref.WeakSet[_KindIndex] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_all() -> None:
+    for ix in list(_OPEN):
+        ix.release_writer()
 
 
 def _analyzers() -> dict[str, Any]:
@@ -99,6 +111,19 @@ class _KindIndex:
             self.index.register_tokenizer(name, analyzer)
         self.to_tantivy = self._compile()
         self.lock = threading.RLock()
+        self.writer: tantivy.IndexWriter | None = None
+        self.timer: threading.Timer | None = None
+        _OPEN.add(self)
+
+    def release_writer(self) -> None:
+        """Close the writer (waiting for its merges) so another process may write."""
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.writer is not None:
+                writer, self.writer = self.writer, None
+                writer.wait_merging_threads()
 
     def _compile(self) -> Callable[[BaseModel], tantivy.Document]:
         """Generate the model → tantivy document converter for this kind.
@@ -164,25 +189,41 @@ class EmbeddedStore:
 
     @contextmanager
     def _writer(self, ix: _KindIndex) -> Iterator[tantivy.IndexWriter]:
-        deadline = time.monotonic() + LOCK_WAIT_S
+        """The kind's writer, kept open between calls and released after a short idle time.
+
+        Opening a writer and waiting for its merges costs more than a small batch, so a
+        busy writer stays open (merges run in the background); once idle for
+        ``WRITER_IDLE_S`` it is closed, which frees tantivy's lock for other processes.
+        """
         with ix.lock:
-            while True:
-                try:
-                    writer = ix.index.writer(heap_size=self.heap)
-                    break
-                except ValueError as exc:
-                    if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                        raise StoreUnavailableError(
-                            f"cannot open a writer on the {ix.kind} index: {exc}", where=str(ix.path),
-                            hint="another iocwatch process is writing; it will be retried") from None
-                    time.sleep(0.2)
+            if ix.writer is None:
+                ix.writer = self._open_writer(ix)
             try:
-                yield writer
+                yield ix.writer
             except BaseException:
-                writer.rollback()
+                ix.writer.rollback()
                 raise
             finally:
-                writer.wait_merging_threads()
+                self._release_later(ix)
+
+    def _open_writer(self, ix: _KindIndex) -> tantivy.IndexWriter:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                return ix.index.writer(heap_size=self.heap)
+            except ValueError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreUnavailableError(
+                        f"cannot open a writer on the {ix.kind} index: {exc}", where=str(ix.path),
+                        hint="another iocwatch process is writing; it will be retried") from None
+                time.sleep(0.2)
+
+    def _release_later(self, ix: _KindIndex) -> None:
+        if ix.timer is not None:
+            ix.timer.cancel()
+        ix.timer = threading.Timer(WRITER_IDLE_S, ix.release_writer)
+        ix.timer.daemon = True
+        ix.timer.start()
 
     def init(self) -> list[str]:
         """Create the index folders (they are also created on first use)."""
@@ -320,6 +361,8 @@ class EmbeddedStore:
         return _post_process(raw, post)
 
     def close(self) -> None:
+        for ix in self._kinds.values():
+            ix.release_writer()
         self._kinds.clear()
 
     # -- maintenance ------------------------------------------------------------
