@@ -18,7 +18,7 @@ import yaml
 
 from core.errors import NlpError
 from core.text import fold
-from nlp.textfold import fast_fold
+from nlp.textfold import fast_fold, words_of
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _fold = fast_fold
@@ -111,14 +111,7 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMatch]:
         """Longest non-overlapping place names in ``text``, left to right."""
-        low_text = text.lower()
-        lows = _WORD.findall(low_text)
-        folds = _WORD.findall(fast_fold(low_text))
-        words = _WORD.findall(text)
-        if not (len(lows) == len(folds) == len(words)):  # exotic characters: fold per word
-            words = _WORD.findall(text)
-            lows = [w.lower() for w in words]
-            folds = [fast_fold(w) for w in lows]
+        words, lows, folds = words_of(text)
         first_exact, first_folded, first_case = self.first_exact, self.first_folded, self.first_case
         raw: list[tuple[int, int, PlaceName]] = []  # (first word, word count, entry)
         i = 0

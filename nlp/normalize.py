@@ -44,8 +44,8 @@ _EMOTICONS = re.compile(
     r"|(?P<emo_annoyed>(?<!\w)(?:-_-|=\.=|-\.-))",
     re.I,
 )
-_EMOTICON_HINTS = (":)", ":(", ":d", "=)", "=(", "=d", "<3", "^^", "^_^", "-_-", "=.=", "-.-", ":-",
-                   ":'", "t_t", "tot", "haha", "hihi", "kkk", "xd")
+_EMOTICON_HINT = re.compile(r"[:=][-)(dD']|<3|\^_?\^|[-=]\.?[-=_]|[tT]_[tT]|ToT|haha|hihi|kkk|xD",
+                            re.I)
 _EMOJI_GROUPS: dict[str, str] = {
     "emo_laugh": "😂🤣😆😁😄😃😀😹",
     "emo_smile": "🙂😊☺😌😉😇🥰😍😘😗😙😚🤗",
@@ -158,8 +158,7 @@ def _drop_echo(word: str) -> str:
 
 def _normalize_plain(segment: str, teencode: Teencode) -> str:
     """Normalise a span that holds no URL, mention or hashtag."""
-    low = segment.lower()
-    if any(hint in low for hint in _EMOTICON_HINTS):
+    if _EMOTICON_HINT.search(segment):
         segment = _EMOTICONS.sub(lambda m: f" {m.lastgroup} ", segment)
     if _HIGH.search(segment):
         segment = "".join(

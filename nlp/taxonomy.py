@@ -12,6 +12,7 @@ import yaml
 
 from core.errors import NlpError
 from nlp.textfold import fast_fold as fold
+from nlp.textfold import words_of
 
 
 @dataclass
@@ -45,11 +46,7 @@ class Taxonomy:
         A keyword written with diacritics matches them exactly, and also matches the same
         words written without any diacritics (never a differently accented word).
         """
-        low = text.lower()
-        words = _WORD.findall(low)
-        folded = _WORD.findall(fold(low))
-        if len(folded) != len(words):
-            folded = [fold(w) for w in words]
+        _, words, folded = words_of(text)
         first = self._first
         if self._keys.isdisjoint(words) and self._keys.isdisjoint(folded):
             return []
