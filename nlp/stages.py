@@ -35,6 +35,13 @@ def register_stage(name: str) -> Callable[[type[Stage]], type[Stage]]:
     return wrap
 
 
+def _set(post: Post, **fields: Any) -> None:
+    """Assign fields without pydantic's per-assignment hook (what it does with
+    ``validate_assignment=False``, minus the overhead): the values are already valid."""
+    post.__dict__.update(fields)
+    post.__pydantic_fields_set__.update(fields)
+
+
 @dataclass
 class Doc:
     """A post on its way through the pipeline, with the scratch state stages share."""
@@ -107,7 +114,7 @@ class NormalizeStage(Stage):
             raw = "\n".join(p for p in (doc.post.title, doc.post.text) if p)
             text, flags = normalize_text(raw, teencode=self.teencode,
                                          max_chars=self.settings.max_chars)
-            doc.post.text_normalized = text
+            _set(doc.post, text_normalized=text)
             doc.text = text
             doc.empty = not text
             for flag in flags:
@@ -127,13 +134,13 @@ class LanguageStage(Stage):
 
         for doc in docs:
             if doc.empty:
-                doc.post.language = "und"
+                _set(doc.post, language="und")
                 doc.vietnamese = False
                 if "empty" not in doc.post.flags:
                     doc.post.flags.append("empty")
                 continue
             guess = detect_language(doc.text)
-            doc.post.language = guess.language
+            _set(doc.post, language=guess.language)
             doc.vietnamese = guess.language == "vi"
             if not doc.vietnamese and "non_vietnamese" not in doc.post.flags:
                 doc.post.flags.append("non_vietnamese")
@@ -247,10 +254,10 @@ class TopicStage(ClassifierStage):
                     topics.append(topic)
             if len(topics) > 1 and "other" in topics:
                 topics.remove("other")
-            doc.post.topics = topics
+            _set(doc.post, topics=topics)
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
-        doc.post.topics = [label]
+        _set(doc.post, topics=[label])
 
 
 @register_stage("sentiment")
@@ -265,8 +272,7 @@ class SentimentStage(ClassifierStage):
         return [round(v, 4) for v in diff.tolist()]
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
-        doc.post.sentiment = label  # type: ignore[assignment]
-        doc.post.sentiment_score = score
+        _set(doc.post, sentiment=label, sentiment_score=score)
 
 
 @register_stage("toxicity")
@@ -280,8 +286,7 @@ class ToxicityStage(ClassifierStage):
         return [round(v, 4) for v in (1.0 - self.column(proba, "clean")).tolist()]
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
-        doc.post.toxicity = label  # type: ignore[assignment]
-        doc.post.toxicity_score = score
+        _set(doc.post, toxicity=label, toxicity_score=score)
 
 
 @register_stage("entities")
@@ -301,10 +306,10 @@ class EntitiesStage(Stage):
 
         for doc in docs:
             found = find_entities(doc.text, self.gazetteer)
-            doc.post.entities = [Entity(text=f.text, type=f.type, canonical=f.canonical)
-                                 for f in found]
-            doc.post.places = list(dict.fromkeys(f.canonical for f in found
-                                                 if f.type == "place" and f.canonical))
+            _set(doc.post,
+                 entities=[Entity(text=f.text, type=f.type, canonical=f.canonical) for f in found],
+                 places=list(dict.fromkeys(f.canonical for f in found
+                                           if f.type == "place" and f.canonical)))
 
 
 @register_stage("keywords")
@@ -320,5 +325,5 @@ class KeywordsStage(Stage):
             if doc.words is None:
                 doc.words = SegmentStage.tokenizer()(doc.text)
             tags = [w for w in doc.text.split() if w.startswith("#") and len(w) > 1]
-            doc.post.keywords = key_phrases(doc.words, limit=self.settings.max_keywords,
-                                            hashtags=[t.rstrip(".,!?") for t in tags])
+            _set(doc.post, keywords=key_phrases(doc.words, limit=self.settings.max_keywords,
+                                                hashtags=[t.rstrip(".,!?") for t in tags]))

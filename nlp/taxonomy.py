@@ -48,11 +48,12 @@ class Taxonomy:
         """
         _, words, folded = words_of(text)
         first = self._first
-        if self._keys.isdisjoint(words) and self._keys.isdisjoint(folded):
+        present = self._keys.intersection(words) | self._keys.intersection(folded)
+        if not present:
             return []
         hits: set[str] = set()
         for i, (word, plain) in enumerate(zip(words, folded, strict=True)):
-            if word not in first and plain not in first:
+            if word not in present and plain not in present:
                 continue
             for candidates in (first.get(word), first.get(plain) if plain != word else None):
                 if not candidates:
