@@ -71,7 +71,7 @@ class NlpSettings(BaseModel):
     topic_model: str | None = None  # a model directory or HF model id; None = shipped default
     sentiment_model: str | None = None
     toxicity_model: str | None = None
-    batch_size: int = 64
+    batch_size: int = 256  # posts per pipeline batch; larger batches amortise per-batch work
     max_chars: int = 20_000  # longer texts are truncated and flagged "truncated"
     device: str = "cpu"  # transformers backend: "cpu" or "cuda"
     max_length: int = 256  # transformers backend: tokens per text (longer ones are truncated)
