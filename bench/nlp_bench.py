@@ -1,6 +1,6 @@
 """Throughput of the default NLP pipeline against underthesea.word_tokenize alone.
 
-    python bench/nlp_bench.py [--json] [--posts 20000] [--batch-size 64]
+    python bench/nlp_bench.py [--json] [--posts 20000] [--batch-size N]
 
 Runs the whole default pipeline (every stage of ``nlp.stages``) on at least 20,000
 posts and, in the same run and on the same texts, ``underthesea.word_tokenize`` alone.
@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="posts per batch (default: nlp.batch_size, 256)")
     parser.add_argument("--chunk", type=int, default=2000, help="posts per interleaved chunk")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = load_texts(args.posts)
     settings = load_settings(data_dir=Path("/tmp/iocwatch-nlp-bench"))
+    args.batch_size = args.batch_size or settings.nlp.batch_size
     pipeline = load_pipeline(settings)
     warm = [Post(id=f"w{i}", source="bench", platform="facebook", text=t)
             for i, t in enumerate(texts[:50])]
