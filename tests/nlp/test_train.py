@@ -74,3 +74,17 @@ def test_train_eval_default_model_reference(tmp_path):
     result = evaluate("default:sentiment", DATA / "tiny_sentiment.jsonl")
     assert result["n"] == 45
     assert result["macro_f1"] > 0.5  # sentences unlike the corpus's, judged by the shipped model
+
+
+def test_train_cli_analyse_prints_one_json_per_post(tmp_path, settings):
+    from iocwatch.cli import cli
+
+    posts = tmp_path / "posts.txt"
+    posts.write_text("kẹt xe quá ở Ninh Kiều\n\nThe weather is nice today\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["nlp", "analyse", "--file", str(posts)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.strip().splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["language"] == "vi" and rows[0]["places"] == ["Thành phố Cần Thơ"]
+    assert rows[1]["flags"] == ["empty"]
+    assert rows[2]["language"] == "en" and rows[2]["sentiment"] is None
