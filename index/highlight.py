@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from core.text import fold
 
 WORD = re.compile(r"\w+", re.UNICODE)
+_fold_word = lru_cache(maxsize=65536)(fold)  # words repeat a lot across hits
 
 
 def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
@@ -21,7 +23,7 @@ def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
         return []
     spans = [
         (m.start(), m.end()) for m in WORD.finditer(text)
-        if fold(m.group()) in folded_terms or m.group().lower() in exact_terms
+        if _fold_word(m.group()) in folded_terms or m.group().lower() in exact_terms
     ]
     if not spans:
         return []

@@ -70,3 +70,27 @@ def test_embedded_date_math_and_missing_values(store):
     assert store.count("posts", {"range": {"published_at": {"gte": "now-7d/d"}}}) == 1
     assert store.count("posts", {"exists": {"field": "published_at"}}) == 2
     assert store.count("posts", {"bool": {"must_not": [{"exists": {"field": "published_at"}}]}}) == 1
+
+
+def test_embedded_terms_on_split_multivalued_fields_match_plain_counting(store):
+    from collections import Counter
+
+    topic_sets = [["traffic"], ["traffic", "environment"], ["health", "traffic", "traffic"],
+                  ["education"], ["environment", "health"]]
+    posts = [Post.new(platform="news", source="s", url=f"https://s.vn/{i}", text="x", topics=t)
+             for i, t in enumerate(topic_sets)]
+    store.upsert_many("posts", posts)
+    expected = Counter(t for ts in topic_sets for t in set(ts))
+
+    def counts():
+        out = store.aggregate("posts", None, {"t": {"terms": {"field": "topics", "size": 2}}})["t"]
+        return {b["key"]: b["doc_count"] for b in out["buckets"]}, out["sum_other_doc_count"]
+
+    top, other = counts()
+    assert top == {"traffic": 3, "environment": 2} and other == sum(expected.values()) - 5
+    # a post with more values than the split columns hold sends the count to the full column
+    many = Post.new(platform="news", source="s", url="https://s.vn/many", text="x",
+                    topics=["tourism", "economy", "health", "traffic"])
+    store.upsert_many("posts", [many])
+    top, _ = counts()
+    assert top == {"traffic": 4, "health": 3}
