@@ -603,7 +603,7 @@ class Translator:
             + [(tantivy.Occur.MustNot, q) for q in must_not])
 
     # aggregations
-    def aggs(self, aggs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def aggs(self, aggs: dict[str, Any], *, top: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
         """Translate an aggregation tree; returns (tantivy spec, post-processing plan)."""
         spec: dict[str, Any] = {}
         plan: dict[str, Any] = {}
@@ -625,7 +625,7 @@ class Translator:
                     node["terms"]["order"] = params["order"]
                 step["numeric"] = ftype in ("long", "date", "double")
                 k = SPLIT_FIELDS[self.ix.kind].get(params["field"], 0)
-                if k and not sub and "order" not in params and int(params.get("min_doc_count", 1)) >= 1:
+                if top and k and not sub and "order" not in params and int(params.get("min_doc_count", 1)) >= 1:
                     node["_split"] = (tn, k)
             elif kind in ("date_histogram", "histogram"):
                 ftype, tn = self._field(params["field"])
@@ -655,7 +655,7 @@ class Translator:
                 raise QuerySyntaxError(f"aggregation type {kind!r} is not supported by the embedded store",
                                        hint="use terms, date_histogram, histogram, avg, sum, min, max, value_count")
             if sub:
-                node["aggs"], step["aggs"] = self.aggs(sub)
+                node["aggs"], step["aggs"] = self.aggs(sub, top=False)
             spec[name] = node
             plan[name] = step
         return spec, plan

@@ -209,3 +209,19 @@ def test_conformance_repeated_id_within_one_call_keeps_the_last(backend):
     backend.upsert_many("posts", [CORPUS[0], CORPUS[1], edited])
     assert backend.count("posts") == 2
     assert backend.get("posts", CORPUS[0].id)["title"].endswith("(cập nhật)")
+
+
+def test_conformance_nested_terms_on_multivalued_field_under_histogram(backend):
+    backend.upsert_many("posts", CORPUS)
+    aggs = backend.aggregate("posts", None, {
+        "over_time": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                         "time_zone": "Asia/Ho_Chi_Minh", "min_doc_count": 1},
+                      "aggs": {"topic": {"terms": {"field": "topics", "size": 20}}}},
+        "by_topic": {"terms": {"field": "topics", "size": 20},
+                     "aggs": {"per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day"}}}},
+    })
+    first_day = aggs["over_time"]["buckets"][0]
+    assert first_day["key_as_string"].startswith("2026-11-20")
+    assert {b["key"]: b["doc_count"] for b in first_day["topic"]["buckets"]}["traffic"] == 2
+    by_topic = {b["key"]: b for b in aggs["by_topic"]["buckets"]}
+    assert sum(d["doc_count"] for d in by_topic["traffic"]["per_day"]["buckets"]) == 3
