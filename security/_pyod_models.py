@@ -55,10 +55,12 @@ class FrozenEcdf:
             U_r = np.minimum(U_r + above, self.tail_cap)
         return U_l, U_r
 
+    def skew_term(self, U_l: np.ndarray, U_r: np.ndarray) -> np.ndarray:
+        """The tail that each column's skew points to."""
+        s = self.skew_sign_
+        return U_l * -1 * np.sign(s - 1) + U_r * np.sign(s + 1)
 
-class FrozenECOD(ECOD, FrozenEcdf):
-    """ECOD scored against the training ECDF only."""
-
+    # pyod's contract, shared by the frozen models (listed first in their bases)
     def fit(self, X, y=None):
         X = check_array(X)
         self._set_n_classes(y)
@@ -66,37 +68,27 @@ class FrozenECOD(ECOD, FrozenEcdf):
         self.decision_scores_ = self.decision_function(X)
         self._process_decision_scores()
         return self
+
+    def decision_function(self, X):
+        """Sum of the per-feature terms; higher is more abnormal."""
+        return self.outlyingness(X).sum(axis=1)
+
+
+class FrozenECOD(FrozenEcdf, ECOD):
+    """ECOD scored against the training ECDF only."""
 
     def outlyingness(self, X) -> np.ndarray:
         """Per-feature ECOD terms (rows x features); their sum is the score."""
         U_l, U_r = self.tails(check_array(X))
-        s = self.skew_sign_
-        U_skew = U_l * -1 * np.sign(s - 1) + U_r * np.sign(s + 1)
-        return np.maximum(np.maximum(U_l, U_r), U_skew)
-
-    def decision_function(self, X):
-        return self.outlyingness(X).sum(axis=1)
+        return np.maximum(np.maximum(U_l, U_r), self.skew_term(U_l, U_r))
 
 
-class FrozenCOPOD(COPOD, FrozenEcdf):
+class FrozenCOPOD(FrozenEcdf, COPOD):
     """COPOD scored against the training ECDF only."""
-
-    def fit(self, X, y=None):
-        X = check_array(X)
-        self._set_n_classes(y)
-        self.freeze(X)
-        self.decision_scores_ = self.decision_function(X)
-        self._process_decision_scores()
-        return self
 
     def outlyingness(self, X) -> np.ndarray:
         U_l, U_r = self.tails(check_array(X))
-        s = self.skew_sign_
-        U_skew = U_l * -1 * np.sign(s - 1) + U_r * np.sign(s + 1)
-        return np.maximum(U_skew, (U_l + U_r) / 2)
-
-    def decision_function(self, X):
-        return self.outlyingness(X).sum(axis=1)
+        return np.maximum(self.skew_term(U_l, U_r), (U_l + U_r) / 2)
 
 
 class Ensemble(BaseDetector):
