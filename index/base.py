@@ -175,3 +175,23 @@ def as_doc(kind: str, doc: Doc) -> dict[str, Any]:
     if isinstance(doc, BaseModel):
         return doc.to_doc()  # type: ignore[attr-defined]
     return model.from_doc(doc).to_doc()
+
+
+def validate_batch(kind: str, docs: Iterable[Doc], *, raise_on_error: bool = False
+                   ) -> tuple[list[dict[str, Any]], list[tuple[str | None, str]]]:
+    """Validate every document of a batch: (stored forms of the valid ones, (id, reason) of the rest).
+
+    With ``raise_on_error`` the first invalid document raises :class:`core.errors.ValidationFailed`.
+    """
+    from core.errors import ValidationFailed
+
+    valid: list[dict[str, Any]] = []
+    rejected: list[tuple[str | None, str]] = []
+    for doc in docs:
+        try:
+            valid.append(as_doc(kind, doc))
+        except ValidationFailed as exc:
+            if raise_on_error:
+                raise
+            rejected.append((exc.doc_id, str(exc)))
+    return valid, rejected

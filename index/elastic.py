@@ -15,7 +15,7 @@ from typing import Any
 
 from core.errors import MissingDependencyError, StoreError, StoreUnavailableError, ValidationFailed
 from core.settings import Settings
-from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
+from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store, validate_batch
 from index.datemath import parse_date
 from index.fields import TIME_FIELD
 from index.mappings import template
@@ -116,15 +116,8 @@ class ElasticStore:
         from elasticsearch import helpers
 
         self._ensure(kind)
-        result = BulkResult()
-        valid: list[dict[str, Any]] = []
-        for doc in docs:
-            try:
-                valid.append(as_doc(kind, doc))
-            except ValidationFailed as exc:
-                if raise_on_error:
-                    raise
-                result.rejected.append((exc.doc_id, str(exc)))
+        valid, rejected = validate_batch(kind, docs, raise_on_error=raise_on_error)
+        result = BulkResult(rejected=rejected)
         chunk = max(1, self.settings.index.bulk_chunk)
         for start in range(0, len(valid), chunk):
             batch = valid[start:start + chunk]

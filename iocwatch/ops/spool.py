@@ -41,9 +41,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import OperationsError, StoreError, StoreUnavailableError, ValidationFailed
+from core.errors import OperationsError, StoreError, StoreUnavailableError
 from core.settings import Settings
-from index.base import BulkResult, Doc, SearchResult, Store, as_doc
+from index.base import BulkResult, Doc, SearchResult, Store, validate_batch
 
 log = logging.getLogger(__name__)
 
@@ -472,15 +472,7 @@ class SpooledStore:
                     ) -> SpoolResult:
         """Validate, make durable, then deliver (now or later, in order). Same contract as
         :meth:`index.base.Store.upsert_many`; ids not yet in the store are in ``pending``."""
-        valid: list[dict[str, Any]] = []
-        rejected: list[tuple[str | None, str]] = []
-        for doc in docs:
-            try:
-                valid.append(as_doc(kind, doc))
-            except ValidationFailed as exc:
-                if raise_on_error:
-                    raise
-                rejected.append((exc.doc_id, str(exc)))
+        valid, rejected = validate_batch(kind, docs, raise_on_error=raise_on_error)
         result = SpoolResult(rejected=rejected)
         if not valid:
             return result
