@@ -333,7 +333,7 @@ TOPICS: dict[str, dict] = {
             ],
             "neutral": [
                 "Lịch tạm ngừng cung cấp điện để bảo trì tuần tới",
-                "{agency} thông báo tạm ngưng cấp nước để sửa đường ống",
+                "Công ty Cấp thoát nước Cần Thơ thông báo tạm ngưng cấp nước để sửa đường ống",
             ],
         },
         "body": {
