@@ -24,10 +24,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.errors import ConfigError
+from core.yamlfile import read_yaml
 
 SOURCE_TYPES = ("rss", "sitemap", "listing", "youtube", "facebook", "telegram", "forum")
 SourceType = Literal["rss", "sitemap", "listing", "youtube", "facebook", "telegram", "forum"]
@@ -158,13 +158,7 @@ def load_sources(path: str | Path | None = None) -> list[Source]:
     if not path.is_file():
         raise ConfigError(f"sources file {path} does not exist",
                           hint="pass --sources FILE or set IOCWATCH_CRAWL__SOURCES_FILE")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"YAML syntax error: {getattr(exc, 'problem', exc)}", where=where,
-                          hint="fix the indentation or quoting") from None
+    data = read_yaml(path, hint="fix the indentation or quoting")
     return parse_sources(data, where=str(path))
 
 

@@ -27,10 +27,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.errors import ConfigError
 from core.text import fold, nfc
+from core.yamlfile import read_yaml
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(\S+?)(?=[\s()"]|$))')
@@ -256,10 +255,7 @@ def load_watchlists(path: str | Path | None = None) -> list[Watchlist]:
     if not path.is_file():
         raise ConfigError(f"watchlists file {path} does not exist",
                           hint="pass --watchlists FILE or set IOCWATCH_CRAWL__WATCHLISTS_FILE")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML syntax error: {exc}", where=str(path)) from None
+    data = read_yaml(path)
     return parse_watchlists(data, where=str(path))
 
 

@@ -39,6 +39,7 @@ import yaml
 
 from core.errors import ConfigError, DashboardError
 from core.settings import Settings
+from core.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,8 @@ def load_users(settings: Settings) -> dict[str, User]:
     path = users_path(settings)
     if not path.exists():
         return {}
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"users file is not valid YAML: {exc}", where=where,
-                          hint="fix the file or recreate users with `iocwatch users add`") from None
+    raw = read_yaml(path, what="users file is not valid YAML",
+                    hint="fix the file or recreate users with `iocwatch users add`")
     entries = raw.get("users") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise ConfigError("users file needs a top-level 'users:' mapping", where=str(path),

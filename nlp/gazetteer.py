@@ -18,6 +18,7 @@ import yaml
 
 from core.errors import NlpError
 from core.text import fold
+from core.yamlfile import read_yaml
 from nlp.textfold import fast_fold, words_of
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -185,10 +186,7 @@ def load_gazetteer(extra_file: str | None = None) -> Gazetteer:
         if not path.is_file():
             raise NlpError(f"gazetteer file {path} does not exist",
                            hint="fix nlp.gazetteer_file or remove it")
-        try:
-            extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise NlpError(f"cannot read gazetteer file: {exc}", where=str(path)) from None
+        extra = read_yaml(path, what="cannot read gazetteer file", error=NlpError)
         data["provinces"] = list(data.get("provinces") or []) + list(extra.get("provinces") or [])
         for key in ("districts", "wards"):
             merged = dict(data.get(key) or {})

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from core.errors import NlpError
+from core.yamlfile import read_yaml
 
 # Tone marks as combining characters (NFD): grave, acute, hook above, tilde, dot below.
 _TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
@@ -76,11 +77,8 @@ def load_teencode(extra_file: str | None = None) -> Teencode:
         if not path.is_file():
             raise NlpError(f"teencode file {path} does not exist",
                            hint="fix nlp.teencode_file or remove it to use the bundled list")
-        try:
-            extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise NlpError(f"cannot read teencode file: {exc}", where=str(path),
-                           hint="it must be a YAML mapping of token: expansion") from None
+        extra = read_yaml(path, what="cannot read teencode file", error=NlpError,
+                          hint="it must be a YAML mapping of token: expansion")
         if not isinstance(extra, dict):
             raise NlpError("teencode file must be a mapping of token: expansion", where=str(path))
         table.update({str(k).lower(): str(v) for k, v in extra.items()})

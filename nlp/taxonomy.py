@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from core.errors import NlpError
+from core.yamlfile import read_yaml
 from nlp.textfold import fast_fold as fold
 from nlp.textfold import words_of
 
@@ -90,10 +91,7 @@ def load_taxonomy(rules_file: str | None = None) -> Taxonomy:
         if not path.is_file():
             raise NlpError(f"topic rules file {path} does not exist",
                            hint="fix nlp.topic_rules_file or remove it")
-        try:
-            extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise NlpError(f"cannot read topic rules: {exc}", where=str(path)) from None
+        extra = read_yaml(path, what="cannot read topic rules", error=NlpError)
         if not isinstance(extra, dict):
             raise NlpError("topic rules must map topic ids to keyword lists", where=str(path))
         for tid, words in extra.items():
