@@ -85,3 +85,48 @@ def test_templates_variables_are_extracted():
     assert values == ["admin", "10.0.0.9", "5000"]
     assert variables("kết nối từ 1.2.3.4 lúc Sat Jul  9 22:53:19 2005", "kết nối từ <*> lúc <*>") == [
         "1.2.3.4", "Sat Jul 9 22:53:19 2005"]
+
+
+def test_templates_categorical_slots_keep_their_words(tmp_path):
+    state = tmp_path / "t.json"
+    m = TemplateMiner(state)
+    lines = []
+    for i in range(6):
+        for user in ("root", "quantri", "backup"):  # a key=value field with three words: a category
+            lines.append(f"camera-gw: login failure; tries=3 src=10.2.{i}.7 user={user}")
+        for word in ("started", "stopped"):  # free text is never a category
+            lines.append(f"pump station {i} reported state {word} to the control room")
+        for name in ("lan", "minh", "ngoc", "tuan", "hoa", "khanh"):
+            lines.append(f"Failed password for {name} from 10.9.{i}.1 port {4000 + i} ssh2")
+    for line in lines:
+        m.add(line)
+    ids = {line: m.match(line) for line in lines}
+    by_template = {m.templates()[i] for i in set(ids.values())}
+    assert by_template == {
+        "camera-gw: login failure; tries <*> src <*> user root",
+        "camera-gw: login failure; tries <*> src <*> user quantri",
+        "camera-gw: login failure; tries <*> src <*> user backup",
+        "pump station <*> reported state <*> to the control room",
+        "Failed password for <*> from <*> port <*> ssh2",
+    }
+    # The first word keeps the cluster's id, so earlier and later lines agree.
+    assert ids[lines[0]] == m.add("camera-gw: login failure; tries=5 src=10.3.3.3 user=root")[0]
+    m.save()
+    again = TemplateMiner(state)
+    assert all(again.match(line) == cid for line, cid in ids.items())
+    # A fourth word turns the field into a parameter: its lines share one id again.
+    for user in ("lan", "minh"):
+        again.add(f"camera-gw: login failure; tries=1 src=10.4.4.4 user={user}")
+    merged = {again.match(f"camera-gw: login failure; tries=2 src=10.5.5.5 user={u}") for u in ("root", "backup")}
+    assert merged == {ids[lines[0]]}
+
+
+def test_templates_mask_collapses_lists_units_and_addresses():
+    assert mask("wrote 1190 bytes (1.16 KB) to disk in 35 ms") == "wrote <*> to disk in <*>"
+    assert mask("retry in <1 sec, peers 10.0.0.1,10.0.0.2 and fe80::1ff:fe23:4567:890a") == (
+        "retry in <*>, peers <*> and <*>")
+    assert mask('10.1.1.1 "GET /api/v2/cams?id=7&zone=ninh-kieu HTTP/1.1" status: 200') == (
+        '<*> "GET <*> HTTP/<*>" status: <*>')
+    assert mask("backup at 2026-11-20T10:00:01.5+07:00 of rdd_12_3 ok") == "backup at <*> of <*> ok"
+    assert mask("ntp synchronized to LOCAL(0), stratum 10") == "ntp synchronized to LOCAL(<*>), stratum <*>"
+    assert mask("token df0798e for eth0") == "token <*> for eth0"  # no half-masked words
