@@ -1,10 +1,17 @@
-"""The embedded store: one tantivy index per kind under ``<data_dir>/index``; no server.
+"""The embedded store: tantivy indices under ``<data_dir>/index``; no server.
+
+Each kind is split into monthly shards by its time field (``index/posts/2026-10/``,
+documents without a time in ``undated/``), as Elasticsearch deployments split into
+time-based indices: a time filter that covers a whole month is dropped for that shard
+and months outside it are not searched at all, so a dashboard's "last 90 days" does
+not filter a million documents one by one. Shards are searched side by side and their
+answers merged.
 
 Full-text fields are indexed twice: folded (lower-case, diacritics and đ removed) under
 their own name and lower-cased with diacritics under ``<name>__exact``. Keywords are
-raw fast fields, dates are epoch seconds, and the whole document is kept as JSON in
-the stored ``src`` field. One process writes at a time (tantivy's lock); others wait
-for it and searches reload to see new commits.
+raw fast fields, dates are epoch seconds in fast columns, and the whole document is
+kept as JSON in the stored ``src`` field. One process writes at a time (tantivy's
+lock); others wait for it and searches reload to see new commits.
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,12 +37,12 @@ from core.errors import CorruptIndexError, QuerySyntaxError, StoreError, StoreUn
 from core.settings import Settings
 from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
 from index.datemath import interval_seconds, parse_date, tz_offset_seconds
-from index.fields import FIELDS, get_path
+from index.fields import FIELDS, TIME_FIELD, get_path
 from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates single-valued columns an order of magnitude faster than multi-valued ones, so
 # the first K distinct values are also indexed one per column (``topics__p0`` ...) and a
@@ -47,19 +53,21 @@ SPLIT_FIELDS: dict[str, dict[str, int]] = {
     "alerts": {"event.category": 2},
 }
 MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
+CARDINALITY_LIMIT = 65_000  # distinct values counted exactly
+UNDATED = "undated"  # the shard of documents without a time
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
 CHUNK = 5_000  # documents checked for existing ids at once
 LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
 WRITER_IDLE_S = 2.0  # an idle writer is closed after this, freeing the lock for other processes
 
 
-_OPEN: weakref.WeakSet[_KindIndex] = weakref.WeakSet()
+_OPEN: weakref.WeakSet[_Shard] = weakref.WeakSet()
 
 
 @atexit.register
 def _release_all() -> None:
-    for ix in list(_OPEN):
-        ix.release_writer()
+    for shard in list(_OPEN):
+        shard.release_writer()
 
 
 def _analyzers() -> dict[str, Any]:
@@ -73,13 +81,100 @@ def tname(name: str) -> str:
     return name.replace("@", "at_").replace(".", "__")
 
 
+def shard_name(moment: datetime | None) -> str:
+    """The shard a document with this time goes to: its UTC month, or ``undated``."""
+    if moment is None:
+        return UNDATED
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def shard_bounds(name: str) -> tuple[int, int] | None:
+    """Epoch seconds ``[start, end)`` of a monthly shard; ``None`` for ``undated``."""
+    if name == UNDATED:
+        return None
+    year, month = int(name[:4]), int(name[5:7])
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def _is_shard_name(name: str) -> bool:
+    if name == UNDATED:
+        return True
+    return len(name) == 7 and name[4] == "-" and name[:4].isdigit() and name[5:].isdigit() and 1 <= int(name[5:]) <= 12
+
+
+class _Shard:
+    """One month of one kind: a tantivy index and, while writing, its writer."""
+
+    def __init__(self, kind: _KindIndex, name: str):
+        self.kind = kind
+        self.name = name
+        self.path = kind.path / name
+        self.bounds = shard_bounds(name)
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.index = tantivy.Index(kind.schema, path=str(self.path), reuse=True)
+        except (ValueError, OSError) as exc:
+            raise CorruptIndexError(
+                f"cannot open the {kind.kind} index: {exc}", where=str(self.path),
+                hint="move the folder aside and run `iocwatch index rebuild --from-dir <old folder>`, "
+                     "or reload your exports with `iocwatch index load`") from None
+        for tokenizer, analyzer in kind.analyzers.items():
+            self.index.register_tokenizer(tokenizer, analyzer)
+        self.writer: tantivy.IndexWriter | None = None
+        self.timer: threading.Timer | None = None
+        _OPEN.add(self)
+
+    def searcher(self) -> tantivy.Searcher:
+        self.index.reload()
+        return self.index.searcher()
+
+    def open_writer(self, heap: int) -> tantivy.IndexWriter:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.writer is not None:
+            return self.writer
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                self.writer = self.index.writer(heap_size=heap)
+                return self.writer
+            except ValueError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreUnavailableError(
+                        f"cannot open a writer on the {self.kind.kind} index: {exc}", where=str(self.path),
+                        hint="another iocwatch process is writing; it will be retried") from None
+                time.sleep(0.2)
+
+    def release_later(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = threading.Timer(WRITER_IDLE_S, self.release_writer)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def release_writer(self) -> None:
+        """Close the writer (waiting for its merges) so another process may write."""
+        with self.kind.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.writer is not None:
+                writer, self.writer = self.writer, None
+                writer.wait_merging_threads()
+
+
 class _KindIndex:
-    """The tantivy index of one kind, its schema and analysers."""
+    """The shards of one kind, their common schema and analysers."""
 
     def __init__(self, kind: str, path: Path):
         self.kind = kind
         self.path = path
         self.fields = FIELDS[kind]
+        self.time_field = TIME_FIELD[kind]
         self.analyzers = _analyzers()
         builder = tantivy.SchemaBuilder()
         self.specs: list[tuple[str, str, str]] = []
@@ -94,16 +189,16 @@ class _KindIndex:
                     builder.add_text_field(f"{tn}__p{i}", tokenizer_name="raw", fast=True)
                 if name in SPLIT_FIELDS[kind]:
                     builder.add_integer_field(f"{tn}__over", fast=True)
-            elif ftype in ("date", "long"):
-                builder.add_integer_field(tn, indexed=True, fast=True)
+            elif ftype in ("date", "long"):  # fast columns answer ranges, sorts and exists: no terms needed
+                builder.add_integer_field(tn, fast=True)
             elif ftype == "double":
-                builder.add_float_field(tn, indexed=True, fast=True)
+                builder.add_float_field(tn, fast=True)
             self.specs.append((name, ftype, tn))
         builder.add_bytes_field("src", stored=True)
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
         marker = path / "iocwatch-schema.json"
-        expected = {"version": SCHEMA_VERSION, "fields": self.fields, "split": SPLIT_FIELDS[kind]}
+        expected = {"version": SCHEMA_VERSION, "fields": self.fields, "split": SPLIT_FIELDS[kind], "shards": "month"}
         if marker.exists():
             try:
                 found = json.loads(marker.read_text())
@@ -113,32 +208,38 @@ class _KindIndex:
                 raise CorruptIndexError(
                     f"the {kind} index was written by another version of iocwatch",
                     where=str(path), hint="run `iocwatch index rebuild` to re-index it with this version")
-        try:
-            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        except (ValueError, OSError) as exc:
+        if (path / "meta.json").exists():
             raise CorruptIndexError(
-                f"cannot open the {kind} index: {exc}", where=str(path),
+                f"the {kind} folder holds an unsharded or unreadable index", where=str(path),
                 hint="move the folder aside and run `iocwatch index rebuild --from-dir <old folder>`, "
-                     "or reload your exports with `iocwatch index load`") from None
+                     "or reload your exports with `iocwatch index load`")
         if not marker.exists():
             marker.write_text(json.dumps(expected))
-        for name, analyzer in self.analyzers.items():
-            self.index.register_tokenizer(name, analyzer)
         self.to_tantivy = self._compile()
-        self.lock = threading.RLock()
-        self.writer: tantivy.IndexWriter | None = None
-        self.timer: threading.Timer | None = None
-        _OPEN.add(self)
+        self.time_of = self._time_getter()
+        self.lock = threading.RLock()  # one writing call per kind at a time
+        self.shards: dict[str, _Shard] = {}
 
-    def release_writer(self) -> None:
-        """Close the writer (waiting for its merges) so another process may write."""
+    def shard(self, name: str) -> _Shard:
         with self.lock:
-            if self.timer is not None:
-                self.timer.cancel()
-                self.timer = None
-            if self.writer is not None:
-                writer, self.writer = self.writer, None
-                writer.wait_merging_threads()
+            if name not in self.shards:
+                self.shards[name] = _Shard(self, name)
+            return self.shards[name]
+
+    def all_shards(self) -> list[_Shard]:
+        """Every shard on disk, oldest month first (another process may have added one)."""
+        names = sorted(entry.name for entry in os.scandir(self.path) if entry.is_dir() and _is_shard_name(entry.name))
+        return [self.shard(name) for name in names]
+
+    def release_writers(self) -> None:
+        for shard in list(self.shards.values()):
+            shard.release_writer()
+
+    def _time_getter(self) -> Callable[[BaseModel], datetime | None]:
+        model = MODELS[self.kind]
+        by_alias = {(f.alias or name): name for name, f in model.model_fields.items()}
+        attr = by_alias.get(self.time_field, self.time_field)
+        return lambda m: getattr(m, attr)
 
     def _compile(self) -> Callable[[BaseModel], tantivy.Document]:
         """Generate the model → tantivy document converter for this kind.
@@ -189,17 +290,15 @@ class _KindIndex:
         exec(compile("\n".join(lines), f"<tantivy converter for {self.kind}>", "exec"), namespace)  # noqa: S102
         return namespace["convert"]
 
-    def searcher(self) -> tantivy.Searcher:
-        self.index.reload()
-        return self.index.searcher()
-
 
 class EmbeddedStore:
     """The default :class:`index.base.Store`: tantivy files under ``<data_dir>/index``."""
 
     def __init__(self, settings: Settings):
         self.root = settings.path("index")
-        self.heap = max(50, settings.index.writer_heap_mb) * 1_000_000
+        # The writer memory is shared by the shards written at the same time (a bulk load
+        # of old posts touches several months); each writer gets a quarter, at least 64 MB.
+        self.heap = max(64, settings.index.writer_heap_mb // 4) * 1_000_000
         self._kinds: dict[str, _KindIndex] = {}
         self._open_lock = threading.Lock()
 
@@ -211,44 +310,6 @@ class EmbeddedStore:
             if kind not in self._kinds:
                 self._kinds[kind] = _KindIndex(kind, self.root / kind)
             return self._kinds[kind]
-
-    @contextmanager
-    def _writer(self, ix: _KindIndex) -> Iterator[tantivy.IndexWriter]:
-        """The kind's writer, kept open between calls and released after a short idle time.
-
-        Opening a writer and waiting for its merges costs more than a small batch, so a
-        busy writer stays open (merges run in the background); once idle for
-        ``WRITER_IDLE_S`` it is closed, which frees tantivy's lock for other processes.
-        """
-        with ix.lock:
-            if ix.writer is None:
-                ix.writer = self._open_writer(ix)
-            try:
-                yield ix.writer
-            except BaseException:
-                ix.writer.rollback()
-                raise
-            finally:
-                self._release_later(ix)
-
-    def _open_writer(self, ix: _KindIndex) -> tantivy.IndexWriter:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                return ix.index.writer(heap_size=self.heap)
-            except ValueError as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise StoreUnavailableError(
-                        f"cannot open a writer on the {ix.kind} index: {exc}", where=str(ix.path),
-                        hint="another iocwatch process is writing; it will be retried") from None
-                time.sleep(0.2)
-
-    def _release_later(self, ix: _KindIndex) -> None:
-        if ix.timer is not None:
-            ix.timer.cancel()
-        ix.timer = threading.Timer(WRITER_IDLE_S, ix.release_writer)
-        ix.timer.daemon = True
-        ix.timer.start()
 
     def init(self) -> list[str]:
         """Create the index folders (they are also created on first use)."""
@@ -275,40 +336,63 @@ class EmbeddedStore:
                 except ValidationFailed as exc:
                     result.rejected.append((exc.doc_id, str(exc)))
 
-        seen: set[str] = set()  # ids added by this call (not yet visible to searchers)
+        seen: dict[str, str] = {}  # id → shard, for ids added by this call (not yet visible to searchers)
+        writers: dict[str, tantivy.IndexWriter] = {}
         chunk: list[BaseModel] = []
 
-        def flush(writer: tantivy.IndexWriter) -> None:
-            # Deleting by id before every add is the slow part of ingest, so only do it for
-            # chunks where an id is already stored (one term-set count tells) or repeated.
+        def writer(name: str) -> tantivy.IndexWriter:
+            if name not in writers:
+                writers[name] = ix.shard(name).open_writer(self.heap)
+            return writers[name]
+
+        def flush() -> None:
+            # Deleting by id before every add is the slow part of ingest, so only do it in
+            # shards where an id of the chunk is already stored (one term-set count tells)
+            # or for ids repeated within this call.
             ids = [m.id for m in chunk]
-            stored = ix.searcher().search(
-                tantivy.Query.term_set_query(ix.schema, "id", ids), 1, count=True).count
+            holders = [sh.name for sh in ix.all_shards() if sh.searcher().search(
+                tantivy.Query.term_set_query(ix.schema, "id", ids), 1, count=True).count]
             for item in chunk:
                 try:
                     tdoc = ix.to_tantivy(item)
+                    home = shard_name(ix.time_of(item))
                 except (ValueError, TypeError, OverflowError) as exc:
                     result.rejected.append((item.id, f"cannot index: {exc}"))
                     continue
-                if stored or item.id in seen:
-                    writer.delete_documents_by_term("id", item.id)
-                writer.add_document(tdoc)
-                seen.add(item.id)
+                stale = set(holders)
+                if item.id in seen:
+                    stale.add(seen[item.id])
+                for name in stale:
+                    writer(name).delete_documents_by_term("id", item.id)
+                writer(home).add_document(tdoc)
+                seen[item.id] = home
                 pending.append(item.id)
             chunk.clear()
 
-        with self._writer(ix) as writer:
-            for item in valid():
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
-                    flush(writer)
-                if len(pending) >= COMMIT_EVERY:
-                    writer.commit()
-                    result.stored.extend(pending)
-                    pending = []
-            flush(writer)
-            writer.commit()
-            result.stored.extend(pending)
+        def commit() -> None:
+            for w in writers.values():
+                w.commit()
+
+        with ix.lock:
+            try:
+                for item in valid():
+                    chunk.append(item)
+                    if len(chunk) >= CHUNK:
+                        flush()
+                    if len(pending) >= COMMIT_EVERY:
+                        commit()
+                        result.stored.extend(pending)
+                        pending = []
+                flush()
+                commit()
+                result.stored.extend(pending)
+            except BaseException:
+                for w in writers.values():
+                    w.rollback()
+                raise
+            finally:
+                for name in writers:
+                    ix.shard(name).release_later()
         return result
 
     def update(self, kind: str, doc_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -325,30 +409,51 @@ class EmbeddedStore:
 
     def delete_all(self, kind: str) -> None:
         ix = self._ix(kind)
-        with self._writer(ix) as writer:
-            writer.delete_all_documents()
-            writer.commit()
+        with ix.lock:
+            for shard in ix.all_shards():
+                w = shard.open_writer(self.heap)
+                try:
+                    w.delete_all_documents()
+                    w.commit()
+                finally:
+                    shard.release_later()
 
     # -- reads ------------------------------------------------------------------
+    def _plan(self, ix: _KindIndex, query: dict[str, Any] | None) -> list[tuple[_Shard, dict[str, Any] | None]]:
+        """The shards a query can match, each with the query narrowed to it."""
+        out = []
+        for shard in ix.all_shards():
+            narrowed = narrow(query, ix.time_field, shard.bounds)
+            if narrowed is not _NOTHING:
+                out.append((shard, narrowed))
+        return out
+
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         ix = self._ix(kind)
-        searcher = ix.searcher()
-        res = searcher.search(tantivy.Query.term_query(ix.schema, "id", doc_id), 1)
-        if not res.hits:
-            return None
-        return json.loads(searcher.doc(res.hits[0][1]).get_first("src"))
+        for shard in reversed(ix.all_shards()):
+            searcher = shard.searcher()
+            res = searcher.search(tantivy.Query.term_query(ix.schema, "id", doc_id), 1)
+            if res.hits:
+                return json.loads(searcher.doc(res.hits[0][1]).get_first("src"))
+        return None
 
     def count(self, kind: str, query: dict[str, Any] | None = None) -> int:
         ix = self._ix(kind)
-        return ix.searcher().search(Translator(ix).query(query), 1, count=True).count
+
+        def one(part: tuple[_Shard, dict[str, Any] | None]) -> int:
+            shard, q = part
+            return shard.searcher().search(Translator(ix).query(q), 1, count=True).count
+
+        return sum(_map(one, self._plan(ix, query)))
 
     def search(self, kind: str, query: dict[str, Any] | None = None, *, size: int = 20, from_: int = 0,
                sort: list[Any] | None = None, highlight: list[str] | None = None) -> SearchResult:
         ix = self._ix(kind)
         tr = Translator(ix)
-        tq = tr.query(query)
-        searcher = ix.searcher()
-        kwargs: dict[str, Any] = {"count": True, "offset": max(0, from_)}
+        tr.query(query)  # validates the query and collects the terms to highlight
+        size, from_ = max(0, size), max(0, from_)
+        kwargs: dict[str, Any] = {"count": True}
+        descending = True
         for field, order in _sort_keys(sort):
             if field == "_score":
                 break
@@ -356,13 +461,33 @@ class EmbeddedStore:
             if ftype not in ("date", "long", "double"):
                 raise QuerySyntaxError(f"cannot sort on {field!r}", hint="sort on a date or number field")
             kwargs["order_by_field"] = tname(field)
-            kwargs["order"] = tantivy.Order.Desc if order == "desc" else tantivy.Order.Asc
+            descending = order == "desc"
+            kwargs["order"] = tantivy.Order.Desc if descending else tantivy.Order.Asc
             break
-        res = searcher.search(tq, max(0, size), **kwargs)
+        wanted = from_ + size
+
+        def one(part: tuple[_Shard, dict[str, Any] | None]) -> tuple[int, list[tuple[Any, tantivy.Searcher, Any]]]:
+            shard, q = part
+            searcher = shard.searcher()
+            res = searcher.search(Translator(ix).query(q), max(1, wanted), **kwargs)
+            return res.count, [(key, searcher, address) for key, address in res.hits[:wanted]]
+
+        total = 0
+        ranked: list[tuple[Any, tantivy.Searcher, Any]] = []
+        plan = self._plan(ix, query)
+        shards_used = len(plan)
+        for count, hits in _map(one, plan):
+            total += count
+            ranked.extend(hits)
+        if shards_used > 1:
+            # Shards are listed oldest first, so a stable sort keeps a deterministic order
+            # for ties; documents without the sort value go last, as in Elasticsearch.
+            missing = float("-inf") if descending else float("inf")
+            ranked.sort(key=lambda h: missing if h[0] is None else h[0], reverse=descending)
         hits = []
-        for score, address in res.hits:
+        for key, searcher, address in ranked[from_:wanted]:
             src = json.loads(searcher.doc(address).get_first("src"))
-            hit = Hit(id=src["id"], source=src, score=None if "order_by_field" in kwargs else float(score))
+            hit = Hit(id=src["id"], source=src, score=None if "order_by_field" in kwargs else float(key))
             if highlight:
                 for field in highlight:
                     base = field.removesuffix(".exact")
@@ -372,47 +497,125 @@ class EmbeddedStore:
                     if frags:
                         hit.highlight[field] = frags
             hits.append(hit)
-        return SearchResult(total=res.count, hits=hits)
+        return SearchResult(total=total, hits=hits)
 
     def aggregate(self, kind: str, query: dict[str, Any] | None, aggs: dict[str, Any]) -> dict[str, Any]:
         ix = self._ix(kind)
         tr = Translator(ix)
-        tq = tr.query(query)
+        tr.query(query)
         spec, post = tr.aggs(aggs)
-        searcher = ix.searcher()
+        plan = self._plan(ix, query)
+        widen = len(plan) > 1
 
-        def run(name: str) -> dict[str, Any]:
+        # tantivy releases the GIL while aggregating: shards and independent top-level
+        # aggregations run side by side.
+        def run(task: tuple[int, str]) -> dict[str, Any]:
+            index, name = task
+            shard, q = plan[index]
+            node = _widened(spec[name]) if widen else spec[name]
             try:
-                return _run_one(searcher, tq, name, spec[name])
+                return _run_one(shard.searcher(), Translator(ix).query(q), name, node)
             except ValueError as exc:
                 raise QuerySyntaxError(f"aggregation {name!r} failed: {exc}") from None
 
-        # tantivy releases the GIL while aggregating: independent top-level aggregations run side by side.
-        if len(spec) > 1:
-            raw: dict[str, Any] = {}
-            for part in _pool().map(run, list(spec)):
-                raw.update(part)
-        else:
-            raw = run(next(iter(spec))) if spec else {}
-        return _post_process(raw, post)
+        tasks = [(i, name) for i in range(len(plan)) for name in spec]
+        parts: dict[str, list[dict[str, Any]]] = {name: [] for name in spec}
+        for (_, name), raw in zip(tasks, _map(run, tasks), strict=True):
+            parts[name].append(raw[name])
+        merged = {name: _merge(spec[name], parts[name]) for name in spec}
+        return _post_process(merged, post)
 
     def close(self) -> None:
         for ix in self._kinds.values():
-            ix.release_writer()
+            ix.release_writers()
         self._kinds.clear()
 
     # -- maintenance ------------------------------------------------------------
     def iter_all(self, kind: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        """Every stored document of a kind (exports and rebuilds)."""
-        ix = self._ix(kind)
-        searcher = ix.searcher()
-        total = searcher.search(tantivy.Query.all_query(), 1, count=True).count
-        offset = 0
-        while offset < total:
-            res = searcher.search(tantivy.Query.all_query(), batch, offset=offset, count=False)
-            for _score, address in res.hits:
-                yield json.loads(searcher.doc(address).get_first("src"))
-            offset += batch
+        """Every stored document of a kind (exports and rebuilds), oldest month first."""
+        for shard in self._ix(kind).all_shards():
+            yield from iter_index(shard.index, batch)
+
+
+def iter_index(index: tantivy.Index, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """The stored documents of one tantivy index."""
+    index.reload()
+    searcher = index.searcher()
+    total = searcher.num_docs
+    offset = 0
+    while offset < total:
+        res = searcher.search(tantivy.Query.all_query(), batch, offset=offset, count=False)
+        for _score, address in res.hits:
+            yield json.loads(searcher.doc(address).get_first("src"))
+        offset += batch
+
+
+def _map(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``fn`` over ``items``, side by side when there are several."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    return list(_pool().map(fn, items))
+
+
+_NOTHING: Any = object()  # a narrowed query that no document of the shard can match
+
+
+def narrow(query: dict[str, Any] | None, field: str, bounds: tuple[int, int] | None) -> Any:
+    """``query`` specialised to a shard whose ``field`` values all lie in ``bounds``.
+
+    Returns ``_NOTHING`` when a required range on ``field`` misses the shard, and
+    replaces a required range that covers the whole shard by ``match_all``. Only
+    required clauses (top level, ``must``, ``filter``) are looked at; anything else is
+    left to tantivy. ``bounds`` is ``None`` for the undated shard, where a bounded
+    range on the time field matches nothing.
+    """
+    if not query or len(query) != 1:
+        return query
+    (op, body), = query.items()
+    if op == "range" and isinstance(body, dict) and len(body) == 1:
+        (name, spec), = body.items()
+        if name != field or not isinstance(spec, dict):
+            return query
+        lower = upper = None
+        inc_lower = inc_upper = True
+        try:
+            if "gte" in spec:
+                lower = int(parse_date(spec["gte"]).timestamp())
+            if "gt" in spec:
+                lower, inc_lower = int(parse_date(spec["gt"]).timestamp()), False
+            if "lte" in spec:
+                upper = int(parse_date(spec["lte"]).timestamp())
+            if "lt" in spec:
+                upper, inc_upper = int(parse_date(spec["lt"]).timestamp()), False
+        except QuerySyntaxError:
+            return query  # the translator reports it
+        if lower is None and upper is None:
+            return query
+        if bounds is None:
+            return _NOTHING
+        first, last = bounds[0], bounds[1] - 1  # stored values are whole seconds
+        if lower is not None and (lower > last or (lower == last and not inc_lower)):
+            return _NOTHING
+        if upper is not None and (upper < first or (upper == first and not inc_upper)):
+            return _NOTHING
+        covers_low = lower is None or lower < first or (lower == first and inc_lower)
+        covers_high = upper is None or upper > last or (upper == last and inc_upper)
+        return {"match_all": {}} if covers_low and covers_high else query
+    if op == "bool" and isinstance(body, dict):
+        out = dict(body)
+        for key in ("must", "filter"):
+            clauses = body.get(key)
+            if not clauses:
+                continue
+            narrowed = []
+            for clause in clauses if isinstance(clauses, list) else [clauses]:
+                one = narrow(clause, field, bounds)
+                if one is _NOTHING:
+                    return _NOTHING
+                narrowed.append(one)
+            out[key] = narrowed
+        return {"bool": out}
+    return query
 
 
 def _sort_keys(sort: list[Any] | None) -> list[tuple[str, str]]:
@@ -649,7 +852,13 @@ class Translator:
                 node = {"histogram": hist}
             elif kind in ("avg", "sum", "min", "max", "value_count", "stats", "cardinality"):
                 ftype, tn = self._field(params["field"])
-                node = {kind: {"field": tn}}
+                # Shard answers are merged: an average from their stats, a distinct count from their terms.
+                if kind == "avg":
+                    node = {"stats": {"field": tn}}
+                elif kind == "cardinality":
+                    node = {"terms": {"field": tn, "size": CARDINALITY_LIMIT}}
+                else:
+                    node = {kind: {"field": tn}}
                 step["date"] = ftype == "date"
             else:
                 raise QuerySyntaxError(f"aggregation type {kind!r} is not supported by the embedded store",
@@ -678,8 +887,9 @@ def _run_one(searcher: tantivy.Searcher, query: tantivy.Query, name: str, node: 
     terms" (sentiment per day), so the second is computed as the first plus the plain
     histogram, and reshaped. It falls back to the direct form when the terms do not all fit.
     """
-    split = node.pop("_split", None)
+    split = node.get("_split")
     if split is not None:
+        node = {k: v for k, v in node.items() if k != "_split"}
         merged = _split_terms(searcher, query, node["terms"], *split)
         if merged is not None:
             return {name: merged}
@@ -732,6 +942,110 @@ def _split_terms(searcher: tantivy.Searcher, query: tantivy.Query, terms: dict[s
             "sum_other_doc_count": sum(n for _, n in ranked[size:]), "doc_count_error_upper_bound": 0}
 
 
+def _widened(node: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an aggregation node asking each shard for more terms than needed.
+
+    Terms are merged across shards by adding counts, so, as Elasticsearch's
+    ``shard_size``, each shard returns ``1.5 × size + 10`` terms to keep the merged top
+    list exact in all but contrived cases.
+    """
+    out = dict(node)
+    if "terms" in out:
+        size = int(out["terms"]["size"])
+        out["terms"] = {**out["terms"], "size": max(size, size * 3 // 2 + 10)}
+    if "aggs" in out:
+        out["aggs"] = {name: _widened(sub) for name, sub in out["aggs"].items()}
+    return out
+
+
+def _empty(node: dict[str, Any]) -> dict[str, Any]:
+    """The answer of an aggregation over no documents, shaped as tantivy's."""
+    if "terms" in node:
+        return {"buckets": [], "sum_other_doc_count": 0, "doc_count_error_upper_bound": 0}
+    if "histogram" in node:
+        return {"buckets": []}
+    if "stats" in node:
+        return {"count": 0, "sum": 0.0, "min": None, "max": None, "avg": None}
+    if "value_count" in node or "sum" in node:
+        return {"value": 0.0}
+    return {"value": None}
+
+
+def _merge(node: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One aggregation's answers from several shards merged into one (tantivy's shape)."""
+    if not parts:
+        return _empty(node)
+    if len(parts) == 1:
+        return parts[0]
+    subs = node.get("aggs") or {}
+    if "terms" in node or "histogram" in node:
+        merged: dict[Any, dict[str, Any]] = {}
+        grouped: dict[Any, dict[str, list[dict[str, Any]]]] = {}
+        for part in parts:
+            for bucket in part.get("buckets", []):
+                key = bucket["key"]
+                acc = merged.setdefault(key, {"key": key, "doc_count": 0})
+                acc["doc_count"] += int(bucket.get("doc_count", 0))
+                for extra in ("key_as_string",):
+                    if extra in bucket:
+                        acc[extra] = bucket[extra]
+                for sub in subs:
+                    grouped.setdefault(key, {}).setdefault(sub, []).append(bucket.get(sub) or _empty(subs[sub]))
+        for key, acc in merged.items():
+            for sub in subs:
+                acc[sub] = _merge(subs[sub], grouped.get(key, {}).get(sub, []))
+        if "histogram" in node:
+            hist = node["histogram"]
+            buckets = sorted(merged.values(), key=lambda b: b["key"])
+            if buckets and int(hist.get("min_doc_count", 0)) == 0:
+                buckets = _fill_gaps(buckets, float(hist["interval"]), subs)
+            return {"buckets": buckets}
+        terms = node["terms"]
+        size = int(terms.get("size", 10))
+        order = terms.get("order") or {}
+        (order_key, direction), = order.items() if len(order) == 1 else (("_count", "desc"),)
+        if order_key == "_key":
+            ranked = sorted(merged.values(), key=lambda b: b["key"], reverse=direction == "desc")
+        else:
+            sign = 1 if direction == "asc" else -1
+            ranked = sorted(merged.values(), key=lambda b: (sign * b["doc_count"], str(b["key"])))
+        min_count = int(terms.get("min_doc_count", 1))
+        ranked = [b for b in ranked if b["doc_count"] >= min_count]
+        other = sum(int(p.get("sum_other_doc_count", 0)) for p in parts)
+        error = sum(p["buckets"][-1]["doc_count"] for p in parts
+                    if p.get("sum_other_doc_count") and p.get("buckets"))
+        return {"buckets": ranked[:size], "sum_other_doc_count": other + sum(b["doc_count"] for b in ranked[size:]),
+                "doc_count_error_upper_bound": error}
+    if "stats" in node:
+        count = sum(int(p.get("count") or 0) for p in parts)
+        total = sum(float(p.get("sum") or 0.0) for p in parts)
+        lows = [p["min"] for p in parts if p.get("min") is not None]
+        highs = [p["max"] for p in parts if p.get("max") is not None]
+        return {"count": count, "sum": total, "min": min(lows) if lows else None,
+                "max": max(highs) if highs else None, "avg": total / count if count else None}
+    values = [p.get("value") for p in parts if p.get("value") is not None]
+    if "min" in node:
+        return {"value": min(values) if values else None}
+    if "max" in node:
+        return {"value": max(values) if values else None}
+    if "sum" in node or "value_count" in node:
+        return {"value": float(sum(values))}
+    raise QuerySyntaxError(f"cannot merge aggregation {sorted(node)} across shards")
+
+
+def _fill_gaps(buckets: list[dict[str, Any]], interval: float, subs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Empty buckets between the first and last key (``min_doc_count: 0``), as one index gives."""
+    by_key = {b["key"]: b for b in buckets}
+    first, last = buckets[0]["key"], buckets[-1]["key"]
+    steps = int(round((last - first) / interval))
+    out = []
+    for i in range(steps + 1):
+        key = first + i * interval
+        found = by_key.get(key) or next((b for k, b in by_key.items() if abs(k - key) < interval / 1e6), None)
+        out.append(found or {"key": key, "doc_count": 0, **{name: _empty(sub) for name, sub in subs.items()}})
+    return out
+
+
 def _post_process(raw: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """Shape tantivy's answer like Elasticsearch's (date keys in epoch ms plus key_as_string)."""
     out: dict[str, Any] = {}
@@ -760,6 +1074,10 @@ def _post_process(raw: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
             if "sum_other_doc_count" in result:
                 entry["sum_other_doc_count"] = int(result["sum_other_doc_count"])
             out[name] = entry
+        elif kind == "avg":
+            out[name] = {"value": result.get("avg")}
+        elif kind == "cardinality":
+            out[name] = {"value": len(result.get("buckets", [])) + int(bool(result.get("sum_other_doc_count")))}
         else:
             entry = dict(result)
             if kind == "value_count" and entry.get("value") is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -16,19 +15,18 @@ log = logging.getLogger(__name__)
 
 
 def _read_old(folder: Path):
-    try:
-        old = tantivy.Index.open(str(folder))
-    except (ValueError, OSError) as exc:
-        raise CorruptIndexError(f"cannot read {folder}: {exc}", where=str(folder),
-                                hint="the documents in it cannot be recovered; reload your exports") from None
-    searcher = old.searcher()
-    total = searcher.num_docs
-    offset = 0
-    while offset < total:
-        res = searcher.search(tantivy.Query.all_query(), 5000, offset=offset, count=False)
-        for _score, address in res.hits:
-            yield json.loads(searcher.doc(address).get_first("src"))
-        offset += 5000
+    """The documents of an old index folder: one tantivy index, or a folder of shards."""
+    from index.embedded import iter_index
+
+    indices = [folder] if (folder / "meta.json").exists() else sorted(
+        sub for sub in folder.iterdir() if (sub / "meta.json").exists())
+    for path in indices:
+        try:
+            old = tantivy.Index.open(str(path))
+        except (ValueError, OSError) as exc:
+            raise CorruptIndexError(f"cannot read {path}: {exc}", where=str(path),
+                                    hint="the documents in it cannot be recovered; reload your exports") from None
+        yield from iter_index(old)
 
 
 def rebuild(settings: Settings, *, kinds: list[str], from_dir: Path | None = None) -> dict[str, int]:

@@ -94,3 +94,102 @@ def test_embedded_terms_on_split_multivalued_fields_match_plain_counting(store):
     store.upsert_many("posts", [many])
     top, _ = counts()
     assert top == {"traffic": 4, "health": 3}
+
+
+def _spread_posts():
+    """Posts from 20 August to 24 September and over November 2026 (none in October), and undated ones."""
+    from datetime import UTC, datetime, timedelta
+
+    topics = ["traffic", "environment", "health", "education", "tourism"]
+    sentiments = ["negative", "neutral", "positive"]
+    start = datetime(2026, 8, 20, 5, 30, tzinfo=UTC)
+    posts = []
+    for i in range(90):
+        day = i % 36 if i % 3 else 73 + i % 30
+        moment = start + timedelta(days=day, hours=i % 17)
+        posts.append(Post.new(platform="news", source=f"s{i % 4}", url=f"https://tin.vn/{i}",
+                              title=f"Tin {i} về Cần Thơ", text="Nội dung ngập nước." if i % 2 else "Giao thông.",
+                              published_at=moment, topics=[topics[i % 5], topics[(i * 7) % 5]],
+                              sentiment=sentiments[i % 3], sentiment_score=(i % 10) / 10))
+    for i in range(4):
+        posts.append(Post.new(platform="forum", source="s9", url=f"https://dien-dan.vn/{i}", text="không ngày",
+                              topics=["tourism"], sentiment="neutral"))
+    return posts
+
+
+def test_embedded_monthly_shards_answer_as_one_index(store, settings):
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    posts = _spread_posts()
+    store.upsert_many("posts", posts)
+    shards = sorted(p.name for p in settings.path("index", "posts").iterdir() if p.is_dir())
+    assert shards == ["2026-08", "2026-09", "2026-11", "undated"]
+    dated = [p for p in posts if p.published_at]
+
+    def ts(text):
+        return datetime.fromisoformat(text)
+
+    # ranges that cover, cut or miss whole months give the same counts as plain filtering
+    for lo, hi in [("2026-08-01T00:00:00+00:00", "2026-12-01T00:00:00+00:00"),
+                   ("2026-09-01T00:00:00+00:00", "2026-10-15T00:00:00+07:00"),
+                   ("2026-10-01T00:00:00+07:00", "2026-11-01T00:00:00+00:00"),
+                   ("2027-01-01T00:00:00+00:00", "2027-02-01T00:00:00+00:00")]:
+        expected = sum(ts(lo) <= p.published_at < ts(hi) for p in dated)
+        query = {"bool": {"filter": [{"range": {"published_at": {"gte": lo, "lt": hi}}}]}}
+        assert store.count("posts", query) == expected, (lo, hi)
+    assert store.count("posts", {"range": {"published_at": {"lte": "2026-12-01T00:00:00Z"}}}) == len(dated)
+    assert store.count("posts") == len(posts)
+    assert store.count("posts", {"bool": {"must_not": [{"range": {"published_at": {"lt": "2026-10-01"}}}]}}) == \
+        sum(not p.published_at or p.published_at >= ts("2026-10-01T00:00:00+00:00") for p in posts)
+
+    # sorted pages across shards
+    newest = sorted(dated, key=lambda p: p.published_at, reverse=True)
+    page = store.search("posts", None, size=7, from_=5, sort=["published_at:desc"])
+    assert [h.id for h in page.hits] == [p.id for p in newest[5:12]] and page.total == len(posts)
+    oldest = store.search("posts", {"match": {"text": "ngap"}}, size=3, sort=["published_at:asc"])
+    wet = sorted((p for p in dated if "ngập" in p.text), key=lambda p: p.published_at)
+    assert [h.id for h in oldest.hits] == [p.id for p in wet[:3]] and oldest.total == len(wet)
+    assert store.search("posts", None, size=0).total == len(posts)
+
+    # aggregations merged across shards, with the empty October days filled in
+    window = {"range": {"published_at": {"gte": "2026-08-01T00:00:00+07:00"}}}
+    out = store.aggregate("posts", window, {
+        "per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                       "time_zone": "Asia/Ho_Chi_Minh"},
+                    "aggs": {"sentiment": {"terms": {"field": "sentiment", "size": 3}},
+                             "score": {"avg": {"field": "sentiment_score"}}}},
+        "topics": {"terms": {"field": "topics", "size": 3}},
+        "sources": {"cardinality": {"field": "source"}},
+    })
+    days = out["per_day"]["buckets"]
+    assert sum(b["doc_count"] for b in days) == len(dated)
+    assert all(b["key"] - a["key"] == 86_400_000 for a, b in zip(days, days[1:], strict=False))
+    assert any(b["doc_count"] == 0 and b["key_as_string"].startswith("2026-10-1") for b in days)
+    by_day = Counter(p.published_at.astimezone(_VN).date().isoformat() for p in dated)
+    assert {b["key_as_string"][:10]: b["doc_count"] for b in days if b["doc_count"]} == dict(by_day)
+    busiest = max(days, key=lambda b: b["doc_count"])
+    members = [p for p in dated if p.published_at.astimezone(_VN).date().isoformat() == busiest["key_as_string"][:10]]
+    assert {s["key"]: s["doc_count"] for s in busiest["sentiment"]["buckets"]} == dict(Counter(p.sentiment
+                                                                                             for p in members))
+    assert busiest["score"]["value"] == pytest.approx(sum(p.sentiment_score for p in members) / len(members))
+    topic_counts = Counter(t for p in dated for t in set(p.topics))
+    assert [(b["key"], b["doc_count"]) for b in out["topics"]["buckets"]] == \
+        sorted(topic_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert out["sources"]["value"] == 4
+
+
+def test_embedded_update_that_moves_a_post_to_another_month_keeps_one_copy(store):
+    from datetime import UTC, datetime
+
+    post = Post.new(platform="news", source="a", url="https://a.vn/doi-ngay", text="bài cũ",
+                    published_at=datetime(2026, 8, 3, tzinfo=UTC))
+    store.upsert_many("posts", [post])
+    moved = post.model_copy(update={"published_at": datetime(2026, 11, 3, tzinfo=UTC), "text": "bài đã sửa"})
+    store.upsert_many("posts", [moved])
+    assert store.count("posts") == 1
+    assert store.get("posts", post.id)["text"] == "bài đã sửa"
+    assert store.count("posts", {"range": {"published_at": {"lt": "2026-09-01"}}}) == 0
+
+
+_VN = __import__("datetime").timezone(__import__("datetime").timedelta(hours=7))
