@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import typing
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,16 +43,19 @@ from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
-# aggregates single-valued columns an order of magnitude faster than multi-valued ones, so
-# the first K distinct values are also indexed one per column (``topics__p0`` ...) and a
-# terms aggregation adds those up; documents with more values are flagged (``__over``) and
-# send the aggregation back to the multi-valued column.
-SPLIT_FIELDS: dict[str, dict[str, int]] = {
-    "posts": {"topics": 3, "places": 3, "watchlists": 3},
-    "alerts": {"event.category": 2},
+# aggregates a dense single-valued column an order of magnitude faster than a multi-valued
+# one, so each document's set of values is also indexed as one value (``topics__set`` =
+# "health␟traffic"); a terms aggregation counts the sets and adds them up per member, and
+# goes back to the multi-valued column when there are more distinct sets than SET_LIMIT.
+SET_FIELDS: dict[str, tuple[str, ...]] = {
+    "posts": ("topics", "places", "watchlists"),
+    "alerts": ("event.category",),
 }
+SET_SEP = "\x1f"
+SET_LIMIT = 5_000
+MISSING = "\x00"  # the terms key of documents without the field, where that is needed
 MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
 CARDINALITY_LIMIT = 65_000  # distinct values counted exactly
 UNDATED = "undated"  # the shard of documents without a time
@@ -97,6 +101,23 @@ def shard_bounds(name: str) -> tuple[int, int] | None:
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return int(start.timestamp()), int(end.timestamp())
+
+
+def _holds_list(model: type[BaseModel], name: str) -> bool:
+    """Whether the model field at a stored (alias or dotted) name may hold several values."""
+    by_alias = {(f.alias or n): n for n, f in model.model_fields.items()}
+    parts = [by_alias[name]] if name in by_alias else name.split(".")
+    current: Any = model
+    for part in parts:
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return True
+        annotation = field.annotation
+        current = next((a for a in (*typing.get_args(annotation), annotation)
+                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if "list" in str(annotation).lower() or "set[" in str(annotation).lower():
+            return True
+    return False
 
 
 def _is_shard_name(name: str) -> bool:
@@ -185,10 +206,8 @@ class _KindIndex:
                 builder.add_text_field(tn + "__exact", tokenizer_name="vi_exact")
             elif ftype == "keyword":
                 builder.add_text_field(tn, tokenizer_name="raw", fast=True)
-                for i in range(SPLIT_FIELDS[kind].get(name, 0)):
-                    builder.add_text_field(f"{tn}__p{i}", tokenizer_name="raw", fast=True)
-                if name in SPLIT_FIELDS[kind]:
-                    builder.add_integer_field(f"{tn}__over", fast=True)
+                if name in SET_FIELDS[kind]:
+                    builder.add_text_field(f"{tn}__set", tokenizer_name="raw", fast=True)
             elif ftype in ("date", "long"):  # fast columns answer ranges, sorts and exists: no terms needed
                 builder.add_integer_field(tn, fast=True)
             elif ftype == "double":
@@ -198,7 +217,8 @@ class _KindIndex:
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
         marker = path / "iocwatch-schema.json"
-        expected = {"version": SCHEMA_VERSION, "fields": self.fields, "split": SPLIT_FIELDS[kind], "shards": "month"}
+        expected = {"version": SCHEMA_VERSION, "fields": self.fields, "sets": list(SET_FIELDS[kind]),
+                    "shards": "month"}
         if marker.exists():
             try:
                 found = json.loads(marker.read_text())
@@ -217,6 +237,8 @@ class _KindIndex:
             marker.write_text(json.dumps(expected))
         self.to_tantivy = self._compile()
         self.time_of = self._time_getter()
+        self.single = {name for name, ftype in self.fields.items() if ftype == "keyword" and not _holds_list(
+            MODELS[kind], name)}
         self.lock = threading.RLock()  # one writing call per kind at a time
         self.shards: dict[str, _Shard] = {}
 
@@ -275,18 +297,16 @@ class _KindIndex:
                 "            x = v",
                 f"            {add}",
             ]
-            k = SPLIT_FIELDS[self.kind].get(name, 0)
-            if k:
+            if name in SET_FIELDS[self.kind]:
                 lines += [
                     "    if v:",
-                    "        u = [x for x in dict.fromkeys(v) if x is not None and x != '']",
-                    f"        for i, x in enumerate(u[:{k}]):",
-                    f"            d.add_text({tn!r} + '__p' + str(i), str(x)[:1024])",
-                    f"        if len(u) > {k}:",
-                    f"            d.add_integer({tn + '__over'!r}, 1)",
+                    "        u = sorted({str(x)[:1024] for x in (v if v.__class__ is list else [v])"
+                    " if x is not None and x != ''})",
+                    "        if u:",
+                    f"            d.add_text({tn + '__set'!r}, SEP.join(u))",
                 ]
         lines += ["    d.add_bytes('src', m.model_dump_json(by_alias=True).encode())", "    return d"]
-        namespace: dict[str, Any] = {"Document": tantivy.Document}
+        namespace: dict[str, Any] = {"Document": tantivy.Document, "SEP": SET_SEP}
         exec(compile("\n".join(lines), f"<tantivy converter for {self.kind}>", "exec"), namespace)  # noqa: S102
         return namespace["convert"]
 
@@ -827,9 +847,11 @@ class Translator:
                 if "order" in params:
                     node["terms"]["order"] = params["order"]
                 step["numeric"] = ftype in ("long", "date", "double")
-                k = SPLIT_FIELDS[self.ix.kind].get(params["field"], 0)
-                if top and k and not sub and "order" not in params and int(params.get("min_doc_count", 1)) >= 1:
-                    node["_split"] = (tn, k)
+                if (top and params["field"] in SET_FIELDS[self.ix.kind] and not sub and "order" not in params
+                        and int(params.get("min_doc_count", 1)) >= 1):
+                    node["_set"] = tn + "__set"
+                if params["field"] in self.ix.single:
+                    node["_single"] = True
             elif kind in ("date_histogram", "histogram"):
                 ftype, tn = self._field(params["field"])
                 if kind == "date_histogram":
@@ -880,17 +902,27 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _run_one(searcher: tantivy.Searcher, query: tantivy.Query, name: str, node: dict[str, Any]) -> dict[str, Any]:
-    """One top-level aggregation; a histogram split by a small terms aggregation is pivoted.
+def _clean(node: dict[str, Any]) -> dict[str, Any]:
+    """An aggregation node without this module's private hints, as tantivy takes it."""
+    out = {k: v for k, v in node.items() if not k.startswith("_")}
+    if "aggs" in out:
+        out["aggs"] = {name: _clean(sub) for name, sub in out["aggs"].items()}
+    return out
 
-    tantivy computes "terms, then histogram" several times faster than "histogram, then
-    terms" (sentiment per day), so the second is computed as the first plus the plain
-    histogram, and reshaped. It falls back to the direct form when the terms do not all fit.
+
+def _run_one(searcher: tantivy.Searcher, query: tantivy.Query, name: str, node: dict[str, Any]) -> dict[str, Any]:
+    """One top-level aggregation, in the cheapest form tantivy answers it.
+
+    * terms over a multi-valued set field count the value sets (one dense column);
+    * a histogram split by a small terms aggregation over a single-valued field
+      (sentiment per day) is computed as "terms, then histogram", several times faster
+      in tantivy, with the documents lacking the field in their own bucket so that the
+      bucket totals are the histogram; then reshaped.
+    Either falls back to the direct form when its values do not all fit.
     """
-    split = node.get("_split")
-    if split is not None:
-        node = {k: v for k, v in node.items() if k != "_split"}
-        merged = _split_terms(searcher, query, node["terms"], *split)
+    set_field = node.get("_set")
+    if set_field is not None:
+        merged = _set_terms(searcher, query, node["terms"], set_field)
         if merged is not None:
             return {name: merged}
     hist = node.get("histogram")
@@ -898,45 +930,47 @@ def _run_one(searcher: tantivy.Searcher, query: tantivy.Query, name: str, node: 
     if hist is not None and len(sub) == 1:
         (sub_name, sub_node), = sub.items()
         terms = sub_node.get("terms")
-        if terms is not None and "aggs" not in sub_node and "order" not in terms:
+        if terms is not None and sub_node.get("_single") and "aggs" not in sub_node and "order" not in terms:
             size = int(terms.get("size", 10))
-            flipped = searcher.aggregate(query, {
-                "h": {"histogram": hist},
-                "t": {"terms": {**terms, "size": max(100, size)}, "aggs": {"h": {"histogram": hist}}},
-            })
-            if not flipped["t"].get("sum_other_doc_count"):
+            by_term = {"terms": {**terms, "size": max(100, size), "missing": MISSING},
+                       "aggs": {"h": {"histogram": hist}}}
+            flipped = searcher.aggregate(query, {"t": by_term})["t"]
+            if not flipped.get("sum_other_doc_count"):
                 per_key: dict[float, list[tuple[str, int]]] = {}
-                for tb in flipped["t"]["buckets"]:
+                totals: dict[float, int] = {}
+                for tb in flipped["buckets"]:
                     for hb in tb["h"]["buckets"]:
-                        if hb["doc_count"]:
-                            per_key.setdefault(hb["key"], []).append((tb["key"], hb["doc_count"]))
+                        count = int(hb["doc_count"])
+                        totals[hb["key"]] = totals.get(hb["key"], 0) + count
+                        if count and tb["key"] != MISSING:
+                            per_key.setdefault(hb["key"], []).append((tb["key"], count))
                 buckets = []
-                for hb in flipped["h"]["buckets"]:
-                    pairs = sorted(per_key.get(hb["key"], []), key=lambda kv: (-kv[1], str(kv[0])))
-                    buckets.append({**hb, sub_name: {
+                for key in sorted(totals):
+                    pairs = sorted(per_key.get(key, []), key=lambda kv: (-kv[1], str(kv[0])))
+                    buckets.append({"key": key, "doc_count": totals[key], sub_name: {
                         "buckets": [{"key": k, "doc_count": c} for k, c in pairs[:size]],
                         "sum_other_doc_count": sum(c for _, c in pairs[size:])}})
+                if buckets and int(hist.get("min_doc_count", 0)) == 0:
+                    buckets = _fill_gaps(buckets, float(hist["interval"]), _clean(sub))
                 return {name: {"buckets": buckets}}
-    return searcher.aggregate(query, {name: node})
+    return searcher.aggregate(query, {name: _clean(node)})
 
 
-def _split_terms(searcher: tantivy.Searcher, query: tantivy.Query, terms: dict[str, Any], tn: str,
-                 k: int) -> dict[str, Any] | None:
-    """A terms aggregation over a split multi-valued field, from its single-valued columns.
+def _set_terms(searcher: tantivy.Searcher, query: tantivy.Query, terms: dict[str, Any],
+               set_field: str) -> dict[str, Any] | None:
+    """A terms aggregation over a multi-valued field, from the column of its value sets.
 
-    Returns ``None`` (use the multi-valued column) when a matching document has more than
-    ``k`` values or a column's top list was cut.
+    Returns ``None`` (use the multi-valued column) when there are more distinct sets
+    than SET_LIMIT.
     """
     size = int(terms.get("size", 10))
-    spec: dict[str, Any] = {f"p{i}": {"terms": {"field": f"{tn}__p{i}", "size": max(1000, size)}} for i in range(k)}
-    spec["over"] = {"max": {"field": f"{tn}__over"}}
-    raw = searcher.aggregate(query, spec)
-    if raw["over"].get("value") or any(raw[f"p{i}"].get("sum_other_doc_count") for i in range(k)):
+    raw = searcher.aggregate(query, {"s": {"terms": {"field": set_field, "size": SET_LIMIT}}})["s"]
+    if raw.get("sum_other_doc_count"):
         return None
-    counts: dict[Any, int] = {}
-    for i in range(k):
-        for bucket in raw[f"p{i}"]["buckets"]:
-            counts[bucket["key"]] = counts.get(bucket["key"], 0) + int(bucket["doc_count"])
+    counts: dict[str, int] = {}
+    for bucket in raw["buckets"]:
+        for key in str(bucket["key"]).split(SET_SEP):
+            counts[key] = counts.get(key, 0) + int(bucket["doc_count"])
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     return {"buckets": [{"key": key, "doc_count": n} for key, n in ranked[:size]],
             "sum_other_doc_count": sum(n for _, n in ranked[size:]), "doc_count_error_upper_bound": 0}

@@ -110,7 +110,8 @@ def _spread_posts():
         posts.append(Post.new(platform="news", source=f"s{i % 4}", url=f"https://tin.vn/{i}",
                               title=f"Tin {i} về Cần Thơ", text="Nội dung ngập nước." if i % 2 else "Giao thông.",
                               published_at=moment, topics=[topics[i % 5], topics[(i * 7) % 5]],
-                              sentiment=sentiments[i % 3], sentiment_score=(i % 10) / 10))
+                              sentiment=None if i % 11 == 0 else sentiments[i % 3],
+                              sentiment_score=(i % 10) / 10))
     for i in range(4):
         posts.append(Post.new(platform="forum", source="s9", url=f"https://dien-dan.vn/{i}", text="không ngày",
                               topics=["tourism"], sentiment="neutral"))
@@ -170,8 +171,12 @@ def test_embedded_monthly_shards_answer_as_one_index(store, settings):
     assert {b["key_as_string"][:10]: b["doc_count"] for b in days if b["doc_count"]} == dict(by_day)
     busiest = max(days, key=lambda b: b["doc_count"])
     members = [p for p in dated if p.published_at.astimezone(_VN).date().isoformat() == busiest["key_as_string"][:10]]
-    assert {s["key"]: s["doc_count"] for s in busiest["sentiment"]["buckets"]} == dict(Counter(p.sentiment
-                                                                                             for p in members))
+    assert {s["key"]: s["doc_count"] for s in busiest["sentiment"]["buckets"]} == dict(
+        Counter(p.sentiment for p in members if p.sentiment))
+    unlabelled = [b for b in days if any(not p.sentiment for p in dated if p.published_at.astimezone(_VN).date()
+                                         .isoformat() == b["key_as_string"][:10])]
+    assert unlabelled and all(sum(s["doc_count"] for s in b["sentiment"]["buckets"]) < b["doc_count"]
+                              for b in unlabelled)
     assert busiest["score"]["value"] == pytest.approx(sum(p.sentiment_score for p in members) / len(members))
     topic_counts = Counter(t for p in dated for t in set(p.topics))
     assert [(b["key"], b["doc_count"]) for b in out["topics"]["buckets"]] == \
