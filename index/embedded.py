@@ -53,6 +53,12 @@ SET_FIELDS: dict[str, tuple[str, ...]] = {
     "posts": ("topics", "places", "watchlists"),
     "alerts": ("event.category",),
 }
+# Keyword fields that identify one document (lookups only): a fast column of a million
+# unique strings costs ingest time and memory and no chart needs it.
+LOOKUP_ONLY: dict[str, frozenset[str]] = {
+    "posts": frozenset({"id", "url", "fingerprint", "parent_id", "duplicate_of"}),
+    "alerts": frozenset(),
+}
 SET_SEP = "\x1f"
 SET_LIMIT = 5_000
 MISSING = "\x00"  # the terms key of documents without the field, where that is needed
@@ -205,7 +211,7 @@ class _KindIndex:
                 builder.add_text_field(tn, tokenizer_name="vi_fold")
                 builder.add_text_field(tn + "__exact", tokenizer_name="vi_exact")
             elif ftype == "keyword":
-                builder.add_text_field(tn, tokenizer_name="raw", fast=True)
+                builder.add_text_field(tn, tokenizer_name="raw", fast=name not in LOOKUP_ONLY[kind])
                 if name in SET_FIELDS[kind]:
                     builder.add_text_field(f"{tn}__set", tokenizer_name="raw", fast=True)
             elif ftype in ("date", "long"):  # fast columns answer ranges, sorts and exists: no terms needed
@@ -218,6 +224,7 @@ class _KindIndex:
         path.mkdir(parents=True, exist_ok=True)
         marker = path / "iocwatch-schema.json"
         expected = {"version": SCHEMA_VERSION, "fields": self.fields, "sets": list(SET_FIELDS[kind]),
+                    "lookup_only": sorted(LOOKUP_ONLY[kind]),
                     "shards": "month"}
         if marker.exists():
             try:
@@ -366,12 +373,16 @@ class EmbeddedStore:
             return writers[name]
 
         def flush() -> None:
-            # Deleting by id before every add is the slow part of ingest, so only do it in
-            # shards where an id of the chunk is already stored (one term-set count tells)
-            # or for ids repeated within this call.
-            ids = [m.id for m in chunk]
-            holders = [sh.name for sh in ix.all_shards() if sh.searcher().search(
-                tantivy.Query.term_set_query(ix.schema, "id", ids), 1, count=True).count]
+            # Deleting by id before every add is the slow part of ingest, so only delete
+            # where the id may be stored: the shards whose term dictionary knows it (a
+            # document frequency counts deleted copies too, which only costs a spare
+            # delete), and the shard this call already put it in.
+            stored: dict[str, list[str]] = {}
+            for shard in ix.all_shards():
+                freq = shard.searcher().doc_freq
+                for doc_id in {m.id for m in chunk}:
+                    if freq("id", doc_id):
+                        stored.setdefault(doc_id, []).append(shard.name)
             for item in chunk:
                 try:
                     tdoc = ix.to_tantivy(item)
@@ -379,7 +390,7 @@ class EmbeddedStore:
                 except (ValueError, TypeError, OverflowError) as exc:
                     result.rejected.append((item.id, f"cannot index: {exc}"))
                     continue
-                stale = set(holders)
+                stale = set(stored.get(item.id, ()))
                 if item.id in seen:
                     stale.add(seen[item.id])
                 for name in stale:
@@ -800,6 +811,8 @@ class Translator:
         ftype, tn = self._field(body["field"])
         if ftype in ("text", "exact"):
             raise QuerySyntaxError("exists works on keyword, date and number fields here")
+        if body["field"] in LOOKUP_ONLY[self.ix.kind]:  # no fast column: any term will do
+            return tantivy.Query.regex_query(self.schema, tn, ".+")
         return tantivy.Query.exists_query(tn)
 
     def _q_bool(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
@@ -839,6 +852,9 @@ class Translator:
             params = body[kind]
             node: dict[str, Any]
             step: dict[str, Any] = {"type": kind}
+            if kind in ("terms", "cardinality") and params.get("field") in LOOKUP_ONLY[self.ix.kind]:
+                raise QuerySyntaxError(f"cannot aggregate on {params['field']!r}: it identifies single documents",
+                                       hint="aggregate on source, platform, topics, places, sentiment or another facet")
             if kind == "terms":
                 ftype, tn = self._field(params["field"])
                 node = {"terms": {"field": tn, "size": int(params.get("size", 10))}}

@@ -198,3 +198,13 @@ def test_embedded_update_that_moves_a_post_to_another_month_keeps_one_copy(store
 
 
 _VN = __import__("datetime").timezone(__import__("datetime").timedelta(hours=7))
+
+
+def test_embedded_lookup_only_fields_filter_but_do_not_aggregate(store):
+    posts = _posts(3)
+    posts[0] = posts[0].model_copy(update={"duplicate_of": posts[1].id})
+    store.upsert_many("posts", posts)
+    assert store.count("posts", {"term": {"url": "https://baocantho.com.vn/tin-2.html"}}) == 1
+    assert store.count("posts", {"exists": {"field": "duplicate_of"}}) == 1
+    with pytest.raises(QuerySyntaxError, match="identifies single documents"):
+        store.aggregate("posts", None, {"u": {"terms": {"field": "url"}}})
