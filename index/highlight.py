@@ -14,6 +14,39 @@ from core.text import fold
 
 WORD = re.compile(r"\w+", re.UNICODE)
 _fold_word = lru_cache(maxsize=65536)(fold)  # words repeat a lot across hits
+# Latin letters (Vietnamese included), general punctuation and precomposed forms: each
+# folds and lower-cases to exactly one character (İ, which lower-cases to two, excepted).
+_FOLD_TABLE = {cp: fold(chr(cp)) for r in ((0, 0x130), (0x131, 0x250), (0x1E00, 0x1F00), (0x2000, 0x2070))
+               for cp in range(*r) if fold(chr(cp)) != chr(cp) and len(fold(chr(cp))) == 1}
+_LATIN = re.compile(r"[\u0000-\u012F\u0131-\u024F\u1E00-\u1EFF\u2000-\u206F]*")
+
+
+def match_spans(text: str, folded_terms: set[str], exact_terms: set[str]) -> list[tuple[int, int]]:
+    """(start, end) of the words of ``text`` equal to a folded term once folded, or to an
+    exact term once lower-cased.
+
+    Folding and lower-casing map each character of Vietnamese (Latin) text to one, so
+    the whole text is converted once and the terms are found with one regular
+    expression; other texts (decomposed marks, other scripts) are matched word by word.
+    """
+    spans: set[tuple[int, int]] = set()
+    one_to_one = _LATIN.fullmatch(text) is not None
+    fast_fold = (lambda t: t.translate(_FOLD_TABLE)) if one_to_one else fold  # noqa: E731
+    for terms, convert, word in ((folded_terms, fast_fold, _fold_word), (exact_terms, str.lower, str.lower)):
+        if not terms:
+            continue
+        converted = convert(text)
+        if one_to_one and len(converted) == len(text):
+            spans.update(m.span() for m in _terms_pattern(frozenset(terms)).finditer(converted))
+        else:
+            spans.update(m.span() for m in WORD.finditer(text) if word(m.group()) in terms)
+    return sorted(spans)
+
+
+@lru_cache(maxsize=256)
+def _terms_pattern(terms: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.UNICODE)
 
 
 def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
@@ -21,10 +54,7 @@ def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
     """Up to ``max_fragments`` HTML fragments of ``text`` with matching words in ``<mark>``."""
     if not text or not (folded_terms or exact_terms):
         return []
-    spans = [
-        (m.start(), m.end()) for m in WORD.finditer(text)
-        if _fold_word(m.group()) in folded_terms or m.group().lower() in exact_terms
-    ]
+    spans = match_spans(text, folded_terms, exact_terms)
     if not spans:
         return []
     fragments: list[str] = []
