@@ -43,7 +43,7 @@ from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates a dense single-valued column an order of magnitude faster than a multi-valued
 # one, so each document's set of values is also indexed as one value (``topics__set`` =
@@ -63,6 +63,7 @@ SET_SEP = "\x1f"
 SET_LIMIT = 5_000
 MISSING = "\x00"  # the terms key of documents without the field, where that is needed
 MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
+DAY_TERMS_MAX = 10  # a partial month's range is narrowed by day terms up to this many days
 CARDINALITY_LIMIT = 65_000  # distinct values counted exactly
 UNDATED = "undated"  # the shard of documents without a time
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
@@ -233,6 +234,8 @@ class _KindIndex:
                     builder.add_text_field(f"{tn}__set", tokenizer_name="raw", fast=True)
             elif ftype in ("date", "long"):  # fast columns answer ranges, sorts and exists: no terms needed
                 builder.add_integer_field(tn, fast=True)
+                if name == self.time_field:  # the UTC day as a term: see narrow()
+                    builder.add_text_field(tn + "__day", tokenizer_name="raw")
             elif ftype == "double":
                 builder.add_float_field(tn, fast=True)
             self.specs.append((name, ftype, tn))
@@ -307,7 +310,8 @@ class _KindIndex:
             add = {
                 "text": f"d.add_text({tn!r}, x); d.add_text({tn + '__exact'!r}, x)",
                 "keyword": f"d.add_text({tn!r}, str(x)[:1024])",
-                "date": f"d.add_integer({tn!r}, int(x.timestamp()))",
+                "date": f"t = int(x.timestamp()); d.add_integer({tn!r}, t)" + (
+                    f"; d.add_text({tn + '__day'!r}, str(t // 86400))" if name == self.time_field else ""),
                 "long": f"d.add_integer({tn!r}, int(x))",
                 "double": f"d.add_float({tn!r}, float(x))",
             }[ftype]
@@ -650,7 +654,16 @@ def narrow(query: dict[str, Any] | None, field: str, bounds: tuple[int, int] | N
             return _NOTHING
         covers_low = lower is None or lower < first or (lower == first and inc_lower)
         covers_high = upper is None or upper > last or (upper == last and inc_upper)
-        return {"match_all": {}} if covers_low and covers_high else query
+        if covers_low and covers_high:
+            return {"match_all": {}}
+        # A few days of a month: their day terms pick the candidates from the postings, so
+        # the range is checked on those alone instead of on every document of the month.
+        first_day = max(first, lower if lower is not None else first) // 86_400
+        last_day = min(last, upper if upper is not None else last) // 86_400
+        if last_day - first_day < DAY_TERMS_MAX:
+            days = [str(day) for day in range(first_day, last_day + 1)]
+            return {"bool": {"filter": [query, {"_days": {"field": field, "values": days}}]}}
+        return query
     if op == "bool" and isinstance(body, dict):
         out = dict(body)
         for key in ("must", "filter"):
@@ -825,6 +838,10 @@ class Translator:
         field_type = tantivy.FieldType.Float if ftype == "double" else tantivy.FieldType.Integer
         return tantivy.Query.range_query(self.schema, tn, field_type, lower, upper,
                                          include_lower=inc_lower, include_upper=inc_upper)
+
+    def _q__days(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        """Documents whose time falls on one of these UTC days (days since 1970), from narrow()."""
+        return tantivy.Query.term_set_query(self.schema, tname(body["field"]) + "__day", body["values"])
 
     def _q_exists(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
         ftype, tn = self._field(body["field"])
