@@ -185,7 +185,11 @@ class _Shard:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
-                self.writer = self.index.writer(heap_size=heap)
+                # One indexing thread per shard: a bulk load spreads over several months (so
+                # several threads), and the caller converting documents is the second core's
+                # work when it does not; one thread also gets the whole heap, so segments are
+                # larger and fewer merges follow.
+                self.writer = self.index.writer(heap_size=heap, num_threads=1)
                 return self.writer
             except ValueError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
