@@ -38,12 +38,12 @@ from core.errors import CorruptIndexError, QuerySyntaxError, StoreError, StoreUn
 from core.settings import Settings
 from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
 from index.datemath import interval_seconds, parse_date, tz_offset_seconds
-from index.fields import FIELDS, TIME_FIELD, get_path
+from index.fields import DEFAULT_TEXT_FIELDS, FIELDS, TIME_FIELD, get_path
 from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates a dense single-valued column an order of magnitude faster than a multi-valued
 # one, so each document's set of values is also indexed as one value (``topics__set`` =
@@ -66,6 +66,7 @@ MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
 DAY_TERMS_MAX = 10  # a partial month's range is narrowed by day terms up to this many days
 CARDINALITY_LIMIT = 65_000  # distinct values counted exactly
 UNDATED = "undated"  # the shard of documents without a time
+ALL_FIELD = "__all"  # title and text (or title and evidence) together, folded
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
 CHUNK = 5_000  # documents checked for existing ids at once
 LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
@@ -243,6 +244,9 @@ class _KindIndex:
             elif ftype == "double":
                 builder.add_float_field(tn, fast=True)
             self.specs.append((name, ftype, tn))
+        # The default search fields once more as one folded field: matching a word in it is
+        # one posting list instead of a union of two (used when scores are not needed).
+        builder.add_text_field(ALL_FIELD, tokenizer_name="vi_fold")
         builder.add_bytes_field("src", stored=True)
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
@@ -329,6 +333,13 @@ class _KindIndex:
                 "            x = v",
                 f"            {add}",
             ]
+            if name in DEFAULT_TEXT_FIELDS[self.kind]:
+                lines += [
+                    "    if v:",
+                    "        for x in (v if v.__class__ is list else [v]):",
+                    "            if x.__class__ is str and x:",
+                    f"                d.add_text({ALL_FIELD!r}, x)",
+                ]
             if name in SET_FIELDS[self.kind]:
                 lines += [
                     "    if v:",
@@ -500,7 +511,7 @@ class EmbeddedStore:
 
         def one(part: tuple[_Shard, dict[str, Any] | None]) -> int:
             shard, q = part
-            return shard.searcher().search(Translator(ix).query(q), 1, count=True).count
+            return shard.searcher().search(Translator(ix, scoring=False).query(q), 1, count=True).count
 
         return sum(_map(one, self._plan(ix, query)))
 
@@ -527,7 +538,8 @@ class EmbeddedStore:
         def one(part: tuple[_Shard, dict[str, Any] | None]) -> tuple[int, list[tuple[Any, tantivy.Searcher, Any]]]:
             shard, q = part
             searcher = shard.searcher()
-            res = searcher.search(Translator(ix).query(q), max(1, wanted), **kwargs)
+            translator = Translator(ix, scoring="order_by_field" not in kwargs)
+            res = searcher.search(translator.query(q), max(1, wanted), **kwargs)
             return res.count, [(key, searcher, address) for key, address in res.hits[:wanted]]
 
         total = 0
@@ -572,7 +584,7 @@ class EmbeddedStore:
             shard, q = plan[index]
             node = _widened(spec[name]) if widen else spec[name]
             try:
-                return _run_one(shard.searcher(), Translator(ix).query(q), name, node)
+                return _run_one(shard.searcher(), Translator(ix, scoring=False).query(q), name, node)
             except ValueError as exc:
                 raise QuerySyntaxError(f"aggregation {name!r} failed: {exc}") from None
 
@@ -705,8 +717,10 @@ class Translator:
     highlighter marks.
     """
 
-    def __init__(self, ix: _KindIndex):
+    def __init__(self, ix: _KindIndex, *, scoring: bool = True):
         self.ix = ix
+        self.scoring = scoring
+        self.default_fields = sorted(DEFAULT_TEXT_FIELDS[ix.kind])
         self.schema = ix.schema
         self.folded_terms: set[str] = set()
         self.exact_terms: set[str] = set()
@@ -789,6 +803,14 @@ class Translator:
             raise QuerySyntaxError("multi_match needs fields")
         phrase = body.get("type") == "phrase"
         operator = body.get("operator", "or").lower()
+        if not self.scoring and not phrase and sorted(f.split("^")[0] for f in fields) == self.default_fields:
+            # Without scores, "a word in title or in text" is "a word in both together":
+            # exactly the same documents when there is one word or any word will do.
+            tokens = self._tokens("text", body.get("query", ""), negated)
+            if len(tokens) == 1 or (tokens and operator != "and"):
+                terms = [tantivy.Query.term_query(self.schema, ALL_FIELD, t) for t in tokens]
+                return terms[0] if len(terms) == 1 else tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, t) for t in terms])
         subs = [self._match(f.split("^")[0], body.get("query", ""), operator, phrase, negated) for f in fields]
         return subs[0] if len(subs) == 1 else tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, s) for s in subs])

@@ -212,3 +212,20 @@ def test_embedded_lookup_only_fields_filter_but_do_not_aggregate(store):
     assert store.count("posts", {"exists": {"field": "duplicate_of"}}) == 1
     with pytest.raises(QuerySyntaxError, match="identifies single documents"):
         store.aggregate("posts", None, {"u": {"terms": {"field": "url"}}})
+
+
+def test_embedded_unscored_word_search_matches_title_or_text_exactly(store):
+    posts = [Post.new(platform="news", source="a", url=f"https://a.vn/{i}", title=title, text=text,
+                      published_at=f"2026-11-{i + 1:02d}T08:00:00+07:00")
+             for i, (title, text) in enumerate([("Ngập ở Cái Răng", "Nước rút chậm."),
+                                                 ("Kẹt xe", "Đường Ngập nước sau mưa."),
+                                                 ("Ngập", "ngập"), ("Cầu mới", "Thông xe.")])]
+    store.upsert_many("posts", posts)
+    from index.querystring import parse_query
+
+    for text, expected in [("ngap", 3), ("ngập nuoc", 2), ("cai rang", 1), ("xe", 2), ("ngap OR cau", 4)]:
+        query = parse_query(text)
+        scored = store.search("posts", query, size=10)
+        newest = store.search("posts", query, size=10, sort=["published_at:desc"])
+        assert scored.total == newest.total == store.count("posts", query) == expected, text
+        assert {h.id for h in scored.hits} == {h.id for h in newest.hits}
