@@ -883,10 +883,11 @@ class Translator:
             return value if isinstance(value, list) else [value]
 
         must = [self.query(c, negated) for key in ("must", "filter") for c in clauses(key)]
-        should = [self.query(c, negated) for c in clauses("should")]
-        must_not = [self.query(c, not negated) for c in clauses("must_not")]
         msm = body.get("minimum_should_match")
         needed = int(msm) if msm is not None else (0 if must else 1)
+        # optional clauses only raise scores: an unscored search (sorted, counted) skips them
+        should = [self.query(c, negated) for c in clauses("should")] if needed or self.scoring else []
+        must_not = [self.query(c, not negated) for c in clauses("must_not")]
         optional: list[tantivy.Query] = []
         if should and needed >= 1:
             must.append(should[0] if len(should) == 1 and needed == 1 else tantivy.Query.boolean_query(

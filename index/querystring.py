@@ -2,7 +2,8 @@
 
 Syntax (what analysts type)::
 
-    can tho                      both words, anywhere, diacritics ignored
+    can tho                      both words, anywhere, diacritics ignored; posts where
+                                 they stand together ("Cần Thơ") rank first
     "ngập lụt"                   a phrase
     ngập OR lụt                  either (also ``|``); AND is implicit (also ``&``)
     NOT quảng cáo, -quảng cáo    exclude
@@ -105,14 +106,27 @@ class _Parser:
 
     def and_expr(self) -> dict[str, Any] | None:
         parts: list[dict[str, Any]] = []
+        runs: list[list[str]] = [[]]  # consecutive bare words ("can tho"), for the phrase boost
         while (tok := self.peek()) is not None and tok.kind not in ("or", "rp"):
             if tok.kind == "and":
                 self.take()
+                runs.append([])
                 continue
             node = self.unary()
             if node is not None:
                 parts.append(node)
-        return _and(parts)
+                if tok.kind == "word" and node.get("multi_match", {}).get("operator") == "and":
+                    runs[-1].append(tok.value)
+                    continue
+            runs.append([])
+        node = _and(parts)
+        # Words typed next to each other are most often a name or a phrase ("can tho" for
+        # Cần Thơ, not "cần ... thở"): posts where they stand together score higher. The
+        # clause is optional, so it changes the order, never which posts match.
+        boosts = [self.text(" ".join(run), phrase=True, fields=None) for run in runs if len(run) > 1]
+        if boosts and node is not None:
+            node["bool"]["should"] = boosts
+        return node
 
     def unary(self) -> dict[str, Any] | None:
         tok = self.peek()

@@ -110,6 +110,17 @@ def test_conformance_search_is_diacritic_insensitive_with_boolean_syntax(backend
     assert found == expected
 
 
+def test_conformance_adjacent_words_rank_above_scattered_ones(backend):
+    scattered = _post(40, title="Cần làm rõ nguyên nhân", text="Người già khó thở vì khói rác đốt.")
+    backend.upsert_many("posts", [*CORPUS, scattered])
+    result = backend.search("posts", parse_query("can tho"), size=10)
+    order = [h.id for h in result.hits]
+    assert set(order) == {CORPUS[0].id, CORPUS[4].id, CORPUS[5].id, scattered.id}
+    assert order[-1] == scattered.id  # "cần ... thở" matches both words, but not together
+    dated = backend.search("posts", parse_query("can tho"), size=10, sort=["published_at:desc"])
+    assert [h.id for h in dated.hits][0] == scattered.id  # a sort ignores the boost (newest first)
+
+
 def test_conformance_exact_matching_keeps_diacritics(backend):
     backend.upsert_many("posts", CORPUS)
     exact = backend.search("posts", parse_query('exact:"Huế"'))

@@ -52,6 +52,24 @@ def test_querystring_alert_fields():
 
 def test_querystring_forgives_unbalanced_input_and_unknown_fields():
     assert _texts(parse_query('"ngập lụt')) == ["ngập lụt"]
-    assert _texts(parse_query("(cần thơ")) == ["cần", "thơ"]
-    assert _texts(parse_query("giờ:mở cửa")) == ["giờ", "mở", "cửa"]
+    assert _texts(parse_query("(cần thơ")) == ["cần", "thơ", "cần thơ"]
+    assert _texts(parse_query("giờ:mở cửa")) == ["giờ", "mở", "cửa", "mở cửa"]
     assert _texts(parse_query("covid-19 OR")) == ["covid-19"]
+
+
+def test_querystring_adjacent_words_add_an_optional_phrase():
+    q = parse_query("kẹt xe cần thơ")
+    assert [m["multi_match"]["operator"] for m in q["bool"]["must"]] == ["and"] * 4
+    assert q["bool"]["should"] == [{"multi_match": {"query": "kẹt xe cần thơ", "fields": ["title", "text"],
+                                                    "type": "phrase"}}]
+    assert "minimum_should_match" not in q["bool"]  # optional: it orders, it does not filter
+
+
+def test_querystring_phrase_boost_follows_runs_of_bare_words_only():
+    assert _texts(parse_query("kẹt xe AND cần thơ")["bool"]["should"]) == ["kẹt xe", "cần thơ"]
+    assert _texts(parse_query("kẹt -xe cần thơ")["bool"]["should"]) == ["cần thơ"]
+    assert _texts(parse_query('ngập "Ninh Kiều" mưa lớn')["bool"]["should"]) == ["mưa lớn"]
+    assert "should" not in parse_query("source:vnexpress ngập")["bool"]
+    assert "should" not in parse_query("ngập")
+    exact = parse_query("Huế mưa", exact=True)["bool"]["should"][0]["multi_match"]
+    assert exact["fields"] == ["title.exact", "text.exact"]
