@@ -39,6 +39,7 @@ from core.settings import Settings
 from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
 from index.datemath import interval_seconds, parse_date, tz_offset_seconds
 from index.fields import DEFAULT_TEXT_FIELDS, FIELDS, TIME_FIELD, get_path
+from index.highlight import WORD, fold_text
 from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,10 @@ UNDATED = "undated"  # the shard of documents without a time
 ALL_FIELD = "__all"  # title and text (or title and evidence) together, folded
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
 CHUNK = 5_000  # documents checked for existing ids at once
+# Optional phrase clauses that only raise scores (the search box's "words together"
+# boost) are applied to the best RESCORE_WINDOW hits, as Elasticsearch's rescore does:
+# evaluating a phrase on every matching post tripled the p95 of a ranked search at 1M posts.
+RESCORE_WINDOW = 50
 LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
 WRITER_IDLE_S = 2.0  # an idle writer is closed after this, freeing the lock for other processes
 
@@ -534,13 +539,21 @@ class EmbeddedStore:
             kwargs["order"] = tantivy.Order.Desc if descending else tantivy.Order.Asc
             break
         wanted = from_ + size
+        scoring = "order_by_field" not in kwargs
+        # a fixed window (not the page) keeps the order stable while paging through it
+        window = max(wanted, -(-wanted // RESCORE_WINDOW) * RESCORE_WINDOW)
+        boosts: list[dict[str, Any]] = []
 
         def one(part: tuple[_Shard, dict[str, Any] | None]) -> tuple[int, list[tuple[Any, tantivy.Searcher, Any]]]:
             shard, q = part
             searcher = shard.searcher()
-            translator = Translator(ix, scoring="order_by_field" not in kwargs)
-            res = searcher.search(translator.query(q), max(1, wanted), **kwargs)
-            return res.count, [(key, searcher, address) for key, address in res.hits[:wanted]]
+            translator = Translator(ix, scoring=scoring, rescore=True)
+            tq = translator.query(q)
+            limit = window if translator.boosts else wanted
+            if translator.boosts and not boosts:
+                boosts.extend(translator.boosts)  # the same in every shard
+            res = searcher.search(tq, max(1, limit), **kwargs)
+            return res.count, [(key, searcher, address) for key, address in res.hits[:limit]]
 
         total = 0
         ranked: list[tuple[Any, tantivy.Searcher, Any]] = []
@@ -549,14 +562,18 @@ class EmbeddedStore:
         for count, hits in _map(one, plan):
             total += count
             ranked.extend(hits)
-        if shards_used > 1:
+        sources: dict[tuple[int, int, int], dict[str, Any]] = {}
+        if boosts:
+            ranked = self._rescore(ranked, boosts, window, sources)
+        elif shards_used > 1:
             # Shards are listed oldest first, so a stable sort keeps a deterministic order
             # for ties; documents without the sort value go last, as in Elasticsearch.
             missing = float("-inf") if descending else float("inf")
             ranked.sort(key=lambda h: missing if h[0] is None else h[0], reverse=descending)
         hits = []
         for key, searcher, address in ranked[from_:wanted]:
-            src = json.loads(searcher.doc(address).get_first("src"))
+            src = sources.get((id(searcher), address.segment_ord, address.doc)) or json.loads(
+                searcher.doc(address).get_first("src"))
             hit = Hit(id=src["id"], source=src, score=None if "order_by_field" in kwargs else float(key))
             if highlight:
                 for field in highlight:
@@ -568,6 +585,30 @@ class EmbeddedStore:
                         hit.highlight[field] = frags
             hits.append(hit)
         return SearchResult(total=total, hits=hits)
+
+    @staticmethod
+    def _rescore(ranked: list[tuple[Any, tantivy.Searcher, Any]], boosts: list[dict[str, Any]], window: int,
+                 sources: dict[tuple[int, int, int], dict[str, Any]]) -> list[tuple[Any, tantivy.Searcher, Any]]:
+        """The best ``window`` hits by score, those that contain the boost phrases first
+        (more phrases first, then by score), then the other hits in their old order.
+
+        A boosted hit's score becomes its score plus, per phrase it contains, the best
+        score of the window, so scores still decrease down the list. The stored documents
+        read on the way are left in ``sources`` for the caller.
+        """
+        ranked.sort(key=lambda h: h[0], reverse=True)
+        top, rest = ranked[:window], ranked[window:]
+        if not top:
+            return ranked
+        best = float(top[0][0])
+        rescored = []
+        for score, searcher, address in top:
+            key = (id(searcher), address.segment_ord, address.doc)
+            src = sources[key] = json.loads(searcher.doc(address).get_first("src"))
+            found = sum(1 for boost in boosts if _contains_phrase(src, boost))
+            rescored.append((found, score + found * best, searcher, address))
+        rescored.sort(key=lambda h: (h[0], h[1]), reverse=True)  # stable: ties keep the shard order
+        return [(score, searcher, address) for _, score, searcher, address in rescored] + rest
 
     def aggregate(self, kind: str, query: dict[str, Any] | None, aggs: dict[str, Any]) -> dict[str, Any]:
         ix = self._ix(kind)
@@ -714,12 +755,16 @@ class Translator:
     """ES-DSL query and aggregation subset → tantivy, for one kind's index.
 
     While translating it collects the full-text terms of positive clauses, which the
-    highlighter marks.
+    highlighter marks. With ``rescore=True`` the optional phrase clauses of a bool that
+    has required ones (they only raise scores) are not added to the query but collected
+    in ``boosts`` (their ``multi_match`` bodies), for the caller to apply to its best hits.
     """
 
-    def __init__(self, ix: _KindIndex, *, scoring: bool = True):
+    def __init__(self, ix: _KindIndex, *, scoring: bool = True, rescore: bool = False):
         self.ix = ix
         self.scoring = scoring
+        self.rescore = rescore and scoring
+        self.boosts: list[dict[str, Any]] = []
         self.default_fields = sorted(DEFAULT_TEXT_FIELDS[ix.kind])
         self.schema = ix.schema
         self.folded_terms: set[str] = set()
@@ -885,8 +930,13 @@ class Translator:
         must = [self.query(c, negated) for key in ("must", "filter") for c in clauses(key)]
         msm = body.get("minimum_should_match")
         needed = int(msm) if msm is not None else (0 if must else 1)
+        optional_clauses = clauses("should")
+        if not needed and self.rescore and not negated:
+            phrases = [c for c in optional_clauses if _phrase_boost(c)]
+            self.boosts.extend(c["multi_match"] for c in phrases)
+            optional_clauses = [c for c in optional_clauses if c not in phrases]
         # optional clauses only raise scores: an unscored search (sorted, counted) skips them
-        should = [self.query(c, negated) for c in clauses("should")] if needed or self.scoring else []
+        should = [self.query(c, negated) for c in optional_clauses] if needed or self.scoring else []
         must_not = [self.query(c, not negated) for c in clauses("must_not")]
         optional: list[tantivy.Query] = []
         if should and needed >= 1:
@@ -987,6 +1037,27 @@ def _clean(node: dict[str, Any]) -> dict[str, Any]:
     if "aggs" in out:
         out["aggs"] = {name: _clean(sub) for name, sub in out["aggs"].items()}
     return out
+
+
+def _phrase_boost(clause: dict[str, Any]) -> bool:
+    """Whether an optional clause is a phrase over text fields (rescored in Python)."""
+    body = clause.get("multi_match") if len(clause) == 1 else None
+    return isinstance(body, dict) and body.get("type") == "phrase" and isinstance(body.get("query"), str)
+
+
+def _contains_phrase(src: dict[str, Any], boost: dict[str, Any]) -> bool:
+    """Whether one of the boost's fields holds its words side by side, folded as the index
+    folds them (``.exact`` fields: lower-cased only)."""
+    for field in boost.get("fields") or []:
+        name = field.split("^")[0]
+        convert = str.lower if name.endswith(".exact") else fold_text
+        words = WORD.findall(convert(boost["query"]))
+        value = get_path(src, name.removesuffix(".exact"))
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and words and \
+                    f" {' '.join(words)} " in f" {' '.join(WORD.findall(convert(text)))} ":
+                return True
+    return False
 
 
 def _run_one(searcher: tantivy.Searcher, query: tantivy.Query, name: str, node: dict[str, Any]) -> dict[str, Any]:

@@ -229,3 +229,39 @@ def test_embedded_unscored_word_search_matches_title_or_text_exactly(store):
         newest = store.search("posts", query, size=10, sort=["published_at:desc"])
         assert scored.total == newest.total == store.count("posts", query) == expected, text
         assert {h.id for h in scored.hits} == {h.id for h in newest.hits}
+
+
+def test_embedded_phrase_boost_reorders_the_best_hits_and_pages_stay_consistent(store, monkeypatch):
+    import index.embedded as embedded
+    from index.querystring import parse_query
+
+    monkeypatch.setattr(embedded, "RESCORE_WINDOW", 10)
+    together = [Post.new(platform="news", source="a", url=f"https://a.vn/t{i}", title=f"Tin {i}",
+                         text=f"Người dân Cần Thơ phản ánh lần {i}.",
+                         published_at=f"2026-{9 + i % 3:02d}-0{1 + i % 9}T08:00:00Z")
+                for i in range(6)]
+    # both words, apart, and said more often (a higher score without the boost)
+    apart = [Post.new(platform="news", source="a", url=f"https://a.vn/a{i}", title="Cần hỗ trợ" if i % 2 else "",
+                      text=f"Cần làm rõ vì sao người già khó thở, cần hỗ trợ ngay {i}."
+                      + " Nội dung dài." * (i % 2 * 8),
+                      published_at=f"2026-10-0{1 + i % 9}T08:00:00Z")
+             for i in range(14)]
+    store.upsert_many("posts", together + apart)
+    unboosted = store.search("posts", {"bool": {"must": parse_query("can tho")["bool"]["must"]}}, size=20)
+    boosted = store.search("posts", parse_query("can tho"), size=10)
+    assert boosted.total == unboosted.total == 20
+    scores = [h.score for h in boosted.hits]
+    assert scores == sorted(scores, reverse=True)
+    # within the window, every post that says "Cần Thơ" together comes first
+    window = {h.id for h in unboosted.hits[:10]}
+    first = [h.id for h in boosted.hits[:10]]
+    assert set(first) == window
+    said = {p.id for p in together}
+    assert 0 < len(window & said) < len(window)
+    flags = [h.id in said for h in unboosted.hits[:10]]
+    assert flags != sorted(flags, reverse=True)  # without the boost they are not all first
+    assert first[:len(window & said)] == [i for i in first if i in said]
+    # paging inside the window gives the same order as one long page
+    pages = [h.id for start, size in ((0, 4), (4, 4), (8, 2))
+             for h in store.search("posts", parse_query("can tho"), size=size, from_=start).hits]
+    assert pages == first

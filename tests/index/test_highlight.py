@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.text import fold
-from index.highlight import WORD, highlight, match_spans
+from index.highlight import WORD, fold_text, highlight, match_spans
 
 WORDS = ["Cần", "Thơ", "cần", "thơ", "can", "tho", "ngập", "NGẬP", "ngap", "Đà", "Nẵng", "da", "nang", "Huế",
          "hue", "Huê", "đường", "duong", "x_1", "2026", "Ǆemal", "가나", "e\u0301"]
@@ -33,3 +33,10 @@ def test_highlight_marks_folded_and_exact_words():
         "Người dân <mark>Cần</mark> <mark>Thơ</mark> phản ánh đường ngập; ở Huế thì không."]
     assert highlight(text, set(), {"huế"}) == ["Người dân Cần Thơ phản ánh đường ngập; ở <mark>Huế</mark> thì không."]
     assert highlight(text, {"hu"}, set()) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), max_size=30))
+def test_fold_text_gives_the_words_fold_gives(parts):
+    text = "".join(w + s for w, s in parts)
+    assert WORD.findall(fold_text(text)) == WORD.findall(fold(text))
