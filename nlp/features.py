@@ -169,8 +169,15 @@ def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix((data.astype(np.float32), counts.indices, indptr), shape=counts.shape)
 
 
-def fit_idf(counts: sparse.csr_matrix) -> np.ndarray:
-    """Smoothed IDF as scikit-learn computes it: ``ln((1 + n) / (1 + df)) + 1``."""
+def fit_idf(counts: sparse.csr_matrix, min_df: int = 1) -> np.ndarray:
+    """Smoothed IDF as scikit-learn computes it: ``ln((1 + n) / (1 + df)) + 1``.
+
+    Columns found in fewer than ``min_df`` training documents get weight 0, which drops
+    them from :func:`tfidf` (and from its L2 norm) without changing the matrix shape.
+    """
     n = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1])
-    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    if min_df > 1:
+        idf[df < min_df] = 0.0
+    return idf

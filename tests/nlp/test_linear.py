@@ -59,3 +59,39 @@ def test_linear_long_documents_use_syllable_ngrams_only():
     config = LinearTextClassifier.choose_features(["chữ " * 600])
     assert config.char_max < config.char_min and config.word_bits == 22
     assert LinearTextClassifier.choose_features(["ngắn thôi"]) == FeatureConfig()
+
+
+def test_idf_min_df_drops_rare_columns():
+    from scipy import sparse
+
+    from nlp.features import fit_idf, tfidf
+
+    counts = sparse.csr_matrix(np.array([[2, 1, 0, 0], [1, 0, 3, 0], [0, 0, 0, 1]], dtype=np.float32))
+    assert np.array_equal(fit_idf(counts), fit_idf(counts, min_df=1))
+    idf = fit_idf(counts, min_df=2)
+    assert idf[0] > 0 and idf[1] == idf[2] == idf[3] == 0  # only column 0 is in two documents
+    x = tfidf(counts, idf).toarray()
+    assert np.allclose(x[:2, 0], 1.0) and np.allclose(x[:, 1:], 0.0)  # renormalised over kept columns
+    assert np.allclose(x[2], 0.0)  # nothing left: an empty row, not a division by zero
+
+
+def test_linear_long_documents_drop_singletons_and_pick_c():
+    rng = np.random.default_rng(0)
+    vocab = {"sport": "bóng đá cầu thủ trận đấu bàn thắng huấn luyện viên",
+             "money": "ngân hàng lãi suất cổ phiếu thị trường doanh nghiệp",
+             "health": "bệnh viện bác sĩ thuốc điều trị bệnh nhân"}
+    texts, labels = [], []
+    for label, words in vocab.items():
+        words = words.split()
+        for i in range(6):
+            body = " ".join(rng.choice(words, size=400))
+            texts.append(f"{body} riêng{label}{i}")  # a token of this document only
+            labels.append(label)
+    model = LinearTextClassifier(C=0.5).fit(texts, labels)
+    assert model.features.char_max < model.features.char_min  # the long-document path
+    assert model.C_ in (1.0, 4.0)
+    own, _ = model.counts(["riêngsport0"])
+    assert np.all(model.idf_word_[own.indices] == 0)  # seen in one training document: dropped
+    shared, _ = model.counts(["bóng đá"])
+    assert np.all(model.idf_word_[shared.indices] > 0)
+    assert model.predict(["cầu thủ ghi bàn thắng trong trận đấu " * 40]) == ["sport"]
