@@ -21,6 +21,12 @@ from core.settings import NlpSettings
 log = logging.getLogger(__name__)
 
 STAGES: dict[str, type[Stage]] = {}
+# Texts longer than this are judged for toxicity passage by passage (see ToxicityStage):
+# the shipped model learnt from sentences and short posts. On whole news articles it
+# flagged 85 of the demo's 277 clean articles, an insult inside an article drowned, and
+# passages of up to 400 characters still flagged 45; sentence-sized passages flag 16.
+PASSAGE_CHARS = 150
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
 _NOT_WORDS = re.compile(r"\bemo_[a-z]+\b|(?:https?://|www\.)\S+|(?<!\w)[@#]\w[\w.]*")
 
 
@@ -275,15 +281,51 @@ class SentimentStage(ClassifierStage):
         _set(doc.post, sentiment=label, sentiment_score=score)
 
 
+def passages(text: str, limit: int = PASSAGE_CHARS) -> list[str]:
+    """``text`` cut at sentence ends and line breaks into pieces of at most ``limit``
+    characters (consecutive sentences share a piece; a longer sentence stays whole)."""
+    out: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        if out and len(out[-1]) + 1 + len(sentence) <= limit:
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+    return out or [text]
+
+
 @register_stage("toxicity")
 class ToxicityStage(ClassifierStage):
-    """Toxicity label; ``toxicity_score`` = 1 - P(clean), the chance it is offensive or hateful."""
+    """Toxicity label; ``toxicity_score`` = 1 - P(clean), the chance it is offensive or hateful.
+
+    A post longer than :data:`PASSAGE_CHARS` is judged passage by passage: its label is
+    the most severe label of any passage (one insulting sentence makes an article
+    offensive) and its score the highest passage score.
+    """
 
     task = "toxicity"
     allowed = TOXICITIES
 
     def scores(self, proba: Any) -> list[float | None]:
         return [round(v, 4) for v in (1.0 - self.column(proba, "clean")).tolist()]
+
+    def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        pieces: list[str] = []
+        owners: list[int] = []
+        for i, doc in enumerate(docs):
+            parts = passages(doc.text) if len(doc.text) > PASSAGE_CHARS else [doc.text]
+            pieces.extend(parts)
+            owners.extend([i] * len(parts))
+        labels, proba = self.model.predict(pieces, shared)
+        severity = {label: rank for rank, label in enumerate(TOXICITIES)}
+        worst: dict[int, tuple[str, float]] = {}
+        for owner, label, score in zip(owners, labels, self.scores(proba), strict=True):
+            label_now, score_now = worst.get(owner, (TOXICITIES[0], -1.0))
+            worst[owner] = (max(label_now, label, key=severity.__getitem__), max(score_now, score))
+        for i, doc in enumerate(docs):
+            self.annotate(doc, *worst[i])
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         _set(doc.post, toxicity=label, toxicity_score=score)

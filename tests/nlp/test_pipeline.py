@@ -51,6 +51,35 @@ def test_pipeline_obvious_labels(nlp):
     assert hate.toxicity == "hate" and hate.toxicity_score > 0.5
 
 
+ARTICLE = ("Bác sĩ Bệnh viện Đa khoa thành phố cứu sống bệnh nhân nguy kịch nhờ kỹ thuật mới\n"
+           "Sáng thứ hai, một bệnh nhân 62 tuổi ở phường Cái Răng được đưa vào viện trong tình trạng hôn mê. "
+           "Các bác sĩ đã hội chẩn khẩn cấp và quyết định can thiệp mạch vành ngay trong đêm. "
+           "Ca can thiệp kéo dài gần hai giờ, bệnh nhân đã qua cơn nguy kịch. "
+           "Theo ông Trần Văn Lộc, trưởng khoa tim mạch, trước đây người bệnh phải lên tuyến trên mới làm được. "
+           "Gia đình bệnh nhân bày tỏ lòng biết ơn đội ngũ y bác sĩ đã tận tình cứu chữa. "
+           "Năm nay bệnh viện đã thực hiện thành công hơn 300 ca can thiệp tương tự. "
+           "Người dân có thể đăng ký khám qua tổng đài hoặc ứng dụng của bệnh viện.")
+
+
+def test_passages_cut_long_texts_at_sentence_ends():
+    from nlp.stages import passages
+
+    pieces = passages(ARTICLE, 150)
+    assert len(pieces) >= 5 and all(len(p) <= 150 for p in pieces)
+    assert " ".join(pieces).split() == ARTICLE.split()  # nothing lost, nothing added
+    assert pieces[0].startswith("Bác sĩ") and pieces[0].endswith("kỹ thuật mới")  # the title alone
+    assert passages("Một câu rất dài " * 30, 150) == [("Một câu rất dài " * 30).strip()]  # kept whole
+    assert passages("  \n ", 150) == ["  \n "]
+
+
+def test_pipeline_toxicity_of_a_long_article_is_judged_passage_by_passage(nlp):
+    insult = ARTICLE.replace("Gia đình bệnh nhân", "Mấy thằng cán bộ ngu như bò, chỉ giỏi ăn hại. Gia đình bệnh nhân")
+    clean, rude = nlp.pipe([_post(1, ARTICLE), _post(2, insult)])
+    assert clean.toxicity == "clean" and clean.toxicity_score < 0.5
+    # judged as a whole, the shipped model lets the one insulting sentence drown (P(clean) 0.79)
+    assert rude.toxicity in ("offensive", "hate") and rude.toxicity_score > 0.5
+
+
 def test_pipeline_bad_input_each_gets_a_defined_result(nlp):
     posts = [
         _post(1, ""), _post(2, "   \n\t "),
