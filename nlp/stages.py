@@ -26,6 +26,7 @@ STAGES: dict[str, type[Stage]] = {}
 # flagged 85 of the demo's 277 clean articles, an insult inside an article drowned, and
 # passages of up to 400 characters still flagged 45; sentence-sized passages flag 16.
 PASSAGE_CHARS = 150
+MAX_PASSAGES = 40  # the first 40 passages (about 6,000 characters) of a long post are judged
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
 _NOT_WORDS = re.compile(r"\bemo_[a-z]+\b|(?:https?://|www\.)\S+|(?<!\w)[@#]\w[\w.]*")
 
@@ -300,9 +301,10 @@ def passages(text: str, limit: int = PASSAGE_CHARS) -> list[str]:
 class ToxicityStage(ClassifierStage):
     """Toxicity label; ``toxicity_score`` = 1 - P(clean), the chance it is offensive or hateful.
 
-    A post longer than :data:`PASSAGE_CHARS` is judged passage by passage: its label is
-    the most severe label of any passage (one insulting sentence makes an article
-    offensive) and its score the highest passage score.
+    A post longer than :data:`PASSAGE_CHARS` is judged passage by passage (its first
+    :data:`MAX_PASSAGES`, so a very long text costs a bounded time): its label is the most
+    severe label of any passage (one insulting sentence makes an article offensive) and
+    its score the highest passage score.
     """
 
     task = "toxicity"
@@ -312,20 +314,29 @@ class ToxicityStage(ClassifierStage):
         return [round(v, 4) for v in (1.0 - self.column(proba, "clean")).tolist()]
 
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
+        long_docs = [i for i, doc in enumerate(docs) if len(doc.text) > PASSAGE_CHARS]
+        if len(long_docs) < len(docs):
+            # the whole batch at once: its features are shared with the other classifiers
+            labels, proba = self.model.predict([d.text for d in docs], shared)
+            for i, (label, score) in enumerate(zip(labels, self.scores(proba), strict=True)):
+                if i not in long_docs:
+                    self.annotate(docs[i], label, score)
+        if not long_docs:
+            return
         pieces: list[str] = []
         owners: list[int] = []
-        for i, doc in enumerate(docs):
-            parts = passages(doc.text) if len(doc.text) > PASSAGE_CHARS else [doc.text]
+        for i in long_docs:
+            parts = passages(docs[i].text)[:MAX_PASSAGES]
             pieces.extend(parts)
             owners.extend([i] * len(parts))
-        labels, proba = self.model.predict(pieces, shared)
+        labels, proba = self.model.predict(pieces)
         severity = {label: rank for rank, label in enumerate(TOXICITIES)}
         worst: dict[int, tuple[str, float]] = {}
         for owner, label, score in zip(owners, labels, self.scores(proba), strict=True):
             label_now, score_now = worst.get(owner, (TOXICITIES[0], -1.0))
             worst[owner] = (max(label_now, label, key=severity.__getitem__), max(score_now, score))
-        for i, doc in enumerate(docs):
-            self.annotate(doc, *worst[i])
+        for i in long_docs:
+            self.annotate(docs[i], *worst[i])
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         _set(doc.post, toxicity=label, toxicity_score=score)
