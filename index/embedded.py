@@ -542,26 +542,26 @@ class EmbeddedStore:
         scoring = "order_by_field" not in kwargs
         # a fixed window (not the page) keeps the order stable while paging through it
         window = max(wanted, -(-wanted // RESCORE_WINDOW) * RESCORE_WINDOW)
-        boosts: list[dict[str, Any]] = []
 
-        def one(part: tuple[_Shard, dict[str, Any] | None]) -> tuple[int, list[tuple[Any, tantivy.Searcher, Any]]]:
+        def one(part: tuple[_Shard, dict[str, Any] | None]) -> tuple[
+                int, list[tuple[Any, tantivy.Searcher, Any]], list[dict[str, Any]]]:
             shard, q = part
             searcher = shard.searcher()
             translator = Translator(ix, scoring=scoring, rescore=True)
             tq = translator.query(q)
             limit = window if translator.boosts else wanted
-            if translator.boosts and not boosts:
-                boosts.extend(translator.boosts)  # the same in every shard
             res = searcher.search(tq, max(1, limit), **kwargs)
-            return res.count, [(key, searcher, address) for key, address in res.hits[:limit]]
+            return res.count, [(key, searcher, address) for key, address in res.hits[:limit]], translator.boosts
 
         total = 0
         ranked: list[tuple[Any, tantivy.Searcher, Any]] = []
+        boosts: list[dict[str, Any]] = []
         plan = self._plan(ix, query)
         shards_used = len(plan)
-        for count, hits in _map(one, plan):
+        for count, hits, shard_boosts in _map(one, plan):
             total += count
             ranked.extend(hits)
+            boosts = boosts or shard_boosts  # the same clauses in every shard
         sources: dict[tuple[int, int, int], dict[str, Any]] = {}
         if boosts:
             ranked = self._rescore(ranked, boosts, window, sources)

@@ -318,8 +318,9 @@ class ToxicityStage(ClassifierStage):
         if len(long_docs) < len(docs):
             # the whole batch at once: its features are shared with the other classifiers
             labels, proba = self.model.predict([d.text for d in docs], shared)
+            cut = set(long_docs)
             for i, (label, score) in enumerate(zip(labels, self.scores(proba), strict=True)):
-                if i not in long_docs:
+                if i not in cut:
                     self.annotate(docs[i], label, score)
         if not long_docs:
             return
