@@ -134,6 +134,7 @@ class _Builder:
                 self._teaching(ops)
             self._compound(topic, spec, ops)
         self._toxic()
+        self._news_passages()
         rows = self.rows
         self.rng.shuffle(rows)
         for row in rows:
@@ -226,6 +227,56 @@ class _Builder:
                 polarity = "neutral"
             for _ in range(4):
                 self.variants(self.fill(raw), "other", polarity, "clean", formal=False)
+
+
+    def _quote(self, spec: dict[str, Any], neutral: bool = False) -> tuple[str, str]:
+        """One attributed sentence ("Theo bà X, ...") and the polarity of what is quoted."""
+        news = self.common["news_passages"]
+        choices = [("neutral", spec["news"]), ("positive", spec["pos"]), ("negative", spec["neg"])]
+        polarity, pool = choices[0] if neutral else self.rng.choice(choices)
+        clause = self.fill(self.rng.choice(pool)).rstrip(".")
+        clause = clause[0].lower() + clause[1:]
+        if self.rng.random() < 0.5:
+            title, name = self.rng.choice(["ông", "anh"]), self.rng.choice(news["men"])
+        else:
+            title, name = self.rng.choice(["bà", "chị"]), self.rng.choice(news["women"])
+        frame = self.fill(self.rng.choice(news["frames"]))
+        text = frame.format(who=f"{title} {name}", Who=f"{title.capitalize()} {name}", clause=clause)
+        return text, polarity
+
+    def _news_passages(self) -> None:
+        """Clean formal passages of two or three sentences, as the toxicity stage reads an
+        article: statements, attributed quotes and bad-news facts (deaths, animals, fights)
+        whose words insults also use."""
+        news = self.common["news_passages"]
+        for topic, spec in self.topics.items():
+            facts = news["facts"].get(topic, [])
+            for fact in facts:
+                for _ in range(2):
+                    self.variants(self.fill(fact), topic, "negative", "clean", formal=True)
+            for _ in range(8):
+                quote, polarity = self._quote(spec)
+                self.add(quote, topic, polarity, "clean", "news")
+            for _ in range(36):
+                parts = [self.fill(self.rng.choice(spec["news"]))]
+                polarities = {"neutral"}
+                if facts and self.rng.random() < 0.5:
+                    parts.append(self.fill(self.rng.choice(facts)))
+                    polarities.add("negative")
+                if self.rng.random() < 0.7:
+                    quote, polarity = self._quote(spec)
+                    parts.append(quote)
+                    polarities.add(polarity)
+                if len(parts) == 1:
+                    parts.append(self.fill(self.rng.choice(spec["news"])))
+                polarity = ("negative" if "negative" in polarities else
+                            "positive" if "positive" in polarities else "neutral")
+                self.add(" ".join(p if p.endswith(".") else p + "." for p in parts),
+                         topic, polarity, "clean", "news")
+        for topic, polarity, fact in news["calm_facts"]:
+            self.add(fact, topic, polarity, "clean", "news")
+            quote, _ = self._quote(self.topics[topic], neutral=True)
+            self.add(f"{fact} {quote}", topic, polarity, "clean", "news")
 
 
 def build_corpus(out: Path = DEFAULT_OUT, seed: int = 2025) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def test_pipeline_toxicity_of_a_long_article_is_judged_passage_by_passage(nlp):
     insult = ARTICLE.replace("Gia đình bệnh nhân", "Mấy thằng cán bộ ngu như bò, chỉ giỏi ăn hại. Gia đình bệnh nhân")
     clean, rude = nlp.pipe([_post(1, ARTICLE), _post(2, insult)])
     assert clean.toxicity == "clean" and clean.toxicity_score < 0.5
-    # judged as a whole, the shipped model lets the one insulting sentence drown (P(clean) 0.79)
+    # judged as a whole, the shipped model lets the one insulting sentence drown (P(clean) 0.99)
     assert rude.toxicity in ("offensive", "hate") and rude.toxicity_score > 0.5
 
 
@@ -151,3 +151,18 @@ def test_pipeline_single_stage_call_on_a_post():
     stage = STAGES["entities"](NlpSettings())
     post = stage(_post(1, "Ngập ở Sóc Trăng"))
     assert post.places == ["Thành phố Cần Thơ"]
+
+
+def test_pipeline_demo_news_articles_are_not_flagged_toxic(nlp):
+    """The demo's news articles (written clean, many quoting named residents) stay clean:
+    before the corpus had formal passages, the shipped model flagged 15 of them."""
+    from datetime import UTC, datetime
+
+    from crawlers.demo_site.generator import generate_content
+
+    content = generate_content(7, now=datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    articles = content.of("article")
+    posts = [_post(i, item.text, title=item.title) for i, item in enumerate(articles)]
+    flagged = [(p.title, p.toxicity) for p in nlp.pipe(posts) if p.toxicity != "clean"]
+    assert len(articles) > 250
+    assert flagged == []
