@@ -13,6 +13,7 @@ post never fails its batch, and the failure is written to that post's
 from __future__ import annotations
 
 import logging
+import gc
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -57,6 +58,15 @@ class Pipeline:
             yield from self._run(batch)
 
     def _run(self, posts: list[Post]) -> list[Post]:
+        collect = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run_stages(posts)
+        finally:
+            if collect:
+                gc.enable()
+
+    def _run_stages(self, posts: list[Post]) -> list[Post]:
         docs = [Doc.of(p) for p in posts]
         shared: dict[Any, Any] = {}
         for stage in self.stages:

@@ -24,7 +24,8 @@ STAGES: dict[str, type[Stage]] = {}
 # Texts longer than this are judged for toxicity passage by passage (see ToxicityStage):
 # the shipped model learnt from sentences and short posts. On whole news articles it
 # flagged 85 of the demo's 277 clean articles, an insult inside an article drowned, and
-# passages of up to 400 characters still flagged 45; sentence-sized passages flag 16.
+# passages of up to 400 characters still flagged 45; sentence-sized passages flagged 16,
+# and none since the corpus has formal passages (nlp/data/corpus/README.md).
 PASSAGE_CHARS = 150
 MAX_PASSAGES = 40  # the first 40 passages (about 6,000 characters) of a long post are judged
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
@@ -157,7 +158,7 @@ class LanguageStage(Stage):
 
 @register_stage("segment")
 class SegmentStage(Stage):
-    """Word segmentation with underthesea's bundled CRF (offline)."""
+    """Word segmentation with underthesea's bundled CRF (offline), see :mod:`nlp.segment`."""
 
     needs_vietnamese = True
     _tokenize: ClassVar[Callable[[str], list[str]] | None] = None
@@ -165,13 +166,9 @@ class SegmentStage(Stage):
     @classmethod
     def tokenizer(cls) -> Callable[[str], list[str]]:
         if cls._tokenize is None:
-            try:
-                from underthesea import word_tokenize
-            except ImportError as exc:
-                raise NlpError("word segmentation needs underthesea",
-                               hint="install underthesea, or drop 'segment' from nlp.stages"
-                               ) from exc
-            cls._tokenize = word_tokenize
+            from nlp.segment import Segmenter
+
+            cls._tokenize = Segmenter()
         return cls._tokenize
 
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
