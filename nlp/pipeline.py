@@ -12,8 +12,8 @@ post never fails its batch, and the failure is written to that post's
 
 from __future__ import annotations
 
-import logging
 import gc
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any

@@ -641,3 +641,23 @@ TELEGRAM_CHANNELS = {"tinnongcantho": "Tin nóng Cần Thơ", "canhbaolua": "C�
 FORUM_SECTIONS = {"can-tho-24h.2": "Cần Thơ 24h", "goc-phan-anh.3": "Góc phản ánh"}
 YOUTUBE_CHANNEL = ("UCdemoCanThoTV000000000", "Cần Thơ TV (demo)")
 FACEBOOK_PAGE = ("100000000000777", "Trang tin phường Ninh Kiều (demo)")
+
+# Rude reader comments, so the demo's toxicity chart has something to show: about one
+# social comment in twelve (picked by a hash of its id, so the rest of the site is
+# unchanged) is replaced by one of these. Offensive: swearing and insults at no group; hate: contempt
+# for a group of people.
+RUDE_COMMENTS = {
+    "offensive": [
+        "đm cái đường này mưa chút xíu là ngập, mấy ông quản lý ăn hại vl",
+        "tổ sư cái công trình, rào cả năm trời mà không xong",
+        "ngu như bò mà cũng đòi ngồi ghế cán bộ",
+        "đcm kẹt xe từ sáng tới giờ, bực cả mình",
+        "thằng nào xả rác ra kênh thì đúng là mất dạy",
+        "cái app dịch vụ công như cc, bấm hoài không vô",
+    ],
+    "hate": [
+        "bọn dân tỉnh lẻ lên đây toàn làm bẩn thành phố, cút hết về quê đi",
+        "lũ người nghèo đó chỉ biết ăn bám, đuổi hết cho sạch khu này",
+        "bọn đàn bà lái xe thì chỉ có gây tai nạn, cấm hết đi",
+    ],
+}

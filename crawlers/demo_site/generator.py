@@ -20,6 +20,7 @@ import json
 import random
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -187,7 +188,19 @@ class _Gen:
         pool = t["social"].get(pol) or t["social"]["neutral"]
         text = self.vary(self.fill(self.rng.choice(pool), self.ctx()), pol)
         at = min(item.at + timedelta(minutes=self.rng.randint(3, 600)), self.now - timedelta(minutes=1))
-        return Comment(self.rng.choice(C.READERS), text, at, f"{item.native_id}_{k}", self.rng.randint(0, 60))
+        native_id = f"{item.native_id}_{k}"
+        text = _rude(native_id) or text
+        return Comment(self.rng.choice(C.READERS), text, at, native_id, self.rng.randint(0, 60))
+
+
+def _rude(native_id: str) -> str | None:
+    """One comment in 12 is rude (chosen by a hash of its id, not by the generator's random
+    stream, so every other item of the site stays as it was)."""
+    h = zlib.crc32(native_id.encode("utf-8"))
+    if h % 12:
+        return None
+    pool = C.RUDE_COMMENTS["hate" if (h // 12) % 3 == 0 else "offensive"]
+    return pool[(h // 36) % len(pool)]
 
 
 def generate_content(seed: int = 7, *, now: datetime | None = None, n_articles: int = 270,

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from crawlers.demo_site import build_site, demo_sources, generate_content
+from crawlers.demo_site import content as C
 from crawlers.demo_site.generator import DEMO_ENV, FACEBOOK_TOKEN, YOUTUBE_KEY, article_url
 from crawlers.demo_site.server import SiteServer
 from crawlers.extraction import decode_body
@@ -31,6 +32,10 @@ def test_demo_site_content_is_deterministic_and_mixed():
     assert all(i.at <= NOW for i in a.items)
     articles = a.of("article")
     assert all(len(set(i.paragraphs)) == len(i.paragraphs) for i in articles)  # no repeated paragraph
+    rude = {t for pool in C.RUDE_COMMENTS.values() for t in pool}
+    social = [c.text for i in a.items if i.kind != "article" for c in i.comments]
+    assert 10 <= sum(t in rude for t in social) <= len(social) // 6  # a few, for the toxicity chart
+    assert not any(c.text in rude for i in articles for c in i.comments)
 
 
 def test_demo_site_serves_every_format_and_the_extra_posts():

@@ -166,3 +166,15 @@ def test_pipeline_demo_news_articles_are_not_flagged_toxic(nlp):
     flagged = [(p.title, p.toxicity) for p in nlp.pipe(posts) if p.toxicity != "clean"]
     assert len(articles) > 250
     assert flagged == []
+
+
+def test_pipeline_flags_the_demo_rude_comments(nlp):
+    """The demo site's rude comments (written for it) are found by the shipped model."""
+    from crawlers.demo_site.content import RUDE_COMMENTS
+
+    texts = [(label, t) for label, pool in RUDE_COMMENTS.items() for t in pool]
+    out = list(nlp.pipe([_post(i, t) for i, (_, t) in enumerate(texts)]))
+    flagged = sum(p.toxicity != "clean" for p in out)
+    assert flagged >= len(texts) - 2
+    hateful = [p.toxicity for (label, _), p in zip(texts, out, strict=True) if label == "hate"]
+    assert hateful.count("hate") >= 2
