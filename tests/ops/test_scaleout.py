@@ -70,7 +70,7 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
         article_paths = {article_url(a) for outlet in ("baocantho", "congthongtin")
                          for a in content.of("article", outlet)}
         for path in article_paths:  # articles take a moment, so the work is shared
-            site.routes[path].delay_s = 0.05
+            site.routes[path].delay_s = 0.2  # long enough for a worker slowed by load to join
         outs, reports, errors = {}, {}, []
 
         def worker(tag: str) -> None:
