@@ -105,8 +105,8 @@ def _range(field: str, gte: str | None, lt: str | None = None) -> dict[str, Any]
 
 def posts_query(range_key: str = "7d", *, topics: tuple[str, ...] = (), sources: tuple[str, ...] = (),
                 platforms: tuple[str, ...] = (), watchlists: tuple[str, ...] = (),
-                sentiments: tuple[str, ...] = (), text_query: dict[str, Any] | None = None,
-                previous: bool = False) -> dict[str, Any]:
+                sentiments: tuple[str, ...] = (), toxicities: tuple[str, ...] = (),
+                text_query: dict[str, Any] | None = None, previous: bool = False) -> dict[str, Any]:
     """A bool query over posts for a time range and facet filters (``previous``: the period before)."""
     filters: list[dict[str, Any]] = []
     if previous:
@@ -117,7 +117,7 @@ def posts_query(range_key: str = "7d", *, topics: tuple[str, ...] = (), sources:
     if clause:
         filters.append(clause)
     for field, values in (("topics", topics), ("source", sources), ("platform", platforms),
-                          ("watchlists", watchlists), ("sentiment", sentiments)):
+                          ("watchlists", watchlists), ("sentiment", sentiments), ("toxicity", toxicities)):
         if values:
             filters.append({"terms": {field: list(values)}})
     body: dict[str, Any] = {"filter": filters}
@@ -243,12 +243,14 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
     res = s.aggregate("posts", query, {
         "over_time": _histogram("published_at", interval, tz, aggs={
             "sentiment": {"terms": {"field": "sentiment", "size": 5}},
+            "toxicity": {"terms": {"field": "toxicity", "size": 5}},
             "watchlists": {"terms": {"field": "watchlists", "size": 10}}}),
         "topics": {"terms": {"field": "topics", "size": 15}},
         "source": {"terms": {"field": "source", "size": 15}},
         "platform": {"terms": {"field": "platform", "size": 10}},
         "places": {"terms": {"field": "places", "size": 15}},
         "sentiment": {"terms": {"field": "sentiment", "size": 5}},
+        "toxicity": {"terms": {"field": "toxicity", "size": 5}},
     })
     out: dict[str, Any] = {
         "total": sum(int(b["doc_count"]) for b in _buckets(res, "over_time")),
@@ -260,6 +262,8 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
         "platform": _terms(res, "platform"),
         "places": _terms(res, "places"),
         "sentiment": _terms(res, "sentiment"),
+        "toxicity": _terms(res, "toxicity"),
+        "toxicity_time": [row for row in _nested(res, "over_time", "toxicity") if row[1] != "clean"],
         "interval": interval,
     }
     if range_key in _PREVIOUS:
@@ -280,6 +284,9 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
     out["top_negative"] = [_post_row(h.source) for h in s.search(
         "posts", negative, size=TOP_N, sort=[{"sentiment_score": {"order": "desc"}}]).hits]
     out["top_engaged"] = _most_engaged(s, query)
+    toxic = posts_query(range_key, toxicities=("offensive", "hate"), **filters)
+    out["top_toxic"] = [_post_row(h.source) for h in s.search(
+        "posts", toxic, size=TOP_N, sort=[{"toxicity_score": {"order": "desc"}}]).hits]
     return out
 
 
@@ -299,11 +306,14 @@ def _post_row(src: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": src.get("id"),
         "title": src.get("title") or (src.get("text") or "")[:120],
+        "text": (src.get("text") or "")[:200],
         "source": src.get("source"),
         "platform": src.get("platform"),
         "published_at": src.get("published_at"),
         "sentiment": src.get("sentiment"),
         "sentiment_score": src.get("sentiment_score"),
+        "toxicity": src.get("toxicity"),
+        "toxicity_score": src.get("toxicity_score"),
         "topics": ", ".join(src.get("topics") or []),
         "engagement": int(eng.get("likes", 0)) + int(eng.get("comments", 0)) + int(eng.get("shares", 0)),
         "url": src.get("url"),

@@ -109,8 +109,9 @@ def health_frame(status: dict[str, Any], tz: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False) -> pd.DataFrame:
-    """A table of posts with a link column to the original."""
+def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
+                toxicity: bool = False) -> pd.DataFrame:
+    """A table of posts with a link column to the original (``toxicity``: its label and score)."""
     out = []
     for r in rows:
         row = {
@@ -123,6 +124,11 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False) -> 
         }
         if score:
             row[t("common.sentiment") + " (%)"] = round(100 * float(r.get("sentiment_score") or 0))
+        if toxicity:  # what was said matters more here than the thread's title
+            row = {t("common.content") if k == t("common.title") else k: v for k, v in row.items()}
+            row[t("common.content")] = r.get("text") or r.get("title")
+            row[t("common.toxicity")] = t(f"toxicity.{r['toxicity']}") if r.get("toxicity") else ""
+            row[t("common.toxicity") + " (%)"] = round(100 * float(r.get("toxicity_score") or 0))
         out.append(row)
     return pd.DataFrame(out)
 

@@ -1,9 +1,10 @@
-"""Lắng nghe / Listening: sentiment and topics over time, watchlists, share of voice, spikes, top posts."""
+"""Lắng nghe / Listening: sentiment and topics over time, watchlists, share of voice, spikes,
+toxic content, top posts."""
 
 import pandas as pd
 import streamlit as st
 
-from core.documents import SENTIMENTS
+from core.documents import SENTIMENTS, TOXICITIES
 from dashboard import auth, charts, data, ui
 from dashboard.i18n import t
 
@@ -24,11 +25,15 @@ with st.expander(t("listening.filters"), expanded=True):
 res = ui.load(data.listening, range_key, tuple(topics), tuple(sources), tuple(platforms), tuple(watchlists))
 sentiments = dict(res["sentiment"])
 analysed = sum(sentiments.values())
-m1, m2, m3 = st.columns(3)
+toxicity = dict(res["toxicity"])
+judged = sum(toxicity.values())
+m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("listening.total"), ui.num(res["total"]))
 m2.metric(t("listening.neg"),
           f"{sentiments.get('negative', 0) / analysed:.0%}" if analysed else "–")
-m3.metric(t("listening.spike_count"), len(res["spikes"]) + len(res["spike_alerts"]))
+m3.metric(t("listening.toxic_share"),
+          f"{(judged - toxicity.get('clean', 0)) / judged:.1%}" if judged else "–")
+m4.metric(t("listening.spike_count"), len(res["spikes"]) + len(res["spike_alerts"]))
 
 st.subheader(t("listening.sentiment_time"))
 if res["total"]:
@@ -78,6 +83,20 @@ with right:
 st.subheader(t("listening.places"))
 st.altair_chart(charts.bars(res["places"], label_title=t("common.place"), value_title=t("common.mentions"),
                             share=True), width="stretch")
+
+st.subheader(t("listening.toxic"))
+if res["top_toxic"]:
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(charts.stacked_time(res["toxicity_time"], tz, group_title=t("common.toxicity"),
+                                            labels=ui.labels("toxicity", TOXICITIES[1:]),
+                                            colours={"offensive": "#ff7f0e", "hate": "#7b0000"},
+                                            bars=True, y_title=t("common.mentions")), width="stretch")
+    with right:
+        st.dataframe(ui.posts_frame(res["top_toxic"], tz, toxicity=True), hide_index=True,
+                     width="stretch", column_config=ui.link_column())
+else:
+    st.info(t("listening.no_toxic"))
 
 left, right = st.columns(2)
 with left:

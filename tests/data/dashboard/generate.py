@@ -37,6 +37,10 @@ TEMPLATES = [
     ("public_services", "neutral", "{p} hướng dẫn nộp hồ sơ cấp giấy phép xây dựng qua mạng",
      "Cán bộ một cửa {p} sẽ hỗ trợ trực tiếp những hộ chưa quen thao tác trên cổng dịch vụ công.", None),
 ]
+# Three forum posts in the last week are rude (their text replaced), for the toxic-content section.
+RUDE = {4: ("hate", 0.91, "Bọn ở trọ tỉnh khác lên đây toàn xả rác bừa bãi, đuổi hết về quê cho sạch {p}."),
+        9: ("offensive", 0.84, "Đm mưa chút xíu là nước lên tới gối, mấy ông quản lý ở {p} ăn hại thật sự."),
+        14: ("offensive", 0.77, "Cái cổng dịch vụ công như cc, bấm cả buổi không vô nổi.")}
 # hours before "now": 12 in the last 24 h, 8 the day before, 10 more within 7 days,
 # 6 in the week before, 4 older; none close to a window edge.
 AGES = ([1.5, 2, 3, 4.5, 6, 7, 9, 11, 13, 15, 18, 21]
@@ -61,7 +65,11 @@ def posts():
             "engagement": {"likes": (n * 37) % 400, "comments": (n * 13) % 90, "shares": (n * 29) % 150},
             "author": {"id": f"u_{n % 6:04d}", "name": ["Minh Thư", "Hoàng Nam", "Ngọc Hân", "Quốc Bảo",
                                                           "Thanh Tâm", "Gia Huy"][n % 6]},
+            "toxicity": "clean", "toxicity_score": round(0.02 + (n % 5) * 0.01, 2),
         })
+        if n in RUDE:
+            label, score, text = RUDE[n]
+            out[-1].update(toxicity=label, toxicity_score=score, text=text.format(p=place))
     return out
 
 
