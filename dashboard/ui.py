@@ -113,10 +113,12 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
                 toxicity: bool = False) -> pd.DataFrame:
     """A table of posts with a link column to the original (``toxicity``: its label and score)."""
     out = []
+    # toxic posts: what was said matters more than the thread's title
+    said = t("common.content") if toxicity else t("common.title")
     for r in rows:
         row = {
             t("common.published"): local(r.get("published_at"), tz),
-            t("common.title"): r.get("title"),
+            said: (r.get("text") or r.get("title")) if toxicity else r.get("title"),
             t("common.source"): r.get("source"),
             t("common.sentiment"): t(f"sentiment.{r['sentiment']}") if r.get("sentiment") else "",
             t("common.engagement"): r.get("engagement", 0),
@@ -124,9 +126,7 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
         }
         if score:
             row[t("common.sentiment") + " (%)"] = round(100 * float(r.get("sentiment_score") or 0))
-        if toxicity:  # what was said matters more here than the thread's title
-            row = {t("common.content") if k == t("common.title") else k: v for k, v in row.items()}
-            row[t("common.content")] = r.get("text") or r.get("title")
+        if toxicity:
             row[t("common.toxicity")] = t(f"toxicity.{r['toxicity']}") if r.get("toxicity") else ""
             row[t("common.toxicity") + " (%)"] = round(100 * float(r.get("toxicity_score") or 0))
         out.append(row)

@@ -228,7 +228,6 @@ class _Builder:
             for _ in range(4):
                 self.variants(self.fill(raw), "other", polarity, "clean", formal=False)
 
-
     def _quote(self, spec: dict[str, Any], neutral: bool = False) -> tuple[str, str]:
         """One attributed sentence ("Theo bà X, ...") and the polarity of what is quoted."""
         news = self.common["news_passages"]

@@ -93,6 +93,7 @@ if res["top_toxic"]:
                                             colours={"offensive": "#ff7f0e", "hate": "#7b0000"},
                                             bars=True, y_title=t("common.mentions")), width="stretch")
     with right:
+        st.caption(t("listening.top_toxic"))
         st.dataframe(ui.posts_frame(res["top_toxic"], tz, toxicity=True), hide_index=True,
                      width="stretch", column_config=ui.link_column())
 else:
