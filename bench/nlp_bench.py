@@ -6,8 +6,9 @@ Runs the whole default pipeline (every stage of ``nlp.stages``) on at least 20,0
 posts and, in the same run and on the same texts, ``underthesea.word_tokenize`` alone.
 The two are timed in interleaved chunks so load from other processes on the machine
 hits both alike, and both run with Python's cyclic garbage collector paused (the
-pipeline pauses it during each batch). Prints ``posts_per_s``, ``tokenize_only_posts_per_s``, ``ratio`` and
-``peak_rss_mb`` (targets: ratio >= 0.7, peak_rss_mb <= 1500).
+pipeline pauses it during each batch). Prints ``posts_per_s``,
+``tokenize_only_posts_per_s``, ``ratio`` and ``peak_rss_mb`` (targets: ratio >= 0.7,
+peak_rss_mb <= 1500).
 
 Texts: comments and sentences from the train splits of UIT-ViHSD and UIT-VSFC in
 ``../shared/datasets`` (research use; read, never copied), distinct texts only.
