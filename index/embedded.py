@@ -17,6 +17,7 @@ lock); others wait for it and searches reload to see new commits.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import logging
 import os
@@ -38,13 +39,13 @@ from core.errors import CorruptIndexError, QuerySyntaxError, StoreError, StoreUn
 from core.settings import Settings
 from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store
 from index.datemath import interval_seconds, parse_date, tz_offset_seconds
-from index.fields import DEFAULT_TEXT_FIELDS, FIELDS, TIME_FIELD, get_path
+from index.fields import FIELDS, TIME_FIELD, get_path
 from index.highlight import WORD, fold_text
 from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates a dense single-valued column an order of magnitude faster than a multi-valued
 # one, so each document's set of values is also indexed as one value (``topics__set`` =
@@ -67,7 +68,6 @@ MODELS: dict[str, type[Post] | type[Alert]] = {"posts": Post, "alerts": Alert}
 DAY_TERMS_MAX = 10  # a partial month's range is narrowed by day terms up to this many days
 CARDINALITY_LIMIT = 65_000  # distinct values counted exactly
 UNDATED = "undated"  # the shard of documents without a time
-ALL_FIELD = "__all"  # title and text (or title and evidence) together, folded
 COMMIT_EVERY = 100_000  # documents per commit inside one upsert_many call
 CHUNK = 5_000  # documents checked for existing ids at once
 # Optional phrase clauses that only raise scores (the search box's "words together"
@@ -98,14 +98,6 @@ def tname(name: str) -> str:
     return name.replace("@", "at_").replace(".", "__")
 
 
-def shard_name(moment: datetime | None) -> str:
-    """The shard a document with this time goes to: its UTC month, or ``undated``."""
-    if moment is None:
-        return UNDATED
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
 def shard_bounds(name: str) -> tuple[int, int] | None:
     """Epoch seconds ``[start, end)`` of a monthly shard; ``None`` for ``undated``."""
     if name == UNDATED:
@@ -116,21 +108,42 @@ def shard_bounds(name: str) -> tuple[int, int] | None:
     return int(start.timestamp()), int(end.timestamp())
 
 
-def _holds_list(model: type[BaseModel], name: str) -> bool:
-    """Whether the model field at a stored (alias or dotted) name may hold several values."""
+def _leaf_annotation(model: type[BaseModel], name: str) -> Any:
+    """The annotation of the model field at a stored (alias or dotted) name, ``None`` if unknown."""
     by_alias = {(f.alias or n): n for n, f in model.model_fields.items()}
     parts = [by_alias[name]] if name in by_alias else name.split(".")
     current: Any = model
+    annotation: Any = None
     for part in parts:
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(
+            current, BaseModel) else None
         if field is None:
-            return True
+            return None
         annotation = field.annotation
         current = next((a for a in (*typing.get_args(annotation), annotation)
                         if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if "list" in str(annotation).lower() or "set[" in str(annotation).lower():
-            return True
-    return False
+    return annotation
+
+
+def _holds_list(model: type[BaseModel], name: str) -> bool:
+    """Whether the model field at a stored (alias or dotted) name may hold several values."""
+    annotation = _leaf_annotation(model, name)
+    return annotation is None or "list" in str(annotation).lower() or "set[" in str(annotation).lower()
+
+
+def _plain_str(annotation: Any) -> bool:
+    """Whether values of this (possibly optional) annotation are always plain ``str``."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(a, str) for a in typing.get_args(annotation))
+    return all(a is str or (typing.get_origin(a) is typing.Literal
+                            and all(isinstance(v, str) for v in typing.get_args(a))) for a in args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shard_of_day(day: int) -> str:
+    moment = datetime.fromtimestamp(day * 86400, UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 def _is_shard_name(name: str) -> bool:
@@ -249,9 +262,6 @@ class _KindIndex:
             elif ftype == "double":
                 builder.add_float_field(tn, fast=True)
             self.specs.append((name, ftype, tn))
-        # The default search fields once more as one folded field: matching a word in it is
-        # one posting list instead of a union of two (used when scores are not needed).
-        builder.add_text_field(ALL_FIELD, tokenizer_name="vi_fold")
         builder.add_bytes_field("src", stored=True)
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
@@ -276,7 +286,6 @@ class _KindIndex:
         if not marker.exists():
             marker.write_text(json.dumps(expected))
         self.to_tantivy = self._compile()
-        self.time_of = self._time_getter()
         self.single = {name for name, ftype in self.fields.items() if ftype == "keyword" and not _holds_list(
             MODELS[kind], name)}
         self.lock = threading.RLock()  # one writing call per kind at a time
@@ -297,21 +306,17 @@ class _KindIndex:
         for shard in list(self.shards.values()):
             shard.release_writer()
 
-    def _time_getter(self) -> Callable[[BaseModel], datetime | None]:
-        model = MODELS[self.kind]
-        by_alias = {(f.alias or name): name for name, f in model.model_fields.items()}
-        attr = by_alias.get(self.time_field, self.time_field)
-        return lambda m: getattr(m, attr)
-
-    def _compile(self) -> Callable[[BaseModel], tantivy.Document]:
-        """Generate the model → tantivy document converter for this kind.
+    def _compile(self) -> Callable[[BaseModel], tuple[tantivy.Document, str]]:
+        """Generate the model → (tantivy document, shard name) converter for this kind.
 
         Ingest speed is bound by per-document Python work, so the converter is one
-        generated function with plain attribute reads instead of a loop over getters.
+        generated function with plain attribute reads, specialised by each field's type
+        (a plain ``str`` is added as it is, a list is looped over, a number is added
+        even when 0), instead of a loop over getters.
         """
         model = MODELS[self.kind]
         by_alias = {(f.alias or name): name for name, f in model.model_fields.items()}
-        lines = ["def convert(m):", "    d = Document()"]
+        lines = ["def convert(m):", "    d = Document()", "    home = UNDATED"]
         for name, ftype, tn in self.specs:
             path = [by_alias[name]] if name in by_alias else name.split(".")
             if path[0] not in model.model_fields:
@@ -320,30 +325,30 @@ class _KindIndex:
             for i, part in enumerate(path):
                 expr = f"{expr}.{part}" if i == 0 else f"({expr}.{part} if {expr} is not None else None)"
             lines.append(f"    v = {expr}")
+            annotation = _leaf_annotation(model, name)
+            plain = annotation is not None and _plain_str(annotation)
             add = {
                 "text": f"d.add_text({tn!r}, x); d.add_text({tn + '__exact'!r}, x)",
-                "keyword": f"d.add_text({tn!r}, str(x)[:1024])",
+                "keyword": f"d.add_text({tn!r}, x[:1024])" if plain else f"d.add_text({tn!r}, str(x)[:1024])",
                 "date": f"t = int(x.timestamp()); d.add_integer({tn!r}, t)" + (
-                    f"; d.add_text({tn + '__day'!r}, str(t // 86400))" if name == self.time_field else ""),
+                    f"; day = t // 86400; d.add_text({tn + '__day'!r}, str(day)); home = shard_of_day(day)"
+                    if name == self.time_field else ""),
                 "long": f"d.add_integer({tn!r}, int(x))",
                 "double": f"d.add_float({tn!r}, float(x))",
             }[ftype]
-            lines += [
-                "    if v is not None and v != '':",
-                "        if v.__class__ is list:",
-                "            for x in v:",
-                "                if x is not None and x != '':",
-                f"                    {add}",
-                "        else:",
-                "            x = v",
-                f"            {add}",
-            ]
-            if name in DEFAULT_TEXT_FIELDS[self.kind]:
+            if _holds_list(model, name) and annotation is not None:  # a list: each value
+                lines += ["    if v:", "        for x in v:", "            if x is not None and x != '':",
+                          f"                {add}"]
+            elif plain:  # one string: the empty one is not indexed
+                lines += ["    if v:", "        x = v", f"        {add}"]
+            elif annotation is not None:  # one number, date or enum: 0 is indexed
+                lines += ["    if v is not None and v != '':", "        x = v", f"        {add}"]
+            else:  # unknown: list or value
                 lines += [
-                    "    if v:",
+                    "    if v is not None and v != '':",
                     "        for x in (v if v.__class__ is list else [v]):",
-                    "            if x.__class__ is str and x:",
-                    f"                d.add_text({ALL_FIELD!r}, x)",
+                    "            if x is not None and x != '':",
+                    f"                {add}",
                 ]
             if name in SET_FIELDS[self.kind]:
                 lines += [
@@ -353,8 +358,9 @@ class _KindIndex:
                     "        if u:",
                     f"            d.add_text({tn + '__set'!r}, SEP.join(u))",
                 ]
-        lines += ["    d.add_bytes('src', m.model_dump_json(by_alias=True).encode())", "    return d"]
-        namespace: dict[str, Any] = {"Document": tantivy.Document, "SEP": SET_SEP}
+        lines += ["    d.add_bytes('src', to_json(m, by_alias=True))", "    return d, home"]
+        namespace: dict[str, Any] = {"Document": tantivy.Document, "SEP": SET_SEP, "UNDATED": UNDATED,
+                                     "shard_of_day": _shard_of_day, "to_json": model.__pydantic_serializer__.to_json}
         exec(compile("\n".join(lines), f"<tantivy converter for {self.kind}>", "exec"), namespace)  # noqa: S102
         return namespace["convert"]
 
@@ -424,21 +430,21 @@ class EmbeddedStore:
                 for doc_id in {m.id for m in chunk}:
                     if freq("id", doc_id):
                         stored.setdefault(doc_id, []).append(shard.name)
+            convert = ix.to_tantivy
             for item in chunk:
+                doc_id = item.id
                 try:
-                    tdoc = ix.to_tantivy(item)
-                    home = shard_name(ix.time_of(item))
+                    tdoc, home = convert(item)
                 except (ValueError, TypeError, OverflowError) as exc:
-                    result.rejected.append((item.id, f"cannot index: {exc}"))
+                    result.rejected.append((doc_id, f"cannot index: {exc}"))
                     continue
-                stale = set(stored.get(item.id, ()))
-                if item.id in seen:
-                    stale.add(seen[item.id])
-                for name in stale:
-                    writer(name).delete_documents_by_term("id", item.id)
-                writer(home).add_document(tdoc)
-                seen[item.id] = home
-                pending.append(item.id)
+                before = seen.get(doc_id)
+                if before is not None or doc_id in stored:
+                    for name in {*stored.get(doc_id, ()), *([before] if before else [])}:
+                        writer(name).delete_documents_by_term("id", doc_id)
+                (writers.get(home) or writer(home)).add_document(tdoc)
+                seen[doc_id] = home
+                pending.append(doc_id)
             chunk.clear()
 
         def commit() -> None:
@@ -765,7 +771,6 @@ class Translator:
         self.scoring = scoring
         self.rescore = rescore and scoring
         self.boosts: list[dict[str, Any]] = []
-        self.default_fields = sorted(DEFAULT_TEXT_FIELDS[ix.kind])
         self.schema = ix.schema
         self.folded_terms: set[str] = set()
         self.exact_terms: set[str] = set()
@@ -848,14 +853,6 @@ class Translator:
             raise QuerySyntaxError("multi_match needs fields")
         phrase = body.get("type") == "phrase"
         operator = body.get("operator", "or").lower()
-        if not self.scoring and not phrase and sorted(f.split("^")[0] for f in fields) == self.default_fields:
-            # Without scores, "a word in title or in text" is "a word in both together":
-            # exactly the same documents when there is one word or any word will do.
-            tokens = self._tokens("text", body.get("query", ""), negated)
-            if len(tokens) == 1 or (tokens and operator != "and"):
-                terms = [tantivy.Query.term_query(self.schema, ALL_FIELD, t) for t in tokens]
-                return terms[0] if len(terms) == 1 else tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Should, t) for t in terms])
         subs = [self._match(f.split("^")[0], body.get("query", ""), operator, phrase, negated) for f in fields]
         return subs[0] if len(subs) == 1 else tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, s) for s in subs])

@@ -236,3 +236,23 @@ def test_conformance_nested_terms_on_multivalued_field_under_histogram(backend):
     assert {b["key"]: b["doc_count"] for b in first_day["topic"]["buckets"]}["traffic"] == 2
     by_topic = {b["key"]: b for b in aggs["by_topic"]["buckets"]}
     assert sum(d["doc_count"] for d in by_topic["traffic"]["per_day"]["buckets"]) == 3
+
+
+def test_conformance_zero_counts_absent_fields_and_dates_are_indexed_as_given(backend):
+    quiet = _post(40, title="Cầu Cần Thơ thông xe", engagement={"likes": 0, "shares": 3},
+                  author={"id": "u-1", "name": "Lan"}, places=["Cần Thơ"], topics=["traffic"])
+    bare = _post(41, title="", text="Chỉ có nội dung", published_at=None)  # no title, no time
+    assert backend.upsert_many("posts", [quiet, bare]).ok
+    assert backend.count("posts", {"range": {"engagement.likes": {"lte": 0}}}) >= 1
+    assert backend.count("posts", {"bool": {"filter": [{"ids": {"values": [quiet.id]}},
+                                                       {"range": {"engagement.likes": {"lte": 0}}}]}}) == 1
+    assert backend.count("posts", {"term": {"author.name": "Lan"}}) == 1
+    assert backend.count("posts", {"bool": {"filter": [{"ids": {"values": [bare.id]}},
+                                                       {"exists": {"field": "author.name"}}]}}) == 0
+    assert backend.count("posts", {"bool": {"filter": [{"ids": {"values": [bare.id]}},
+                                                       {"exists": {"field": "published_at"}}]}}) == 0
+    assert backend.get("posts", bare.id)["text"] == "Chỉ có nội dung"
+    day = backend.count("posts", {"range": {"published_at": {"gte": "2026-11-21T00:00:00Z",
+                                                             "lt": "2026-12-01T00:00:00Z"}}})
+    assert day >= 1  # post 40 is 40 hours after 20 Nov 08:00 UTC: 22 Nov
+    assert backend.search("posts", parse_query("chi co noi dung")).hits[0].id == bare.id
