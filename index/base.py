@@ -30,6 +30,7 @@ Kinds
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -82,6 +83,22 @@ class SearchResult:
 Doc = BaseModel | dict[str, Any]
 
 
+class BulkLoad:
+    """A bulk load through :meth:`Store.upsert_many`, one call per batch (for backends
+    whose writes have no cost per call worth saving). ``result`` sums every batch."""
+
+    def __init__(self, store: Store, kind: str):
+        self.store = store
+        self.kind = kind
+        self.result = BulkResult()
+
+    def add(self, docs: Iterable[Doc]) -> BulkResult:
+        """Add a batch; returns what became of its documents."""
+        part = self.store.upsert_many(self.kind, docs)
+        self.result.merge(BulkResult(list(part.stored), list(part.rejected)))
+        return part
+
+
 @runtime_checkable
 class Store(Protocol):
     """What the rest of iocwatch may ask of an index.
@@ -97,6 +114,17 @@ class Store(Protocol):
         rejected with its id and the field named, and the rest are stored. With
         ``raise_on_error`` a rejection raises :class:`core.errors.ValidationFailed`
         instead (after nothing was written). Loading the same document twice leaves one.
+        """
+        ...
+
+    def bulk(self, kind: str) -> AbstractContextManager[BulkLoad]:
+        """A bulk load: ``with store.bulk("posts") as load: load.add(batch)``, batch after batch.
+
+        Documents are validated, replaced by id and rejected as in :meth:`upsert_many`;
+        what was added is durable and searchable once the block ends. The embedded store
+        keeps its writers open and commits every ``COMMIT_EVERY`` documents and at the
+        end, instead of once per batch (each commit writes new segments that are merged
+        later); an exception inside the block discards what was not committed yet.
         """
         ...
 

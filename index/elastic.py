@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import MissingDependencyError, StoreError, StoreUnavailableError, ValidationFailed
 from core.settings import Settings
-from index.base import KINDS, BulkResult, Doc, Hit, SearchResult, as_doc, register_store, validate_batch
+from index.base import KINDS, BulkLoad, BulkResult, Doc, Hit, SearchResult, as_doc, register_store, validate_batch
 from index.datemath import parse_date
 from index.fields import TIME_FIELD
 from index.mappings import template
@@ -111,6 +112,11 @@ class ElasticStore:
         resp = self._call(self.client.search, index=self.alias(kind), query={"ids": {"values": ids}},
                           size=len(ids), source=False, ignore_unavailable=True)
         return {h["_id"]: h["_index"] for h in resp["hits"]["hits"]}
+
+    @contextmanager
+    def bulk(self, kind: str) -> Iterator[BulkLoad]:
+        """Batches go to ``streaming_bulk`` as they come (each refreshes the index once)."""
+        yield BulkLoad(self, kind)
 
     def upsert_many(self, kind: str, docs: Iterable[Doc], *, raise_on_error: bool = False) -> BulkResult:
         from elasticsearch import helpers

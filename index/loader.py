@@ -80,51 +80,50 @@ def normalise_row(row: dict[str, Any], default_source: str) -> dict[str, Any]:
     return doc
 
 
-# Rows validated and sent to the store per call. On the embedded store a call is one
-# commit (an fsync and a new segment in every month it touches, merged later), so small
-# batches cost ingest speed: a 200,000-post JSONL file (bench/synth.py) loaded in 20.4 s
-# with 2,000-row batches and in 16.0 s with 100,000-row ones (5 Dec 2026, reading and
-# validating included). 100,000 validated posts hold about 300 MB.
-LOAD_BATCH = 100_000
-
-
-def load_file(store: Store, path: Path, *, source: str | None = None, batch: int = LOAD_BATCH,
+def load_file(store: Store, path: Path, *, source: str | None = None, batch: int = 2000,
               progress: Any = None) -> LoadReport:
-    """Validate every row as a post and upsert the valid ones; never stops on a bad row."""
+    """Validate every row as a post and upsert the valid ones; never stops on a bad row.
+
+    The file is one bulk-load session: the embedded store commits every few hundred
+    thousand posts instead of once per batch (a commit costs an fsync and new segments to
+    merge later); everything added is durable when the session ends.
+    """
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"{path} does not exist", hint="give the path of a JSONL or CSV export")
     report = LoadReport()
     pending: list[tuple[int, Post]] = []
+    with store.bulk("posts") as load:
 
-    def flush() -> None:
-        result = store.upsert_many("posts", [p for _, p in pending])
-        report.stored += len(result.stored)
-        lines = {p.id: n for n, p in pending}
-        for doc_id, reason in result.rejected:
-            report.rejected.append({"line": lines.get(doc_id or ""), "id": doc_id, "reason": reason})
-        pending.clear()
+        def flush() -> None:
+            part = load.add([p for _, p in pending])
+            lines = {p.id: n for n, p in pending}
+            for doc_id, reason in part.rejected:
+                report.rejected.append({"line": lines.get(doc_id or ""), "id": doc_id, "reason": reason})
+            pending.clear()
 
-    for lineno, row in _rows(path):
-        report.read += 1
-        if progress is not None:
-            progress.update(1)
-        if isinstance(row, str):
-            report.rejected.append({"line": lineno, "id": None, "reason": row})
-            continue
-        doc = normalise_row(row, source or path.stem)
-        if not doc.get("id"):
-            report.rejected.append({"line": lineno, "id": None,
-                                    "reason": "no id: give an id, a url or a native_id"})
-            continue
-        try:
-            pending.append((lineno, Post.from_doc(doc)))
-        except ValidationFailed as exc:
-            report.rejected.append({"line": lineno, "id": exc.doc_id, "reason": f"field {exc.field!r}: {exc.reason}"})
-            continue
-        if len(pending) >= batch:
+        for lineno, row in _rows(path):
+            report.read += 1
+            if progress is not None:
+                progress.update(1)
+            if isinstance(row, str):
+                report.rejected.append({"line": lineno, "id": None, "reason": row})
+                continue
+            doc = normalise_row(row, source or path.stem)
+            if not doc.get("id"):
+                report.rejected.append({"line": lineno, "id": None,
+                                        "reason": "no id: give an id, a url or a native_id"})
+                continue
+            try:
+                pending.append((lineno, Post.from_doc(doc)))
+            except ValidationFailed as exc:
+                report.rejected.append({"line": lineno, "id": exc.doc_id,
+                                        "reason": f"field {exc.field!r}: {exc.reason}"})
+                continue
+            if len(pending) >= batch:
+                flush()
+        if pending:
             flush()
-    if pending:
-        flush()
+    report.stored = len(load.result.stored)
     log.info("loaded %s: %d stored, %d rejected", path, report.stored, len(report.rejected))
     return report

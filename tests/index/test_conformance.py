@@ -256,3 +256,16 @@ def test_conformance_zero_counts_absent_fields_and_dates_are_indexed_as_given(ba
                                                              "lt": "2026-12-01T00:00:00Z"}}})
     assert day >= 1  # post 40 is 40 hours after 20 Nov 08:00 UTC: 22 Nov
     assert backend.search("posts", parse_query("chi co noi dung")).hits[0].id == bare.id
+
+
+def test_conformance_bulk_load_session_replaces_by_id_and_reports_every_batch(backend):
+    first = [_post(50 + n, title=f"Mưa lớn ở Cần Thơ số {n}") for n in range(3)]
+    again = _post(50, title="Mưa lớn ở Cần Thơ đã tạnh")  # same id as first[0]
+    with backend.bulk("posts") as load:
+        assert load.add(first).ok
+        part = load.add([again, {"id": "x-1", "source": "baocantho", "published_at": "hôm qua"}])
+        assert part.rejected and part.rejected[0][0] == "x-1"
+    assert len(load.result.stored) == 4 and len(load.result.rejected) == 1
+    assert backend.count("posts") == 3
+    assert backend.get("posts", again.id)["title"] == "Mưa lớn ở Cần Thơ đã tạnh"
+    assert backend.search("posts", parse_query("can tho")).total == 3

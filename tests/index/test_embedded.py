@@ -265,3 +265,22 @@ def test_embedded_phrase_boost_reorders_the_best_hits_and_pages_stay_consistent(
     pages = [h.id for start, size in ((0, 4), (4, 4), (8, 2))
              for h in store.search("posts", parse_query("can tho"), size=size, from_=start).hits]
     assert pages == first
+
+
+def test_embedded_bulk_load_commits_at_the_end_and_an_error_discards_the_rest(store, monkeypatch):
+    import index.embedded as embedded
+
+    posts = [Post.new(platform="news", source="baocantho", url=f"https://baocantho.com.vn/bulk-{n}.html",
+                      title=f"Kẹt xe cầu Cần Thơ lần {n}", published_at="2026-11-20T08:00:00+07:00")
+             for n in range(5)]
+    with store.bulk("posts") as load:
+        load.add(posts[:2])
+        assert store.count("posts") == 0  # nothing committed inside the session yet
+    assert store.count("posts") == 2
+
+    monkeypatch.setattr(embedded, "COMMIT_EVERY", 2)  # commit after every second post
+    with pytest.raises(RuntimeError), store.bulk("posts") as load:
+        load.add(posts[2:5])  # commits 2 and 3, leaves 4 pending
+        raise RuntimeError("the reader of the export failed")
+    assert store.count("posts") == 4
+    assert {h.id for h in store.search("posts", None, size=10).hits} == {p.id for p in posts[:4]}
