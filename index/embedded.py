@@ -47,7 +47,7 @@ from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates a dense single-valued column an order of magnitude faster than a multi-valued
 # one, so each document's set of values is also indexed as one value (``topics__set`` =
@@ -135,7 +135,10 @@ def _leaf_annotation(model: type[BaseModel], name: str) -> Any:
 def _holds_list(model: type[BaseModel], name: str) -> bool:
     """Whether the model field at a stored (alias or dotted) name may hold several values."""
     annotation = _leaf_annotation(model, name)
-    return annotation is None or "list" in str(annotation).lower() or "set[" in str(annotation).lower()
+    if annotation is None:
+        return True
+    return any(typing.get_origin(a) in (list, set, frozenset, tuple) or a in (list, set, frozenset, tuple)
+               for a in (annotation, *typing.get_args(annotation)))
 
 
 def _plain_str(annotation: Any) -> bool:
@@ -182,6 +185,8 @@ class _Shard:
         self._searcher: tantivy.Searcher | None = None
         self._seen: tuple[int, ...] | None = None
         self.stale = True
+        self._exact: dict[Any, frozenset[str]] = {}  # checked exact matches on the current searcher
+        self._exact_lock = threading.Lock()
         _OPEN.add(self)
 
     def searcher(self) -> tantivy.Searcher:
@@ -200,7 +205,28 @@ class _Shard:
             self.stale = False
             self.index.reload()
             self._searcher, self._seen = self.index.searcher(), key
+            self._exact = {}
         return self._searcher
+
+    def exact_ids(self, key: Any, candidates: tantivy.Query, keep: Callable[[dict[str, Any]], bool]) -> frozenset[str]:
+        """Ids of the documents matching ``candidates`` whose stored form passes ``keep``."""
+        searcher = self.searcher()
+        with self._exact_lock:
+            found = self._exact.get(key)
+        if found is not None:
+            return found
+        total = searcher.search(candidates, 1, count=True).count
+        ids = set()
+        for _, address in searcher.search(candidates, total).hits if total else []:
+            src = json.loads(searcher.doc(address).get_first("src"))
+            if keep(src):
+                ids.add(src["id"])
+        found = frozenset(ids)
+        if len(self._exact) > 256:
+            self._exact.clear()
+        with self._exact_lock:
+            self._exact[key] = found
+        return found
 
     def open_writer(self, heap: int) -> tantivy.IndexWriter:
         if self.timer is not None:
@@ -255,9 +281,8 @@ class _KindIndex:
         self.specs: list[tuple[str, str, str]] = []
         for name, ftype in self.fields.items():
             tn = tname(name)
-            if ftype == "text":
+            if ftype == "text":  # folded only: exact matches are checked on the stored text
                 builder.add_text_field(tn, tokenizer_name="vi_fold")
-                builder.add_text_field(tn + "__exact", tokenizer_name="vi_exact")
             elif ftype == "keyword":
                 builder.add_text_field(tn, tokenizer_name="raw", fast=name not in LOOKUP_ONLY[kind])
                 if name in SET_FIELDS[kind]:
@@ -335,7 +360,7 @@ class _KindIndex:
             annotation = _leaf_annotation(model, name)
             plain = annotation is not None and _plain_str(annotation)
             add = {
-                "text": f"d.add_text({tn!r}, x); d.add_text({tn + '__exact'!r}, x)",
+                "text": f"d.add_text({tn!r}, x)",
                 "keyword": f"d.add_text({tn!r}, x[:1024])" if plain else f"d.add_text({tn!r}, str(x)[:1024])",
                 "date": f"t = int(x.timestamp()); d.add_integer({tn!r}, t)" + (
                     f"; day = t // 86400; d.add_text({tn + '__day'!r}, str(day)); home = shard_of_day(day)"
@@ -573,7 +598,8 @@ class EmbeddedStore:
 
         def one(part: tuple[_Shard, dict[str, Any] | None]) -> int:
             shard, q = part
-            return shard.searcher().search(Translator(ix, scoring=False).query(q), 1, count=True).count
+            searcher = shard.searcher()
+            return searcher.search(Translator(ix, scoring=False, shard=shard).query(q), 1, count=True).count
 
         return sum(_map(one, self._plan(ix, query)))
 
@@ -604,7 +630,7 @@ class EmbeddedStore:
                 int, list[tuple[Any, tantivy.Searcher, Any]], list[dict[str, Any]]]:
             shard, q = part
             searcher = shard.searcher()
-            translator = Translator(ix, scoring=scoring, rescore=True)
+            translator = Translator(ix, scoring=scoring, rescore=True, shard=shard)
             tq = translator.query(q)
             limit = window if translator.boosts else wanted
             res = searcher.search(tq, max(1, limit), **kwargs)
@@ -682,7 +708,7 @@ class EmbeddedStore:
             shard, q = plan[index]
             node = _widened(spec[name]) if widen else spec[name]
             try:
-                return _run_one(shard.searcher(), Translator(ix, scoring=False).query(q), name, node)
+                return _run_one(shard.searcher(), Translator(ix, scoring=False, shard=shard).query(q), name, node)
             except ValueError as exc:
                 raise QuerySyntaxError(f"aggregation {name!r} failed: {exc}") from None
 
@@ -817,8 +843,11 @@ class Translator:
     in ``boosts`` (their ``multi_match`` bodies), for the caller to apply to its best hits.
     """
 
-    def __init__(self, ix: _KindIndex, *, scoring: bool = True, rescore: bool = False):
+    def __init__(self, ix: _KindIndex, *, scoring: bool = True, rescore: bool = False,
+                 shard: _Shard | None = None):
         self.ix = ix
+        self.shard = shard  # where exact matches are checked; None: only validate and collect terms
+        self.context: list[tuple[str, tantivy.Query]] = []  # required clauses around the current one
         self.scoring = scoring
         self.rescore = rescore and scoring
         self.boosts: list[dict[str, Any]] = []
@@ -842,7 +871,7 @@ class Translator:
     def _field(self, name: str) -> tuple[str, str]:
         """(type, tantivy name) for a stored field name, ``x.exact`` included."""
         if name.endswith(".exact") and self.ix.fields.get(name[:-6]) == "text":
-            return "exact", tname(name[:-6]) + "__exact"
+            return "exact", tname(name[:-6])
         ftype = self.ix.fields.get(name)
         if ftype is None:
             raise QuerySyntaxError(f"unknown field {name!r} for {self.ix.kind}",
@@ -870,6 +899,8 @@ class Translator:
         ftype, tn = self._field(field)
         if ftype not in ("text", "exact"):
             return self._value_query(ftype, tn, text)
+        if ftype == "exact":
+            return self._exact(field[:-6], text, operator, phrase, negated)
         tokens = self._tokens(ftype, text, negated)
         if not tokens:
             return tantivy.Query.empty_query()
@@ -880,6 +911,28 @@ class Translator:
             return terms[0]
         occur = tantivy.Occur.Must if operator == "and" else tantivy.Occur.Should
         return tantivy.Query.boolean_query([(occur, t) for t in terms])
+
+    def _exact(self, field: str, text: Any, operator: str, phrase: bool, negated: bool) -> tantivy.Query:
+        """Words with their diacritics (``text.exact``): the folded match, kept to the
+        documents whose stored field has the words as written (lower case aside).
+
+        The index has no exact copy of the text (it cost a sixth of ingest), so the
+        documents of the folded match are read and checked here, only among those that
+        also match the required clauses around this one (a time range, other words); the
+        ids that pass become the clause. Checked sets are cached until the next commit.
+        """
+        tokens = self._tokens("exact", text, negated)
+        if not tokens:
+            return tantivy.Query.empty_query()
+        folded = self._match(field, text, operator, phrase, True)  # True: not highlighted as folded
+        if self.shard is None:
+            return folded
+        around = [q for _, q in self.context]
+        key = (field, tuple(tokens), operator, phrase, tuple(k for k, _ in self.context))
+        ids = self.shard.exact_ids(key, tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, q) for q in [folded, *around]]) if around else folded,
+            lambda src: _has_words(get_path(src, field), tokens, operator, phrase, self.ix.analyzers["vi_exact"]))
+        return tantivy.Query.term_set_query(self.schema, "id", sorted(ids)) if ids else tantivy.Query.empty_query()
 
     def _q_match_all(self, body: Any, negated: bool) -> tantivy.Query:
         return tantivy.Query.all_query()
@@ -975,7 +1028,20 @@ class Translator:
             value = body.get(key) or []
             return value if isinstance(value, list) else [value]
 
-        must = [self.query(c, negated) for key in ("must", "filter") for c in clauses(key)]
+        # Required clauses without exact words translate first: they narrow the documents
+        # an exact clause anywhere inside this bool has to check (see _exact).
+        required = [c for key in ("must", "filter") for c in clauses(key)]
+        plain = {i: self.query(c, negated) for i, c in enumerate(required) if not _has_exact(c)}
+        pushed = [(json.dumps(required[i], sort_keys=True, default=str), q) for i, q in plain.items()]
+        self.context.extend(pushed)
+        try:
+            must = [plain[i] if i in plain else self.query(c, negated) for i, c in enumerate(required)]
+            return self._bool_rest(body, clauses, must, negated)
+        finally:
+            del self.context[len(self.context) - len(pushed):]
+
+    def _bool_rest(self, body: dict[str, Any], clauses: Callable[[str], list[dict[str, Any]]],
+                   must: list[tantivy.Query], negated: bool) -> tantivy.Query:
         msm = body.get("minimum_should_match")
         needed = int(msm) if msm is not None else (0 if must else 1)
         optional_clauses = clauses("should")
@@ -1085,6 +1151,28 @@ def _clean(node: dict[str, Any]) -> dict[str, Any]:
     if "aggs" in out:
         out["aggs"] = {name: _clean(sub) for name, sub in out["aggs"].items()}
     return out
+
+
+def _has_exact(clause: Any) -> bool:
+    """Whether a query clause names an ``.exact`` field anywhere inside."""
+    if isinstance(clause, dict):
+        return any((isinstance(k, str) and k.endswith(".exact")) or _has_exact(v) for k, v in clause.items())
+    if isinstance(clause, list):
+        return any(_has_exact(v) for v in clause)
+    return isinstance(clause, str) and clause.split("^")[0].endswith(".exact")
+
+
+def _has_words(value: Any, words: list[str], operator: str, phrase: bool, analyzer: Any) -> bool:
+    """Whether a stored text value (or list of them) has ``words``, compared as the
+    ``vi_exact`` analyser splits them: all of them (``and``), any (``or``) or in a row
+    within one value (``phrase``)."""
+    values = value if isinstance(value, list) else [value]
+    seqs = [analyzer.analyze(v) for v in values if isinstance(v, str) and v]
+    if phrase and len(words) > 1:
+        n = len(words)
+        return any(seq[i:i + n] == words for seq in seqs for i in range(len(seq) - n + 1))
+    present = {t for seq in seqs for t in seq}
+    return all(w in present for w in words) if operator == "and" or phrase else any(w in present for w in words)
 
 
 def _phrase_boost(clause: dict[str, Any]) -> bool:

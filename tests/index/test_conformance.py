@@ -194,6 +194,7 @@ def test_conformance_alerts_use_ecs_fields_and_triage_keeps_history(backend):
     assert stored["source.ip"] == "203.0.113.1" and stored["threat.technique.id"] == "T1110"
     assert backend.search("alerts", {"term": {"source.ip": "203.0.113.2"}}).total == 1
     assert backend.count("alerts", {"terms": {"severity": ["high", "critical"]}}) == 1
+    assert backend.count("alerts", {"term": {"module": "security"}}) == 2  # a Literal, not a list
 
     triage(backend, "alert-1", status="acknowledged", by="an.nguyen")
     triage(backend, "alert-1", assignee="bao.tran", by="an.nguyen")
@@ -269,3 +270,26 @@ def test_conformance_bulk_load_session_replaces_by_id_and_reports_every_batch(ba
     assert backend.count("posts") == 3
     assert backend.get("posts", again.id)["title"] == "Mưa lớn ở Cần Thơ đã tạnh"
     assert backend.search("posts", parse_query("can tho")).total == 3
+
+
+def test_conformance_exact_words_in_text_with_filters_phrases_and_negation(backend):
+    docs = [
+        _post(60, title="Lễ hội", text="Du khách đổ về Huế dịp lễ hội áo dài.", source="baocantho"),
+        _post(61, title="Vườn hoa", text="Vườn hoa huệ trắng nở rộ ở ngoại thành.", source="baocantho"),
+        _post(62, title="Lễ hội", text="Hội áo dài ở Huế năm nay đông vui.", source="vnexpress"),
+        _post(63, title="Áo dài", text="Áo mới, dài tay, bán ở chợ Huế.", source="vnexpress"),
+    ]
+    assert backend.upsert_many("posts", docs).ok
+    assert _ids(backend.search("posts", {"match": {"text.exact": "Huế"}})) == {docs[0].id, docs[2].id, docs[3].id}
+    assert _ids(backend.search("posts", {"match": {"text.exact": "huệ"}})) == {docs[1].id}
+    filtered = with_filters({"match": {"text.exact": "Huế"}}, [{"term": {"source": "vnexpress"}}])
+    assert _ids(backend.search("posts", filtered)) == {docs[2].id, docs[3].id}
+    assert backend.count("posts", filtered) == 2
+    phrase = {"match_phrase": {"text.exact": "áo dài"}}
+    assert _ids(backend.search("posts", phrase)) == {docs[0].id, docs[2].id}  # not "Áo mới, dài tay"
+    negated = {"bool": {"must": [{"match": {"text": "hue"}}], "must_not": [{"match": {"text.exact": "huệ"}}]}}
+    assert _ids(backend.search("posts", negated)) == {docs[0].id, docs[2].id, docs[3].id}
+    aggs = backend.aggregate("posts", {"match": {"text.exact": "Huế"}}, {"src": {"terms": {"field": "source"}}})
+    assert {b["key"]: b["doc_count"] for b in aggs["src"]["buckets"]} == {"baocantho": 1, "vnexpress": 2}
+    hit = backend.search("posts", {"match": {"text.exact": "Huế"}}, highlight=["text"]).hits[0]
+    assert "<mark>Huế</mark>" in " ".join(hit.highlight["text"])
