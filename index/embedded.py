@@ -385,10 +385,13 @@ class _KindIndex:
             if name in SET_FIELDS[self.kind]:
                 lines += [
                     "    if v:",
-                    "        u = sorted({str(x)[:1024] for x in (v if v.__class__ is list else [v])"
+                    "        if v.__class__ is list and len(v) == 1 and v[0].__class__ is str and v[0]:",
+                    f"            d.add_text({tn + '__set'!r}, v[0][:1024])",
+                    "        else:",
+                    "            u = sorted({str(x)[:1024] for x in (v if v.__class__ is list else [v])"
                     " if x is not None and x != ''})",
-                    "        if u:",
-                    f"            d.add_text({tn + '__set'!r}, SEP.join(u))",
+                    "            if u:",
+                    f"                d.add_text({tn + '__set'!r}, SEP.join(u))",
                 ]
         lines += ["    d.add_bytes('src', to_json(m, by_alias=True))", "    return d, home"]
         namespace: dict[str, Any] = {"Document": tantivy.Document, "SEP": SET_SEP, "UNDATED": UNDATED,
@@ -460,7 +463,10 @@ class _Load:
         stored: dict[str, list[str]] = {}
         ids = {m.id for m in chunk}
         for shard in self.ix.all_shards():
-            freq = shard.searcher().doc_freq
+            searcher = shard.searcher()
+            if not searcher.num_docs:  # no live document there: nothing to replace
+                continue
+            freq = searcher.doc_freq
             for doc_id in ids:
                 if freq("id", doc_id):
                     stored.setdefault(doc_id, []).append(shard.name)
