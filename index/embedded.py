@@ -208,23 +208,35 @@ class _Shard:
             self._exact = {}
         return self._searcher
 
-    def exact_ids(self, key: Any, candidates: tantivy.Query, keep: Callable[[dict[str, Any]], bool]) -> frozenset[str]:
-        """Ids of the documents matching ``candidates`` whose stored form passes ``keep``."""
+    def exact_ids(self, key: Any, candidates: tantivy.Query, words: list[str], any_word: bool,
+                  keep: Callable[[dict[str, Any]], bool]) -> tuple[frozenset[str], frozenset[str]]:
+        """(kept, dropped): ids of the documents matching ``candidates``, split by ``keep``.
+
+        A document whose stored JSON, lower-cased, does not contain the words (any of
+        them with ``any_word``) is dropped without parsing it.
+        """
         searcher = self.searcher()
         with self._exact_lock:
             found = self._exact.get(key)
         if found is not None:
             return found
         total = searcher.search(candidates, 1, count=True).count
-        ids = set()
-        for _, address in searcher.search(candidates, total).hits if total else []:
-            src = json.loads(searcher.doc(address).get_first("src"))
-            if keep(src):
-                ids.add(src["id"])
-        found = frozenset(ids)
-        if len(self._exact) > 256:
-            self._exact.clear()
+        kept, dropped = set(), set()
+        test = any if any_word else all
+        hits = searcher.search(candidates, total).hits if total else []
+        # in storage order: neighbours share the compressed block the store reads
+        for address in sorted((a for _, a in hits), key=lambda a: (a.segment_ord, a.doc)):
+            raw = searcher.doc(address).get_first("src").decode()
+            low = raw.lower()
+            src = json.loads(raw) if test(w in low for w in words) else None
+            if src is not None and keep(src):
+                kept.add(src["id"])
+            else:
+                dropped.add(src["id"] if src is not None else json.loads(raw)["id"])
+        found = frozenset(kept), frozenset(dropped)
         with self._exact_lock:
+            if len(self._exact) > 256:
+                self._exact.clear()
             self._exact[key] = found
         return found
 
@@ -271,9 +283,10 @@ class _Shard:
 class _KindIndex:
     """The shards of one kind, their common schema and analysers."""
 
-    def __init__(self, kind: str, path: Path):
+    def __init__(self, kind: str, path: Path, *, exact_copies: bool = False):
         self.kind = kind
         self.path = path
+        self.exact_copies = exact_copies  # <field>__exact: text fields lower-cased with their diacritics
         self.fields = FIELDS[kind]
         self.time_field = TIME_FIELD[kind]
         self.analyzers = _analyzers()
@@ -281,8 +294,10 @@ class _KindIndex:
         self.specs: list[tuple[str, str, str]] = []
         for name, ftype in self.fields.items():
             tn = tname(name)
-            if ftype == "text":  # folded only: exact matches are checked on the stored text
+            if ftype == "text":  # without exact copies, exact matches are checked on the stored text
                 builder.add_text_field(tn, tokenizer_name="vi_fold")
+                if exact_copies:
+                    builder.add_text_field(tn + "__exact", tokenizer_name="vi_exact")
             elif ftype == "keyword":
                 builder.add_text_field(tn, tokenizer_name="raw", fast=name not in LOOKUP_ONLY[kind])
                 if name in SET_FIELDS[kind]:
@@ -299,7 +314,7 @@ class _KindIndex:
         path.mkdir(parents=True, exist_ok=True)
         marker = path / "iocwatch-schema.json"
         expected = {"version": SCHEMA_VERSION, "fields": self.fields, "sets": list(SET_FIELDS[kind]),
-                    "lookup_only": sorted(LOOKUP_ONLY[kind]),
+                    "lookup_only": sorted(LOOKUP_ONLY[kind]), "exact_copies": exact_copies,
                     "shards": "month"}
         if marker.exists():
             try:
@@ -308,7 +323,8 @@ class _KindIndex:
                 found = None
             if found != expected:
                 raise CorruptIndexError(
-                    f"the {kind} index was written by another version of iocwatch",
+                    f"the {kind} index was written by another version of iocwatch or with other index "
+                    f"settings (index.exact_copies)",
                     where=str(path), hint="run `iocwatch index rebuild` to re-index it with this version")
         if (path / "meta.json").exists():
             raise CorruptIndexError(
@@ -360,7 +376,8 @@ class _KindIndex:
             annotation = _leaf_annotation(model, name)
             plain = annotation is not None and _plain_str(annotation)
             add = {
-                "text": f"d.add_text({tn!r}, x)",
+                "text": f"d.add_text({tn!r}, x)" + (
+                    f"; d.add_text({tn + '__exact'!r}, x)" if self.exact_copies else ""),
                 "keyword": f"d.add_text({tn!r}, x[:1024])" if plain else f"d.add_text({tn!r}, str(x)[:1024])",
                 "date": f"t = int(x.timestamp()); d.add_integer({tn!r}, t)" + (
                     f"; day = t // 86400; d.add_text({tn + '__day'!r}, str(day)); home = shard_of_day(day)"
@@ -520,6 +537,7 @@ class EmbeddedStore:
         # The writer memory is shared by the shards written at the same time (a bulk load
         # of old posts touches several months); each writer gets a quarter, at least 64 MB.
         self.heap = max(64, settings.index.writer_heap_mb // 4) * 1_000_000
+        self.exact_copies = settings.index.exact_copies
         self._kinds: dict[str, _KindIndex] = {}
         self._open_lock = threading.Lock()
 
@@ -529,7 +547,7 @@ class EmbeddedStore:
             raise StoreError(f"unknown kind {kind!r}", hint=f"use one of {KINDS}")
         with self._open_lock:
             if kind not in self._kinds:
-                self._kinds[kind] = _KindIndex(kind, self.root / kind)
+                self._kinds[kind] = _KindIndex(kind, self.root / kind, exact_copies=self.exact_copies)
             return self._kinds[kind]
 
     def init(self) -> list[str]:
@@ -877,7 +895,7 @@ class Translator:
     def _field(self, name: str) -> tuple[str, str]:
         """(type, tantivy name) for a stored field name, ``x.exact`` included."""
         if name.endswith(".exact") and self.ix.fields.get(name[:-6]) == "text":
-            return "exact", tname(name[:-6])
+            return "exact", tname(name[:-6]) + ("__exact" if self.ix.exact_copies else "")
         ftype = self.ix.fields.get(name)
         if ftype is None:
             raise QuerySyntaxError(f"unknown field {name!r} for {self.ix.kind}",
@@ -905,7 +923,7 @@ class Translator:
         ftype, tn = self._field(field)
         if ftype not in ("text", "exact"):
             return self._value_query(ftype, tn, text)
-        if ftype == "exact":
+        if ftype == "exact" and not self.ix.exact_copies:
             return self._exact(field[:-6], text, operator, phrase, negated)
         tokens = self._tokens(ftype, text, negated)
         if not tokens:
@@ -935,10 +953,22 @@ class Translator:
             return folded
         around = [q for _, q in self.context]
         key = (field, tuple(tokens), operator, phrase, tuple(k for k, _ in self.context))
-        ids = self.shard.exact_ids(key, tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, q) for q in [folded, *around]]) if around else folded,
+        candidates = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, q) for q in [folded, *around]]) if around else folded
+        kept, dropped = self.shard.exact_ids(
+            key, candidates, tokens, operator == "or" and not phrase,
             lambda src: _has_words(get_path(src, field), tokens, operator, phrase, self.ix.analyzers["vi_exact"]))
-        return tantivy.Query.term_set_query(self.schema, "id", sorted(ids)) if ids else tantivy.Query.empty_query()
+        # Whichever set is smaller makes the clause: the folded match less the dropped ids
+        # is the same set wherever the clauses around it hold, and they always apply.
+        if not kept:
+            return tantivy.Query.empty_query()
+        if not dropped:
+            return folded
+        if len(dropped) < len(kept):
+            return tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, folded),
+                (tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, "id", sorted(dropped)))])
+        return tantivy.Query.term_set_query(self.schema, "id", sorted(kept))
 
     def _q_match_all(self, body: Any, negated: bool) -> tantivy.Query:
         return tantivy.Query.all_query()

@@ -21,7 +21,7 @@ from index.triage import triage
 ES_URL = os.environ.get("IOCWATCH_ES_URL")
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
+@pytest.fixture(params=["embedded", "embedded-exact-copies", "elasticsearch"])
 def backend(request, settings):
     if request.param == "elasticsearch":
         if not ES_URL:
@@ -35,8 +35,10 @@ def backend(request, settings):
         st.client.options(ignore_status=404).indices.delete(index=f"{st.prefix}-*")
         st.client.options(ignore_status=404).indices.delete_index_template(name=f"{st.prefix}-*")
         st.close()
-    else:
-        st = open_store(settings)
+    else:  # the embedded store, also with exact copies of the text fields indexed
+        exact = request.param == "embedded-exact-copies"
+        st = open_store(settings.model_copy(update={
+            "index": settings.index.model_copy(update={"exact_copies": exact})}))
         yield st
         st.close()
 
