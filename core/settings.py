@@ -41,7 +41,7 @@ class IndexSettings(BaseModel):
     # Embedded store: also index title/text with their diacritics. Exact searches then
     # read the index only (milliseconds) instead of checking the stored text of the
     # folded matches (seconds for a common word over a million posts, without a time
-    # range); ingest is about a tenth slower. Changing it needs `iocwatch index rebuild`.
+    # range); ingest is 5-10 % slower. Changing it needs `iocwatch index rebuild`.
     exact_copies: bool = False
     bulk_chunk: int = 1000  # documents per bulk request / commit
 

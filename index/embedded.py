@@ -940,7 +940,7 @@ class Translator:
         """Words with their diacritics (``text.exact``): the folded match, kept to the
         documents whose stored field has the words as written (lower case aside).
 
-        The index has no exact copy of the text (it cost a sixth of ingest), so the
+        The index has no exact copy of the text (5-10 % of ingest), so the
         documents of the folded match are read and checked here, only among those that
         also match the required clauses around this one (a time range, other words); the
         ids that pass become the clause. Checked sets are cached until the next commit.
