@@ -81,6 +81,7 @@ CHUNK = 5_000  # documents checked for existing ids at once
 # boost) are applied to the best RESCORE_WINDOW hits, as Elasticsearch's rescore does:
 # a phrase query over every match took a ranked search at 1M posts from 34 to 85-106 ms p95.
 RESCORE_WINDOW = 50
+EXACT_CACHE_IDS = 500_000  # ids of checked exact matches kept per month shard until its next commit
 LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
 WRITER_IDLE_S = 2.0  # an idle writer is closed after this, freeing the lock for other processes
 
@@ -235,7 +236,8 @@ class _Shard:
                 dropped.add(src["id"] if src is not None else json.loads(raw)["id"])
         found = frozenset(kept), frozenset(dropped)
         with self._exact_lock:
-            if len(self._exact) > 256:
+            # bounded by ids held (a common word over a big month is 100,000 of them)
+            if sum(len(a) + len(b) for a, b in self._exact.values()) + len(kept) + len(dropped) > EXACT_CACHE_IDS:
                 self._exact.clear()
             self._exact[key] = found
         return found

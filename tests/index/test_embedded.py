@@ -284,3 +284,20 @@ def test_embedded_bulk_load_commits_at_the_end_and_an_error_discards_the_rest(st
         raise RuntimeError("the reader of the export failed")
     assert store.count("posts") == 4
     assert {h.id for h in store.search("posts", None, size=10).hits} == {p.id for p in posts[:4]}
+
+
+def test_embedded_exact_matches_are_checked_again_after_a_commit(store):
+    from index.querystring import parse_query
+
+    def post(n: int, text: str) -> Post:
+        return Post.new(platform="news", source="baocantho", url=f"https://baocantho.com.vn/hue-{n}.html",
+                        title="Tin ngắn", text=text, published_at="2026-11-20T08:00:00+07:00")
+
+    store.upsert_many("posts", [post(1, "Mưa lớn ở Huế."), post(2, "Hoa huệ nở sớm.")])
+    query = parse_query("Huế", exact=True)
+    assert store.search("posts", query).total == 1
+    assert store.search("posts", query).total == 1  # from the cache of checked matches
+    store.upsert_many("posts", [post(3, "Huế đón khách.")])
+    assert store.search("posts", query).total == 2
+    store.upsert_many("posts", [post(1, "Mưa lớn ở Huê.")])  # corrected: no longer Huế
+    assert {h.source["text"] for h in store.search("posts", query).hits} == {"Huế đón khách."}
