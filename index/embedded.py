@@ -22,6 +22,7 @@ import gc
 import json
 import logging
 import os
+import re
 import threading
 import time
 import typing
@@ -86,6 +87,7 @@ LOCK_WAIT_S = 30.0  # how long a writer waits for another process's lock
 WRITER_IDLE_S = 2.0  # an idle writer is closed after this, freeing the lock for other processes
 
 
+_CHECKING = threading.Lock()  # exact matches are checked one month at a time (see _Shard.exact_ids)
 _OPEN: weakref.WeakSet[_Shard] = weakref.WeakSet()
 
 
@@ -144,11 +146,28 @@ def _holds_list(model: type[BaseModel], name: str) -> bool:
 
 def _plain_str(annotation: Any) -> bool:
     """Whether values of this (possibly optional) annotation are always plain ``str``."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
     if typing.get_origin(annotation) is typing.Literal:
         return all(isinstance(a, str) for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) in (list, set, frozenset, tuple, dict):
+        return False
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
     return all(a is str or (typing.get_origin(a) is typing.Literal
                             and all(isinstance(v, str) for v in typing.get_args(a))) for a in args)
+
+
+def _flat_strings(model: type[BaseModel]) -> frozenset[str]:
+    """Stored names of the string fields that come, in the stored JSON, before any nested
+    object (the fields ``_raw_value`` may read without parsing)."""
+    out = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        args = (annotation, *typing.get_args(annotation))
+        if any(isinstance(a, type) and issubclass(a, BaseModel) for a in args) or any(
+                any(isinstance(b, type) and issubclass(b, BaseModel) for b in typing.get_args(a)) for a in args):
+            break  # a nested object (or a list of them) from here on
+        if _plain_str(annotation):
+            out.add(field.alias or name)
+    return frozenset(out)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -210,11 +229,10 @@ class _Shard:
         return self._searcher
 
     def exact_ids(self, key: Any, candidates: tantivy.Query, words: list[str], any_word: bool,
-                  keep: Callable[[dict[str, Any]], bool]) -> tuple[frozenset[str], frozenset[str]]:
-        """(kept, dropped): ids of the documents matching ``candidates``, split by ``keep``.
-
-        A document whose stored JSON, lower-cased, does not contain the words (any of
-        them with ``any_word``) is dropped without parsing it.
+                  keep: Callable[[str], bool]) -> tuple[frozenset[str], frozenset[str]]:
+        """(kept, dropped): ids of the documents matching ``candidates``, split by ``keep``
+        (given the stored JSON). A document whose stored JSON, lower-cased, does not
+        contain the words (any of them with ``any_word``) is dropped without looking further.
         """
         searcher = self.searcher()
         with self._exact_lock:
@@ -225,15 +243,14 @@ class _Shard:
         kept, dropped = set(), set()
         test = any if any_word else all
         hits = searcher.search(candidates, total).hits if total else []
-        # in storage order: neighbours share the compressed block the store reads
-        for address in sorted((a for _, a in hits), key=lambda a: (a.segment_ord, a.doc)):
-            raw = searcher.doc(address).get_first("src").decode()
-            low = raw.lower()
-            src = json.loads(raw) if test(w in low for w in words) else None
-            if src is not None and keep(src):
-                kept.add(src["id"])
-            else:
-                dropped.add(src["id"] if src is not None else json.loads(raw)["id"])
+        # One month checks at a time: this is Python work, and months checked side by
+        # side only pass the GIL back and forth (twice as slow on two cores).
+        with _CHECKING:
+            # in storage order: neighbours share the compressed block the store reads
+            for address in sorted((a for _, a in hits), key=lambda a: (a.segment_ord, a.doc)):
+                raw = searcher.doc(address).get_first("src").decode()
+                low = raw.lower()
+                (kept if test(w in low for w in words) and keep(raw) else dropped).add(_raw_value(raw, "id"))
         found = frozenset(kept), frozenset(dropped)
         with self._exact_lock:
             # bounded by ids held (a common word over a big month is 100,000 of them)
@@ -336,6 +353,7 @@ class _KindIndex:
         if not marker.exists():
             marker.write_text(json.dumps(expected))
         self.to_tantivy = self._compile()
+        self.flat_strings = _flat_strings(MODELS[kind])
         self.single = {name for name, ftype in self.fields.items() if ftype == "keyword" and not _holds_list(
             MODELS[kind], name)}
         self.lock = threading.RLock()  # one writing call per kind at a time
@@ -376,7 +394,13 @@ class _KindIndex:
                 expr = f"{expr}.{part}" if i == 0 else f"({expr}.{part} if {expr} is not None else None)"
             lines.append(f"    v = {expr}")
             annotation = _leaf_annotation(model, name)
-            plain = annotation is not None and _plain_str(annotation)
+            many = annotation is not None and _holds_list(model, name)
+            inner = annotation  # the type of one value: a list's items
+            if many:
+                seq = next((a for a in (annotation, *typing.get_args(annotation))
+                            if typing.get_origin(a) in (list, set, frozenset, tuple)), None)
+                inner = typing.get_args(seq)[0] if seq is not None and typing.get_args(seq) else None
+            plain = inner is not None and _plain_str(inner)
             add = {
                 "text": f"d.add_text({tn!r}, x)" + (
                     f"; d.add_text({tn + '__exact'!r}, x)" if self.exact_copies else ""),
@@ -387,7 +411,7 @@ class _KindIndex:
                 "long": f"d.add_integer({tn!r}, int(x))",
                 "double": f"d.add_float({tn!r}, float(x))",
             }[ftype]
-            if _holds_list(model, name) and annotation is not None:  # a list: each value
+            if many:  # a list: each value
                 lines += ["    if v:", "        for x in v:", "            if x is not None and x != '':",
                           f"                {add}"]
             elif plain:  # one string: the empty one is not indexed
@@ -957,9 +981,14 @@ class Translator:
         key = (field, tuple(tokens), operator, phrase, tuple(k for k, _ in self.context))
         candidates = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, q) for q in [folded, *around]]) if around else folded
-        kept, dropped = self.shard.exact_ids(
-            key, candidates, tokens, operator == "or" and not phrase,
-            lambda src: _has_words(get_path(src, field), tokens, operator, phrase, self.ix.analyzers["vi_exact"]))
+        analyzer = self.ix.analyzers["vi_exact"]
+        flat = field in self.ix.flat_strings
+
+        def keep(raw: str) -> bool:
+            value = _raw_value(raw, field) if flat else get_path(json.loads(raw), field)
+            return _has_words(value, tokens, operator, phrase, analyzer)
+
+        kept, dropped = self.shard.exact_ids(key, candidates, tokens, operator == "or" and not phrase, keep)
         # Whichever set is smaller makes the clause: the folded match less the dropped ids
         # is the same set wherever the clauses around it hold, and they always apply.
         if not kept:
@@ -1200,12 +1229,47 @@ def _has_exact(clause: Any) -> bool:
     return isinstance(clause, str) and clause.split("^")[0].endswith(".exact")
 
 
+_WORD_RUN = re.compile(r"[^\W_]+")  # a run of letters and digits
+# Latin script (Vietnamese included), general punctuation and ASCII: here Python's letters
+# and digits are exactly Rust's (char::is_alphanumeric, tantivy's simple tokenizer).
+_NOT_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f]")
+
+
+def exact_tokens(text: str, analyzer: Any) -> list[str]:
+    """The tokens of the ``vi_exact`` analyser (simple tokenizer, remove_long(40),
+    lowercase), computed in Python for Latin-script text (several times faster than a
+    call into the analyser) and by the analyser for anything else."""
+    if _NOT_LATIN.search(text):
+        return analyzer.analyze(text)
+    return [t.lower() for t in _WORD_RUN.findall(text) if len(t.encode()) < 40]
+
+
+_RAW_KEYS: dict[str, re.Pattern[str]] = {}
+
+
+def _raw_value(raw: str, key: str) -> str | None:
+    """A top-level string of a stored JSON document, read without parsing it.
+
+    Only for keys that come before any nested object in the stored form (see
+    ``_KindIndex.flat_strings``), where the first ``"key":`` in the text is the top-level
+    one: inside JSON strings a quote is always escaped.
+    """
+    pattern = _RAW_KEYS.get(key)
+    if pattern is None:
+        pattern = _RAW_KEYS[key] = re.compile('"' + re.escape(key) + r'":(?:null|"([^"\\]*(?:\\.[^"\\]*)*)")')
+    found = pattern.search(raw)
+    if found is None or found.group(1) is None:
+        return None
+    value = found.group(1)
+    return json.loads('"' + value + '"') if "\\" in value else value
+
+
 def _has_words(value: Any, words: list[str], operator: str, phrase: bool, analyzer: Any) -> bool:
     """Whether a stored text value (or list of them) has ``words``, compared as the
     ``vi_exact`` analyser splits them: all of them (``and``), any (``or``) or in a row
     within one value (``phrase``)."""
     values = value if isinstance(value, list) else [value]
-    seqs = [analyzer.analyze(v) for v in values if isinstance(v, str) and v]
+    seqs = [exact_tokens(v, analyzer) for v in values if isinstance(v, str) and v]
     if phrase and len(words) > 1:
         n = len(words)
         return any(seq[i:i + n] == words for seq in seqs for i in range(len(seq) - n + 1))
