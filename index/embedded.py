@@ -205,7 +205,7 @@ class _Shard:
         self._searcher: tantivy.Searcher | None = None
         self._seen: tuple[int, ...] | None = None
         self.stale = True
-        self._exact: dict[Any, frozenset[str]] = {}  # checked exact matches on the current searcher
+        self._exact: dict[Any, tuple[frozenset[str], frozenset[str]]] = {}  # checked exact matches, this searcher
         self._exact_lock = threading.Lock()
         _OPEN.add(self)
 
