@@ -95,7 +95,7 @@ class BulkLoad:
     def add(self, docs: Iterable[Doc]) -> BulkResult:
         """Add a batch; returns what became of its documents."""
         part = self.store.upsert_many(self.kind, docs)
-        self.result.merge(BulkResult(list(part.stored), list(part.rejected)))
+        self.result.merge(part)
         return part
 
 

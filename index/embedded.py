@@ -1099,7 +1099,9 @@ class Translator:
         # an exact clause anywhere inside this bool has to check (see _exact).
         required = [c for key in ("must", "filter") for c in clauses(key)]
         plain = {i: self.query(c, negated) for i, c in enumerate(required) if not _has_exact(c)}
-        pushed = [(json.dumps(required[i], sort_keys=True, default=str), q) for i, q in plain.items()]
+        checks = self.shard is not None and not self.ix.exact_copies and _has_exact(body)
+        pushed = [(json.dumps(required[i], sort_keys=True, default=str), q)
+                  for i, q in plain.items()] if checks else []
         self.context.extend(pushed)
         try:
             must = [plain[i] if i in plain else self.query(c, negated) for i, c in enumerate(required)]
