@@ -23,6 +23,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -182,7 +183,9 @@ class WriterLock:
     asks for it.
     """
 
-    _held: dict[str, int] = {}  # resolved lock path -> nesting depth in this process
+    # resolved lock path -> [nesting depth, open lock file], shared by the threads of a process
+    _held: dict[str, list[Any]] = {}
+    _guard = threading.Lock()  # one thread of this process acquires or releases at a time
 
     def __init__(self, data_dir: str | os.PathLike[str], purpose: str | None = None, *,
                  wait_s: float = 0.0, poll_s: float = 0.2):
@@ -190,7 +193,6 @@ class WriterLock:
         self.purpose = purpose or " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3])
         self.wait_s = max(0.0, float(wait_s))
         self.poll_s = poll_s
-        self._fh: IO[str] | None = None
         self._key = ""
 
     def holder(self) -> dict[str, Any] | None:
@@ -209,45 +211,48 @@ class WriterLock:
     def __enter__(self) -> WriterLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = str(self.path.resolve())
-        if self._held.get(self._key):
-            self._held[self._key] += 1
-            return self
-        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the lock's life
-        start = time.monotonic()
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                waited = time.monotonic() - start
-                if waited >= self.wait_s:
-                    holder = self.holder()
-                    fh.close()
-                    raise LockHeldError(self.path, holder, waited) from None
-                time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
-        record = {"pid": os.getpid(), "purpose": self.purpose, "host": socket.gethostname(),
-                  "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps(record))
-        fh.flush()
-        self._fh = fh
-        self._held[self._key] = 1
+        with self._guard:
+            entry = self._held.get(self._key)
+            if entry is not None:
+                entry[0] += 1
+                return self
+            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the lock's life
+            start = time.monotonic()
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waited = time.monotonic() - start
+                    if waited >= self.wait_s:
+                        holder = self.holder()
+                        fh.close()
+                        raise LockHeldError(self.path, holder, waited) from None
+                    time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
+            record = {"pid": os.getpid(), "purpose": self.purpose, "host": socket.gethostname(),
+                      "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps(record))
+            fh.flush()
+            self._held[self._key] = [1, fh]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        depth = self._held.get(self._key, 0)
-        if depth > 1:
-            self._held[self._key] = depth - 1
-            return
-        self._held.pop(self._key, None)
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.seek(0)
-                self._fh.truncate()
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+        with self._guard:
+            entry = self._held.get(self._key)
+            if entry is None:
+                return
+            entry[0] -= 1
+            if entry[0] > 0:
+                return
+            del self._held[self._key]
+            fh = entry[1]
+            with contextlib.suppress(OSError):  # the holder record is a courtesy
+                fh.seek(0)
+                fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from iocwatch.commands._writer import data_writer, wait_option
+
 
 @click.command()
 @click.argument("names", nargs=-1)
@@ -19,8 +21,9 @@ import click
 @click.option("--no-analyse", is_flag=True, help="Store posts without the NLP pipeline.")
 @click.option("--check", is_flag=True, help="Only validate the sources and watchlists files and list them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@wait_option
 def crawl(names: tuple[str, ...], sources_file: str | None, watchlists_file: str | None, jobdir: str | None,
-          full: bool, no_analyse: bool, check: bool, as_json: bool) -> None:
+          full: bool, no_analyse: bool, check: bool, as_json: bool, wait_s: float) -> None:
     """Crawl SOURCE names from the sources file (all enabled ones when none is given),
     analyse the posts and store them in the index."""
     from core.settings import get_settings
@@ -49,8 +52,9 @@ def crawl(names: tuple[str, ...], sources_file: str | None, watchlists_file: str
     from iocwatch.flows.listen import listen
 
     kwargs = {"analyse": None} if no_analyse else {}
-    result = listen(settings, list(names), sources_file=sources_path, jobdir=jobdir,
-                    overrides={"IOCWATCH_INCREMENTAL": False} if full else None, **kwargs)
+    with data_writer(settings, wait_s):
+        result = listen(settings, list(names), sources_file=sources_path, jobdir=jobdir,
+                        overrides={"IOCWATCH_INCREMENTAL": False} if full else None, **kwargs)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return

@@ -6,16 +6,21 @@ import json
 
 import click
 
+from iocwatch.commands._writer import data_writer, wait_option
+
 
 @click.command()
 @click.option("--only", multiple=True, help="Run only these steps (listen, monitor, spikes, users).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def demo(only: tuple[str, ...], as_json: bool) -> None:
+@wait_option
+def demo(only: tuple[str, ...], as_json: bool, wait_s: float) -> None:
     """Run the whole product once on the bundled demo data (no services needed)."""
     from core.settings import get_settings
     from iocwatch.demo import run_demo
 
-    report = run_demo(get_settings(), only=list(only) or None)
+    settings = get_settings()
+    with data_writer(settings, wait_s):
+        report = run_demo(settings, only=list(only) or None)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return

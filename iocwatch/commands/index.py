@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from iocwatch.commands._writer import data_writer, wait_option
+
 
 def _store():
     from core.settings import get_settings
@@ -33,17 +35,23 @@ def init_cmd() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="Source name for rows that have none (default: the file name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def load_cmd(files: tuple[Path, ...], source: str | None, as_json: bool) -> None:
+@wait_option
+def load_cmd(files: tuple[Path, ...], source: str | None, as_json: bool, wait_s: float) -> None:
     """Load posts from JSONL or CSV exports; prints how many were stored and rejected, and why."""
     from tqdm import tqdm
 
+    from core.settings import get_settings
     from index.loader import load_file
 
-    store = _store()
     reports: dict[str, Any] = {}
-    for path in files:
-        with tqdm(desc=path.name, unit=" rows", disable=as_json, leave=False) as bar:
-            reports[str(path)] = load_file(store, path, source=source, progress=bar).as_dict()
+    with data_writer(get_settings(), wait_s):
+        store = _store()
+        try:
+            for path in files:
+                with tqdm(desc=path.name, unit=" rows", disable=as_json, leave=False) as bar:
+                    reports[str(path)] = load_file(store, path, source=source, progress=bar).as_dict()
+        finally:
+            store.close()
     if as_json:
         click.echo(json.dumps(reports, ensure_ascii=False, indent=2))
         return
@@ -67,12 +75,15 @@ def stats_cmd() -> None:
 @click.option("--from-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="An old embedded index folder (e.g. one moved aside) to read documents from.")
 @click.option("--kind", type=click.Choice(["posts", "alerts"]), multiple=True)
-def rebuild_cmd(from_dir: Path | None, kind: tuple[str, ...]) -> None:
+@wait_option
+def rebuild_cmd(from_dir: Path | None, kind: tuple[str, ...], wait_s: float) -> None:
     """Re-index every document with this version's schema (embedded store)."""
     from core.settings import get_settings
     from index.rebuild import rebuild
 
-    counts = rebuild(get_settings(), kinds=list(kind) or ["posts", "alerts"], from_dir=from_dir)
+    settings = get_settings()
+    with data_writer(settings, wait_s):
+        counts = rebuild(settings, kinds=list(kind) or ["posts", "alerts"], from_dir=from_dir)
     for name, n in counts.items():
         click.echo(f"{name}: {n} documents re-indexed")
 

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from iocwatch.commands._writer import data_writer, wait_option
 from security.logs import FORMATS
 
 
@@ -33,8 +34,9 @@ def _echo_report(report: dict, as_json: bool) -> None:
               help="Seconds per batch with --follow/--iface (default serve.monitor_interval_s).")
 @click.option("--batches", type=int, help="Stop after this many batches (default: run until interrupted).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@wait_option
 @click.pass_context
-def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json) -> None:
+def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json, wait_s) -> None:
     """Score captures and logs with the rules and the learnt detector; store the alerts.
 
     \b
@@ -46,7 +48,6 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
     if ctx.invoked_subcommand is not None:
         return
     from core.settings import get_settings
-    from iocwatch.flows.monitor import follow_monitor, run_monitor
     from iocwatch.ops.spool import open_spooled_store
 
     if not (pcaps or logs or iface):
@@ -54,22 +55,29 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
     if follow and not logs:
         raise click.UsageError("--follow follows log files: give at least one --log")
     settings = get_settings()
-    store = open_spooled_store(settings, "monitor")  # alerts survive a store outage
-    try:
-        if follow or iface:
-            if pcaps:
-                run = run_monitor(settings, store, pcaps=pcaps, log_format=log_format)
-                _echo_report(run, as_json)
-            for report in follow_monitor(settings, store, logs=list(logs) if follow else [], iface=iface,
-                                         bpf=bpf, log_format=log_format, interval_s=interval,
-                                         max_batches=batches, from_start=False):
-                _echo_report(report, as_json)
-        else:
-            _echo_report(run_monitor(settings, store, pcaps=pcaps, logs=logs, log_format=log_format), as_json)
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-    finally:
-        store.close()
+    with data_writer(settings, wait_s):
+        store = open_spooled_store(settings, "monitor")  # alerts survive a store outage
+        try:
+            _run(settings, store, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json)
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+        finally:
+            store.close()
+
+
+def _run(settings, store, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json) -> None:
+    from iocwatch.flows.monitor import follow_monitor, run_monitor
+
+    if follow or iface:
+        if pcaps:
+            run = run_monitor(settings, store, pcaps=pcaps, log_format=log_format)
+            _echo_report(run, as_json)
+        for report in follow_monitor(settings, store, logs=list(logs) if follow else [], iface=iface,
+                                     bpf=bpf, log_format=log_format, interval_s=interval,
+                                     max_batches=batches, from_start=False):
+            _echo_report(report, as_json)
+    else:
+        _echo_report(run_monitor(settings, store, pcaps=pcaps, logs=logs, log_format=log_format), as_json)
 
 
 @monitor.command()
@@ -79,12 +87,15 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
               help="Baseline log file (repeat).")
 @click.option("--log-format", type=click.Choice(FORMATS), help="Log format (default: detected).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was learnt as JSON.")
-def learn(pcaps, logs, log_format, as_json) -> None:
+@wait_option
+def learn(pcaps, logs, log_format, as_json, wait_s) -> None:
     """Fit the anomaly detector on a baseline period (benign captures and logs) and save it."""
     from core.settings import get_settings
     from iocwatch.flows.monitor import run_learn
 
-    meta = run_learn(get_settings(), pcaps=pcaps, logs=logs, log_format=log_format)
+    settings = get_settings()
+    with data_writer(settings, wait_s):
+        meta = run_learn(settings, pcaps=pcaps, logs=logs, log_format=log_format)
     if as_json:
         click.echo(json.dumps(meta, ensure_ascii=False, default=str))
         return

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from iocwatch.commands._writer import data_writer, wait_option
+
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run every job once, then exit.")
@@ -23,8 +25,9 @@ import click
 @click.option("--name", default="serve", show_default=True,
               help="Name of this service (its heartbeat and spool); one per container.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@wait_option
 def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_seconds: float | None,
-          show_status: bool, healthy: bool, replay: bool, name: str, as_json: bool) -> None:
+          show_status: bool, healthy: bool, replay: bool, name: str, as_json: bool, wait_s: float) -> None:
     """Run the service until SIGTERM (graceful: running jobs finish, the spool is flushed)."""
     from core.settings import get_settings
 
@@ -41,14 +44,18 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
     if replay:
         from iocwatch.ops.spool import open_spooled_store
 
-        store = open_spooled_store(settings, name)
-        out = store.flush(force=True)
-        store.close()
+        with data_writer(settings, wait_s):
+            store = open_spooled_store(settings, name)
+            try:
+                out = store.flush(force=True)
+            finally:
+                store.close()
         click.echo(f"replayed {out.batches} batch(es), {len(out.stored)} documents; "
                    f"{out.remaining} left" + (f" (store: {out.unavailable})" if out.unavailable else ""))
         sys.exit(0 if out.unavailable is None else 1)
-    summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
-                          demo=demo, max_seconds=max_seconds, name=name)
+    with data_writer(settings, wait_s):
+        summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
+                              demo=demo, max_seconds=max_seconds, name=name)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
         return

@@ -1,0 +1,99 @@
+"""One writer per data directory: concurrent `iocwatch index load` runs neither duplicate nor corrupt.
+
+Real subprocesses of the real CLI on one data directory; the second run either is refused
+with the holder named, or queues behind it with ``--wait``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 20_000
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "posts.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(ROWS):
+            fh.write(json.dumps({"url": f"https://example.vn/bai-{i}.html", "source": "vnexpress",
+                                 "platform": "news", "title": f"Tin {i}", "text": f"Nội dung số {i}",
+                                 "published_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+07:00"},
+                                ensure_ascii=False) + "\n")
+    return path
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    return env
+
+
+def _load(data_dir: Path, export: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "iocwatch", "-q", "index", "load", str(export),
+                             "--json", *extra], cwd=export.parent, env=_env(data_dir),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_holder(data_dir: Path, pid: int) -> dict:
+    lock = data_dir / ".writer.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if lock.exists() and lock.read_text().strip():
+            holder = json.loads(lock.read_text())
+            if holder["pid"] == pid:
+                return holder
+        time.sleep(0.05)
+    raise AssertionError("the first load never took the writer lock")
+
+
+def _stored_ids(data_dir: Path) -> list[str]:
+    from core.settings import load_settings
+    from index import open_store
+
+    store = open_store(load_settings(data_dir=data_dir))
+    try:
+        total = store.count("posts")
+        return [h.id for h in store.search("posts", None, size=total + 100).hits]
+    finally:
+        store.close()
+
+
+def test_faults_second_index_load_is_refused_naming_the_holder(tmp_path: Path, export: Path):
+    data = tmp_path / "data"
+    first = _load(data, export)
+    holder = _wait_for_holder(data, first.pid)
+    assert "index load" in holder["purpose"]
+    second = _load(data, export)
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2
+    assert f"pid {first.pid}" in err2 and "iocwatch" in err2 and "index load" in err2
+    assert "--wait" in err2 and "Traceback" not in err2
+    ids = _stored_ids(data)
+    assert len(ids) == ROWS and len(set(ids)) == ROWS
+
+
+def test_faults_two_index_loads_with_wait_store_each_id_once(tmp_path: Path, export: Path):
+    data = tmp_path / "data"
+    first = _load(data, export, "--wait", "300")
+    _wait_for_holder(data, first.pid)
+    second = _load(data, export, "--wait", "300")
+    out1, err1 = first.communicate(timeout=300)
+    out2, err2 = second.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    for out in (out1, out2):
+        report = json.loads(out)[str(export)]
+        assert report["read"] == ROWS and report["rejected"] == 0
+    ids = _stored_ids(data)
+    assert len(ids) == ROWS and len(set(ids)) == ROWS, "an id was stored twice"
