@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import MissingDependencyError, StoreError, StoreUnavailableError, ValidationFailed
+from core.secrets import mask_secrets
 from core.settings import Settings
 from index.base import KINDS, BulkLoad, BulkResult, Doc, Hit, SearchResult, as_doc, register_store, validate_batch
 from index.datemath import parse_date
@@ -69,14 +70,14 @@ class ElasticStore:
         try:
             return fn(*args, **kwargs)
         except (TransportConnectionError, ConnectionTimeout) as exc:
-            raise StoreUnavailableError(f"Elasticsearch at {self.settings.es_url} is unreachable: {exc}",
+            raise StoreUnavailableError(mask_secrets(f"Elasticsearch at {self.settings.es_url} is unreachable: {exc}"),
                                         hint="check the cluster; collected documents are kept and retried") from None
         except ApiError as exc:
             status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
             if status in (429, 502, 503, 504):
                 raise StoreUnavailableError(f"Elasticsearch is overloaded or starting ({status})",
                                             hint="it will be retried") from None
-            raise StoreError(f"Elasticsearch refused the request: {exc}") from None
+            raise StoreError(mask_secrets(f"Elasticsearch refused the request: {exc}")) from None
 
     # -- set-up -----------------------------------------------------------------
     def init(self) -> list[str]:

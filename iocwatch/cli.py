@@ -15,6 +15,7 @@ import sys
 import click
 
 from core.errors import IocwatchError
+from core.secrets import mask_secrets
 
 # name -> "module:attribute"; a command appears once its module exists.
 COMMANDS: dict[str, str] = {
@@ -67,9 +68,13 @@ def cli(verbose: int, quiet: bool) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never wait on model hubs
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     level = "WARNING" if quiet else ("DEBUG" if verbose > 1 else None)
+    configure_logging(level or "INFO")
+    settings = get_settings()  # validated now: a bad setting stops every command with its name
     if level is None:
-        level = "INFO" if verbose else get_settings().log_level
-    configure_logging(level)
+        configure_logging("INFO" if verbose else settings.log_level)
+    from security.rules import rule_config
+
+    rule_config(settings.security.rules)  # per-rule overrides checked before any work starts
 
 
 def main() -> None:
@@ -84,7 +89,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except IocwatchError as exc:
         logging.getLogger("iocwatch").debug("error detail", exc_info=True)
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {mask_secrets(str(exc))}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

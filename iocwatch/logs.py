@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from core.secrets import MaskingFilter
+
 _CONFIGURED = False
 
 
@@ -17,6 +19,7 @@ def configure_logging(level: str = "INFO") -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                                                "%H:%M:%S"))
+        handler.addFilter(MaskingFilter())  # no credential reaches the log, ours or a library's
         root.addHandler(handler)
         _CONFIGURED = True
     quiet_level = logging.WARNING if root.level > logging.DEBUG else logging.DEBUG

@@ -102,8 +102,36 @@ def rule_config(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str,
     for rule, values in (overrides or {}).items():
         if rule not in cfg:
             raise ConfigError(f"unknown rule {rule!r} in security.rules", hint=f"rules are {sorted(cfg)}")
-        cfg[rule].update(values)
+        if not isinstance(values, dict):
+            raise ConfigError(f"security.rules.{rule} must be a table of thresholds, not {values!r}",
+                              hint=f"e.g. [security.rules.{rule}] with keys {sorted(cfg[rule])}")
+        for key, value in values.items():
+            cfg[rule][key] = _checked_override(rule, key, value, cfg[rule])
     return cfg
+
+
+def _checked_override(rule: str, key: str, value: Any, defaults: dict[str, Any]) -> Any:
+    """One per-rule override, checked against the type and sign of its default."""
+    from core.errors import ConfigError
+
+    where = f"security.rules.{rule}.{key}"
+    if key not in defaults:
+        raise ConfigError(f"unknown key {where!r}", hint=f"{rule} takes {sorted(defaults)}")
+    default = defaults[key]
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, type(default[0]) if default else object)
+                                             for v in value)
+    else:
+        ok = isinstance(value, type(default)) or default is None
+    if not ok:
+        raise ConfigError(f"{where} = {value!r} is not valid: expected a "
+                          f"{'non-negative number' if isinstance(default, int | float) else type(default).__name__}"
+                          f" like the default {default!r}", hint="correct it or remove it to use the default")
+    return value
 
 
 def web_attack_kinds(target: str) -> list[str]:

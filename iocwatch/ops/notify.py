@@ -16,6 +16,7 @@ people again. :func:`build_digest` makes the daily digest for communications sta
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import logging
@@ -33,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from core.documents import Alert, Severity
 from core.errors import OperationsError
@@ -116,11 +117,33 @@ class Sink(Protocol):
     def send(self, note: Notification) -> None: ...
 
 
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``user:password@`` and the matching ``Authorization`` value.
+
+    urllib refuses a URL with credentials in it (it reads them as part of the host), so a
+    webhook given as ``https://user:pass@host/path`` is sent to ``https://host/path`` with
+    HTTP basic auth instead.
+    """
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    if parts.port:
+        host += f":{parts.port}"
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), f"Basic {token}"
+
+
 def _post_json(url: str, body: dict[str, Any], timeout: float, shown: str) -> dict[str, Any]:
     data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8",
-                                          "User-Agent": "iocwatch-notify/0.1"})
+    url, authorization = _split_credentials(url)
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "iocwatch-notify/0.1"}
+    if authorization:
+        headers["Authorization"] = authorization
+    req = urllib.request.Request(url, data=data, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (configured URL)
             raw = resp.read()

@@ -49,3 +49,73 @@ def test_settings_masked_hides_every_secret(settings, monkeypatch):
     text = repr(masked(load_settings()))
     assert "123:abc" not in text and "key-xyz" not in text
     assert text.count("********") >= 2
+
+
+@pytest.mark.parametrize(("var", "value", "expected"), [
+    ("IOCWATCH_SECURITY__CONTAMINATION", "2.0", "security.contamination"),
+    ("IOCWATCH_DASHBOARD__TIMEZONE", "Asia/Can_Tho", "unknown timezone"),
+    ("IOCWATCH_LOG_LEVEL", "verbose", "unknown log level"),
+    ("IOCWATCH_DASHBOARD__LOGIN_LOCK_S", "-10", "dashboard.login_lock_s"),
+    ("IOCWATCH_DASHBOARD__MAX_LOGIN_FAILURES", "0", "dashboard.max_login_failures"),
+    ("IOCWATCH_NOTIFY__DIGEST_HOUR", "25", "notify.digest_hour"),
+])
+def test_settings_out_of_range_values_are_refused_naming_key_and_variable(settings, monkeypatch,
+                                                                          var, value, expected):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert expected in str(info.value) and var in str(info.value)
+
+
+def test_settings_rule_override_of_wrong_type_is_refused_at_load(settings, tmp_path, monkeypatch):
+    from security.rules import rule_config
+
+    (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_ports = "x"\n')
+    s = load_settings()
+    with pytest.raises(ConfigError, match="security.rules.port_scan.min_ports"):
+        rule_config(s.security.rules)
+    (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_portz = 3\n')
+    with pytest.raises(ConfigError, match="unknown key 'security.rules.port_scan.min_portz'"):
+        rule_config(load_settings().security.rules)
+    (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_ports = 40\n')
+    assert rule_config(load_settings().security.rules)["port_scan"]["min_ports"] == 40
+
+
+def test_settings_cli_refuses_to_start_on_a_bad_rule_override(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from iocwatch.cli import cli
+
+    (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_ports = "x"\n')
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code != 0
+    assert "security.rules.port_scan.min_ports" in str(result.exception)
+
+
+def test_settings_unknown_keys_warn_by_name_and_strict_refuses(settings, tmp_path, monkeypatch, caplog):
+    (tmp_path / "iocwatch.toml").write_text('[nlp]\nbatchsize = 16\n[dashbord]\nlanguage = "en"\n')
+    with caplog.at_level("WARNING"):
+        s = load_settings()
+    assert s.unknown_keys() == ["dashbord", "nlp.batchsize"]
+    assert "nlp.batchsize" in caplog.text and "did you mean 'nlp.batch_size'" in caplog.text
+    monkeypatch.setenv("IOCWATCH_STRICT", "true")
+    with pytest.raises(ConfigError, match="unknown setting keys.*nlp.batchsize"):
+        load_settings()
+
+
+def test_settings_list_from_environment_as_json_or_comma_separated(settings, monkeypatch):
+    monkeypatch.setenv("IOCWATCH_SERVE__MONITOR_LOGS", "/var/log/auth.log, /var/log/nginx/access.log")
+    assert load_settings().serve.monitor_logs == ["/var/log/auth.log", "/var/log/nginx/access.log"]
+    monkeypatch.setenv("IOCWATCH_SERVE__MONITOR_LOGS", '["/var/log/a.log"]')
+    assert load_settings().serve.monitor_logs == ["/var/log/a.log"]
+    monkeypatch.setenv("IOCWATCH_SERVE__MONITOR_LOGS", '["/var/log/a.log",')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "IOCWATCH_SERVE__MONITOR_LOGS" in str(info.value) and "TOML" not in str(info.value)
+
+
+def test_settings_masked_hides_credentials_inside_urls(settings, monkeypatch):
+    monkeypatch.setenv("IOCWATCH_NOTIFY__WEBHOOK_URL", "https://u:HookPw1@hooks.example/x?token=T0k3n")
+    monkeypatch.setenv("IOCWATCH_ES_URL", "https://elastic:EsPw2@es:9200")
+    text = repr(masked(load_settings()))
+    assert "HookPw1" not in text and "T0k3n" not in text and "EsPw2" not in text

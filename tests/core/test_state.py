@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.state import (LockHeldError, StateWriteError, WriterLock, atomic_write,
-                        atomic_write_json, read_json)
+from core.state import LockHeldError, StateWriteError, WriterLock, atomic_write, atomic_write_json, read_json
 
 
 def test_state_atomic_write_replaces_and_leaves_no_temporary(tmp_path: Path):

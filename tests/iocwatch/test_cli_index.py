@@ -77,7 +77,7 @@ def test_cli_config_show_masks_secrets(run, monkeypatch):
     assert "s3cret-value" not in out and "pw123" not in out
     data = json.loads(out)
     assert data["index"]["es_password"] == "********"
-    assert data["es_url"] == "https://********@es.internal:9200"
+    assert data["es_url"] == "https://elastic:********@es.internal:9200"
 
 
 def test_cli_errors_are_one_clear_line(settings, tmp_path):

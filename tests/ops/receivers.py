@@ -23,6 +23,7 @@ class HttpReceiver:
 
     def __init__(self, fail_first: int = 0, reply: dict[str, Any] | None = None):
         self.requests: list[tuple[str, Any]] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of each request
         self.failures = 0
         self.fail_first = fail_first
         self.reply = reply or {"ok": True}
@@ -38,6 +39,7 @@ class HttpReceiver:
                     self.end_headers()
                     return
                 receiver.requests.append((self.path, json.loads(body or b"{}")))
+                receiver.authorizations.append(self.headers.get("Authorization"))
                 out = json.dumps(receiver.reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

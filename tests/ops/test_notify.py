@@ -159,11 +159,13 @@ def test_notify_daily_digest_for_communications_staff(settings, store):
     assert "Tóm tắt hằng ngày 21/11/2026" in rx.messages[0][1]["Subject"]
 
 
-def test_notify_bad_min_severity_is_a_config_error(settings):
+def test_notify_bad_min_severity_is_a_config_error(settings, monkeypatch):
     from core.errors import ConfigError
+    from core.settings import load_settings
 
-    with pytest.raises(ConfigError, match="min_severity"):
-        Notifier(_settings(settings, min_severity="urgent"))
+    monkeypatch.setenv("IOCWATCH_NOTIFY__MIN_SEVERITY", "urgent")  # refused when settings load
+    with pytest.raises(ConfigError, match="notify.min_severity.*IOCWATCH_NOTIFY__MIN_SEVERITY"):
+        load_settings()
 
 
 def test_notify_notification_from_listening_alert_is_a_spike():
@@ -199,3 +201,18 @@ def test_notify_cli_sinks_test_and_digest(settings, store, monkeypatch):
             get_settings.cache_clear()
     kinds = [b["kind"] for _, b in rx.requests]
     assert kinds == ["test", "alert"]
+
+
+def test_notify_webhook_with_credentials_in_url_is_delivered_with_basic_auth(settings, caplog):
+    import base64
+
+    with HttpReceiver() as rx:
+        url = rx.url.replace("http://", "http://hook%20user:p%40ss-w0rd@") + "/in?x=1"
+        cfg = _settings(settings, webhook_url=url, retries=0)
+        with caplog.at_level(logging.DEBUG):
+            report = Notifier(cfg, sleep=lambda s: None).notify_alerts([_alert()])
+    assert report.sent == 1 and report.failed == 0
+    assert rx.requests[0][0] == "/in?x=1"
+    expected = "Basic " + base64.b64encode(b"hook user:p@ss-w0rd").decode()
+    assert rx.authorizations == [expected]
+    assert "p%40ss-w0rd" not in caplog.text and "p@ss-w0rd" not in caplog.text
