@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import socket
 import sys
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import IocwatchError
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = ".writer.lock"
 
@@ -216,7 +219,12 @@ class WriterLock:
             if entry is not None:
                 entry[0] += 1
                 return self
-            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the lock's life
+            try:
+                fh = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - held for the lock's life
+            except OSError as exc:
+                raise StateWriteError(f"cannot take the writer lock: {exc.strerror or exc}",
+                                      hint="the data directory must be writable (read-only or "
+                                           "full disk?)", where=str(self.path.parent)) from exc
             start = time.monotonic()
             while True:
                 try:
@@ -231,10 +239,13 @@ class WriterLock:
                     time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
             record = {"pid": os.getpid(), "purpose": self.purpose, "host": socket.gethostname(),
                       "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
-            fh.seek(0)
-            fh.truncate()
-            fh.write(json.dumps(record))
-            fh.flush()
+            try:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(json.dumps(record).encode("utf-8"))  # unbuffered: fails here, not at close
+            except OSError as exc:  # a full disk: the lock holds, only its description is missing
+                log.warning("writer lock taken, but its holder could not be recorded in %s: %s",
+                            self.path, exc)
             self._held[self._key] = [1, fh]
         return self
 

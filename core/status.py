@@ -8,7 +8,7 @@ Stored as ``<data_dir>/status.json``::
      "monitors": {"<input>": {...same keys...}},
      "updated_at": iso}
 
-Writes are atomic (temp file + rename) under an advisory lock, so the service and
+Writes are atomic (:func:`core.state.atomic_write_json`) under an advisory lock, so the service and
 a crawl started by hand can both record runs.
 """
 
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from core.state import atomic_write_json
 
 Section = Literal["sources", "monitors"]
 
@@ -75,9 +75,5 @@ def record_run(data_dir: Path, section: Section, name: str, *, items: int = 0, e
             entry.update(extra)
         data[section][name] = entry
         data["updated_at"] = now
-        path = status_path(data_dir)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status.", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
+        atomic_write_json(status_path(data_dir), data)
     return entry

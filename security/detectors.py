@@ -256,10 +256,12 @@ class Detector:
     def save(self, path: str | Path) -> Path:
         import joblib
 
+        from core.state import atomic_write
+
         self._check()
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path)
+        # a temporary file renamed over the old model: a full disk or a kill keeps the old one
+        atomic_write(path, lambda fh: joblib.dump(self, fh))
         return path
 
     @classmethod

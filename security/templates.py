@@ -165,10 +165,8 @@ class TemplateMiner:
         config.profiling_enabled = False
         persistence = None
         if state_path is not None:
-            from drain3.file_persistence import FilePersistence
-
             Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-            persistence = FilePersistence(str(state_path))
+            persistence = _atomic_persistence(str(state_path))
         self._persistence = persistence
         self._delimiters = tuple(extra_delimiters)
         self._max_clusters = max_clusters
@@ -323,6 +321,19 @@ class TemplateMiner:
         """Write the state now (when a state path was given)."""
         if self._persistence is not None:
             self.miner.save_state("explicit save")
+
+
+def _atomic_persistence(path: str):
+    """drain3's file persistence, written atomically: a failed save keeps the old state file."""
+    from drain3.file_persistence import FilePersistence
+
+    from core.state import atomic_write_bytes
+
+    class AtomicFilePersistence(FilePersistence):
+        def save_state(self, state: bytes) -> None:
+            atomic_write_bytes(self.file_path, state)
+
+    return AtomicFilePersistence(path)
 
 
 def _wild(template: tuple[str, ...]) -> tuple[int, ...]:

@@ -12,7 +12,6 @@ Plain functions the commands, the scheduler and the demo call:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 from core.documents import Alert
 from core.settings import Settings
+from core.state import atomic_write_json, read_json
 from core.status import record_run
 
 log = logging.getLogger(__name__)
@@ -78,15 +78,17 @@ def run_learn(settings: Settings, *, pcaps: Iterable[str | Path] = (), logs: Ite
     miner = _template_miner(settings)
     model = learn(_records(pcaps, logs, log_format, stats), settings.security, miner)
     paths = model_paths(settings)
-    model.detector.save(paths["detector"])
+    # Each file is replaced atomically (a full disk or a kill keeps the working one); the
+    # detector goes last but one, so a failure before it leaves the old detector in use.
     miner.save()
-    paths["baseline_templates"].write_text(json.dumps(model.baseline_templates), encoding="utf-8")
+    atomic_write_json(paths["baseline_templates"], model.baseline_templates)
+    model.detector.save(paths["detector"])
     det = model.detector
     meta = {"detector": det.name, "contamination": det.contamination, "threshold": det.threshold_,
             "windows": model.windows, "features": det.schema_.columns, "versions": det.versions_,
             "fitted_at": det.fitted_at_, "inputs": [s.as_dict() for s in stats],
             "templates": len(model.baseline_templates)}
-    paths["meta"].write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    atomic_write_json(paths["meta"], meta)
     log.info("detector %s fitted on %d windows, threshold %.3f", det.name, model.windows, det.threshold_)
     return meta
 
@@ -102,7 +104,7 @@ def load_monitor(settings: Settings):
     if paths["detector"].exists():
         detector = Detector.load(paths["detector"])
         if paths["baseline_templates"].exists():
-            raw = json.loads(paths["baseline_templates"].read_text(encoding="utf-8"))
+            raw = read_json(paths["baseline_templates"], {})
             baseline_templates = {int(k): int(v) for k, v in raw.items()}
     else:
         log.warning("no fitted detector in %s: rules only (run `iocwatch monitor learn`)", paths["dir"])

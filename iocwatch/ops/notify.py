@@ -20,10 +20,8 @@ import base64
 import fcntl
 import json
 import logging
-import os
 import smtplib
 import ssl
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +37,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from core.documents import Alert, Severity
 from core.errors import OperationsError
 from core.settings import Settings
+from core.state import atomic_write_json, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -398,10 +397,7 @@ class SentLedger:
                         if datetime.fromisoformat(v) >= cutoff}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path.with_suffix(".lock")):
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.entries, fh)
-            os.replace(tmp, self.path)
+            atomic_write_json(self.path, self.entries)
         self._dirty = False
 
 
@@ -513,8 +509,7 @@ def mark_digest_sent(settings: Settings, *, now: datetime | None = None) -> None
 
     now = now or datetime.now(UTC)
     marker = settings.path("notify", "digest_last.txt")
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(now.astimezone(ZoneInfo(settings.dashboard.timezone)).date().isoformat())
+    atomic_write_text(marker, now.astimezone(ZoneInfo(settings.dashboard.timezone)).date().isoformat())
 
 
 def send_digest(store: Any, settings: Settings, notifier: Notifier | None = None, *,

@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -471,11 +470,9 @@ def _jsonable(value: Any) -> bool:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, default=str)
-    os.replace(tmp, path)
+    from core.state import atomic_write_json
+
+    atomic_write_json(path, data)
 
 
 def heartbeat_path(settings: Settings, name: str = "serve") -> Path:

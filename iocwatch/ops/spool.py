@@ -29,7 +29,6 @@ import errno
 import fcntl
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import threading
@@ -43,6 +42,7 @@ from typing import Any
 
 from core.errors import OperationsError, StoreError, StoreUnavailableError
 from core.settings import Settings
+from core.state import StateWriteError, atomic_write_text
 from index.base import BulkResult, Doc, SearchResult, Store, validate_batch
 
 log = logging.getLogger(__name__)
@@ -167,19 +167,7 @@ class Spool:
     def _write_mark(self, seq: int) -> None:
         """Durably record that batches up to ``seq`` reached the store (one small file, so it
         can still be written on a nearly full disk where SQLite's log cannot grow)."""
-        tmp = self._mark_path.with_suffix(".acked.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, str(seq).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self._mark_path)
-        dfd = os.open(self._mark_path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        atomic_write_text(self._mark_path, str(seq))
         self._mark = seq
 
     # -- writing ---------------------------------------------------------------------
@@ -287,7 +275,7 @@ class Spool:
         last = max(seqs)
         try:
             self._write_mark(last)
-        except OSError as exc:
+        except (OSError, StateWriteError) as exc:
             # Nothing recorded: the batches stay pending and are replayed again (idempotent).
             raise SpoolError(f"cannot record replayed batches: {exc}", where=str(self.path),
                              hint="free disk space; the batches will be replayed again") from exc
@@ -459,6 +447,10 @@ class SpooledStore:
         try:
             if kind == "alerts":
                 docs = keep_triage(store, docs)
+            elif kind == "posts":  # a re-crawled post keeps its operators' labels
+                from index.corrections import keep_human_labels
+
+                docs = keep_human_labels(store, docs)
             return store.upsert_many(kind, docs)
         except OSError as exc:
             raise StoreUnavailableError(str(exc)) from exc
