@@ -10,6 +10,7 @@ Both serialise to plain JSON-able dicts with :meth:`to_doc` and come back with
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -26,6 +27,15 @@ SENTIMENTS = ("negative", "neutral", "positive")
 Sentiment = Literal["negative", "neutral", "positive"]
 TOXICITIES = ("clean", "offensive", "hate")
 Toxicity = Literal["clean", "offensive", "hate"]
+LABEL_TASKS = ("topic", "sentiment", "toxicity")  # the labels operators may correct
+LabelTask = Literal["topic", "sentiment", "toxicity"]
+CORRECTED_FLAG = "corrected"  # in Post.flags while any label of the post is an operator's
+RULES_DISAGREE_FLAG = "topic_rules_disagree"  # topic keyword rules fired, none for the classifier's topic
+# The score a human label stands for: sure of its class (charts that average scores agree
+# with the counts).
+HUMAN_SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+HUMAN_TOXICITY_SCORE = {"clean": 0.0, "offensive": 1.0, "hate": 1.0}
+_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def utcnow() -> datetime:
@@ -69,6 +79,27 @@ class Entity(BaseModel):
     canonical: str | None = None  # gazetteer name after mergers, e.g. "Thành phố Cần Thơ"
 
 
+class Correction(BaseModel):
+    """An operator's label for one task of a post: who, when, and the label it replaced.
+
+    ``before`` is the post's label for ``task`` just before this correction (the model's, or
+    an earlier operator's; for ``topic`` the first topic). The last correction of a task is
+    the post's label for it, whatever a model says later (see :meth:`Post.keep_human_labels`).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    task: LabelTask
+    label: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+    at: datetime = Field(default_factory=utcnow)
+    before: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _tz(cls, value: datetime) -> datetime:
+        return _aware(value) or value
+
+
 class Post(BaseModel):
     """A public post or article, from collection to the index.
 
@@ -106,6 +137,14 @@ class Post(BaseModel):
     fingerprint: str | None = None  # content fingerprint for incremental runs
     flags: list[str] = Field(default_factory=list)  # e.g. "truncated", "non_vietnamese"
     analysis_errors: list[str] = Field(default_factory=list)  # failures recorded on the post
+    # Per task ("topic", "sentiment", "toxicity"): the probability the classifier gave the
+    # label it chose (1.0 for an operator's label); the review queue asks about the lowest.
+    label_confidence: dict[str, float] = Field(default_factory=dict)
+    corrections: list[Correction] = Field(default_factory=list)  # operators' labels, oldest first
+    # For each corrected task, what the model said (kept up to date by re-analysis):
+    # {"sentiment": {"label": "neutral", "score": 0.1, "confidence": 0.5}, "topic": {"label":
+    # "traffic", "topics": ["traffic", "health"], ...}}.
+    model_labels: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("title", "text")
     @classmethod
@@ -123,6 +162,112 @@ class Post(BaseModel):
         """Build a post with its deterministic id."""
         return cls(id=post_id(platform, native_id=native_id, url=url), platform=platform,
                    source=source, url=url, **fields)
+
+    # ---- operators' labels -------------------------------------------------------------
+    def human_label(self, task: str) -> str | None:
+        """The operator's label for ``task`` (the last correction), or ``None``."""
+        for correction in reversed(self.corrections):
+            if correction.task == task:
+                return correction.label
+        return None
+
+    def human_labels(self) -> dict[str, str]:
+        """``{task: label}`` for every corrected task."""
+        out: dict[str, str] = {}
+        for correction in self.corrections:
+            out[correction.task] = correction.label
+        return out
+
+    def label_of(self, task: str) -> str | None:
+        """The post's effective label for ``task`` (for ``topic`` the first topic)."""
+        if task == "topic":
+            return self.topics[0] if self.topics else None
+        if task in ("sentiment", "toxicity"):
+            return getattr(self, task)
+        raise ValidationFailed(self.id, "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+
+    def _model_output(self, task: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label_of(task),
+                               "confidence": self.label_confidence.get(task)}
+        if task == "topic":
+            out["topics"] = list(self.topics)
+        else:
+            out["score"] = getattr(self, f"{task}_score")
+        return out
+
+    def _set_human(self, task: str, label: str) -> None:
+        if task == "topic":
+            self.topics = [label]
+        elif task == "sentiment":
+            self.sentiment, self.sentiment_score = label, HUMAN_SENTIMENT_SCORE[label]
+        else:
+            self.toxicity, self.toxicity_score = label, HUMAN_TOXICITY_SCORE[label]
+        self.label_confidence = {**self.label_confidence, task: 1.0}
+        if CORRECTED_FLAG not in self.flags:
+            self.flags = [*self.flags, CORRECTED_FLAG]
+
+    def check_label(self, task: str, label: str) -> str:
+        """``label`` if it is a valid label of ``task``; raises :class:`ValidationFailed`."""
+        if task == "sentiment":
+            ok = label in SENTIMENTS
+        elif task == "toxicity":
+            ok = label in TOXICITIES
+        elif task == "topic":
+            ok = bool(_TOPIC_ID.match(label or ""))
+        else:
+            raise ValidationFailed(self.id, "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+        if not ok:
+            raise ValidationFailed(self.id, task, f"{label!r} is not a {task} label")
+        return label
+
+    def corrected(self, task: str, label: str, by: str, at: datetime | None = None) -> Post:
+        """A copy of this post with the operator's ``label`` for ``task``.
+
+        The effective field changes at once (``topics`` becomes ``[label]``; ``sentiment`` /
+        ``toxicity`` and their scores take the human label's value), so every count and chart
+        uses it; the model's output is kept in ``model_labels`` and the correction (who,
+        when, the label before) is appended to ``corrections``.
+        """
+        self.check_label(task, label)
+        if not by:
+            raise ValidationFailed(self.id, "by", "a correction needs the operator's name")
+        post = self.model_copy(deep=True)
+        if post.human_label(task) is None:
+            post.model_labels = {**post.model_labels, task: post._model_output(task)}
+        post.corrections = [*post.corrections,
+                            Correction(task=task, label=label, by=by, at=at or utcnow(),
+                                       before=post.label_of(task))]
+        post._set_human(task, label)
+        return post
+
+    def correction_fields(self) -> dict[str, Any]:
+        """The stored fields a correction changes (what :meth:`Store.update` receives)."""
+        doc = self.to_doc()
+        return {k: doc[k] for k in ("topics", "sentiment", "sentiment_score", "toxicity",
+                                    "toxicity_score", "label_confidence", "flags", "corrections",
+                                    "model_labels")}
+
+    def keep_human_labels(self, stored: Post | None = None) -> Post:
+        """Make the operators' labels win over a fresh analysis, in place; returns ``self``.
+
+        Call it on a post the models just (re-)labelled: the corrections of ``stored`` (the
+        copy in the store, e.g. before a re-crawl) or of this post itself are kept, the fresh
+        model output of every corrected task goes to ``model_labels``, and the effective
+        fields take the human labels again. Idempotent.
+        """
+        source = stored if stored is not None else self
+        if not source.corrections:
+            return self
+        if stored is not None:
+            self.corrections = [c.model_copy() for c in stored.corrections]
+            self.model_labels = {**stored.model_labels, **self.model_labels}
+        for task, label in self.human_labels().items():
+            fresh = self.label_of(task) is not None and (
+                self.label_of(task) != label or self.label_confidence.get(task) != 1.0)
+            if fresh:  # a model labelled this post since the human label was applied
+                self.model_labels = {**self.model_labels, task: self._model_output(task)}
+            self._set_human(task, label)
+        return self
 
     def to_doc(self) -> dict[str, Any]:
         """The JSON-able dict that stores receive."""

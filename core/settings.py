@@ -214,6 +214,18 @@ class ServeSettings(_Section):
     outbox_settle_s: int = Field(600, ge=0)  # crawl hand-over files untouched this long are left-overs to ingest
 
 
+class LearnSettings(_Section):
+    """The correction loop: operators' labels, retraining, the review queue (``nlp.retrain``)."""
+
+    holdout: float = Field(0.3, gt=0, lt=1)  # share of the corrections held back to compare models
+    correction_weight: int = Field(5, ge=1)  # a correction counts as this many corpus sentences
+    min_corrections: int = Field(10, ge=2)  # retraining refuses fewer corrections than this
+    lock_wait_s: float = Field(0.0, ge=0)  # dashboard retrain button: wait for another retraining
+    review_candidates: int = Field(400, ge=1)  # newest uncorrected posts the review queue ranks
+    review_size: int = Field(20, ge=1)  # posts shown in the review queue
+    review_disagree_bonus: float = Field(0.5, ge=0)  # keyword rules vs classifier disagreeing adds this
+
+
 class Settings(BaseSettings):
     """Every setting of iocwatch. Build with :func:`get_settings`."""
 
@@ -238,6 +250,7 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    learn: LearnSettings = Field(default_factory=LearnSettings)
 
     @classmethod
     def settings_customise_sources(

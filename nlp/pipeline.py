@@ -111,6 +111,13 @@ def build_pipeline(nlp_settings: NlpSettings) -> Pipeline:
 
 
 def load_pipeline(settings: Settings | NlpSettings) -> Pipeline:
-    """The pipeline configured by ``settings.nlp`` (or an :class:`NlpSettings` directly)."""
-    nlp_settings = settings if isinstance(settings, NlpSettings) else settings.nlp
-    return build_pipeline(nlp_settings)
+    """The pipeline configured by ``settings.nlp`` (or an :class:`NlpSettings` directly).
+
+    Given the whole :class:`Settings`, a task with no model configured uses the version
+    promoted in the data directory, if any (:mod:`nlp.registry`), else the shipped default.
+    """
+    if isinstance(settings, NlpSettings):
+        return build_pipeline(settings)
+    from nlp.registry import with_current_models
+
+    return build_pipeline(with_current_models(settings.nlp, settings.data_dir))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from core.documents import SENTIMENTS, TOXICITIES, Entity, Post
+from core.documents import RULES_DISAGREE_FLAG, SENTIMENTS, TOXICITIES, Entity, Post
 from core.errors import NlpError
 from core.settings import NlpSettings
 
@@ -212,8 +212,14 @@ class ClassifierStage(Stage):
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
         labels, proba = self.model.predict([d.text for d in docs], shared)
         scores = self.scores(proba)
-        for doc, label, score in zip(docs, labels, scores, strict=True):
+        for row, (doc, label, score) in enumerate(zip(docs, labels, scores, strict=True)):
             self.annotate(doc, label, score)
+            self.confidence(doc, float(self.column(proba, label)[row]))
+
+    def confidence(self, doc: Doc, value: float) -> None:
+        """Record the probability of the chosen label (``Post.label_confidence``; the review
+        queue of the dashboard asks operators about the least sure posts first)."""
+        _set(doc.post, label_confidence={**doc.post.label_confidence, self.task: round(value, 4)})
 
     def column(self, proba: Any, label: str) -> Any:
         """The probability column of ``label`` (zeros when the model lacks that label)."""
@@ -253,6 +259,10 @@ class TopicStage(ClassifierStage):
         for doc in docs:
             rules = self.taxonomy.rule_topics(doc.text)
             topics = list(doc.post.topics)
+            # keyword rules that fire and leave out the classifier's topic: worth a human look
+            disagree = bool(rules) and doc.vietnamese and bool(topics) and topics[0] not in rules
+            flags = [f for f in doc.post.flags if f != RULES_DISAGREE_FLAG]
+            _set(doc.post, flags=[*flags, RULES_DISAGREE_FLAG] if disagree else flags)
             for topic in rules:
                 if topic not in topics:
                     topics.append(topic)

@@ -1,0 +1,129 @@
+"""The learning loop, wired: operators' corrections from the store -> retraining (``nlp.retrain``)
+-> model versions (``nlp.registry``) -> re-analysis of stored posts that keeps human labels.
+
+The functions behind ``iocwatch nlp retrain|models|rollback|reanalyze`` and the dashboard's
+retrain button; each returns data and leaves printing to its caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.documents import Post
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def correction_examples(store: Any, task: str) -> list[Any]:
+    """Every operator's ``task`` label in the store as :class:`nlp.retrain.Example` rows."""
+    from index.corrections import corrected_posts
+    from nlp.retrain import Example
+
+    out = []
+    for post in corrected_posts(store, task):
+        text = "\n".join(p for p in (post.title, post.text) if p)
+        out.append(Example(post.id, text, post.human_label(task) or ""))
+    return out
+
+
+def retrain_options(settings: Settings, by: str | None) -> Any:
+    from nlp.retrain import RetrainOptions
+
+    learn = settings.learn
+    return RetrainOptions(holdout=learn.holdout, weight=learn.correction_weight,
+                          min_corrections=learn.min_corrections, by=by)
+
+
+def retrain_task(settings: Settings, task: str, *, eval_file: Path | None = None,
+                 eval_label_field: str | None = None, by: str | None = None,
+                 wait_s: float = 0.0, store: Any = None) -> dict[str, Any]:
+    """Retrain ``task`` on the corrections in the store; the report as a dict
+    (see :class:`nlp.retrain.RetrainReport`)."""
+    from index import open_store
+    from nlp.registry import ModelRegistry
+    from nlp.retrain import retrain
+
+    own = store is None
+    store = store or open_store(settings)
+    try:
+        examples = correction_examples(store, task)
+    finally:
+        if own:
+            store.close()
+    report = retrain(task, examples, ModelRegistry(settings.data_dir),
+                     options=retrain_options(settings, by), eval_file=eval_file,
+                     eval_label_field=eval_label_field, wait_s=wait_s)
+    return report.as_dict()
+
+
+def list_models(settings: Settings, tasks: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every model version per task with its figures, the one in use marked ``current``."""
+    from nlp.models import TASKS
+    from nlp.registry import ModelRegistry
+    from nlp.retrain import describe
+
+    registry = ModelRegistry(settings.data_dir)
+    rows = []
+    for task in tasks or TASKS:
+        current = registry.current(task).name
+        for version in registry.versions(task):
+            rows.append({**describe(version), "current": version.name == current})
+    return rows
+
+
+def rollback_task(settings: Settings, task: str, *, by: str | None = None,
+                  wait_s: float = 0.0) -> dict[str, str]:
+    """Go back to the previous version of ``task``: ``{"task", "from", "to"}``."""
+    from nlp.registry import ModelRegistry
+
+    registry = ModelRegistry(settings.data_dir)
+    with registry.lock(f"iocwatch nlp rollback --task {task}", wait_s=wait_s):
+        was = registry.current(task).name
+        now = registry.rollback(task, by=by)
+    return {"task": task, "from": was, "to": now.name}
+
+
+def reanalyze(settings: Settings, *, since: str | None = None, store: Any = None,
+              batch_size: int = 500, progress: Callable[[int], Any] | None = None) -> dict[str, int]:
+    """Relabel stored posts (published since ``since``, ISO date or ``now-7d``) with the models
+    in use; operators' labels are never overwritten (the fresh model output goes to
+    ``model_labels``). Returns ``{"posts", "changed", "human_kept", "rejected"}``.
+
+    The caller holds the data directory's writer lock (the command does).
+    """
+    from index import open_store
+    from index.corrections import iter_posts
+    from nlp.pipeline import load_pipeline
+
+    query = {"range": {"published_at": {"gte": since}}} if since else None
+    pipeline = load_pipeline(settings)
+    own = store is None
+    store = store or open_store(settings)
+    counts = {"posts": 0, "changed": 0, "human_kept": 0, "rejected": 0}
+    try:
+        docs = list(iter_posts(store, query))  # read first: writes must not move the pages
+        for start in range(0, len(docs), batch_size):
+            chunk = [Post.from_doc(d) for d in docs[start:start + batch_size]]
+            before = [_labels(p) for p in chunk]
+            fresh = [post.keep_human_labels() for post in pipeline.pipe(chunk, batch_size=batch_size)]
+            result = store.upsert_many("posts", fresh)
+            counts["posts"] += len(fresh)
+            counts["rejected"] += len(result.rejected)
+            counts["human_kept"] += sum(1 for p in fresh if p.corrections)
+            counts["changed"] += sum(1 for p, b in zip(fresh, before, strict=True) if _labels(p) != b)
+            if progress is not None:
+                progress(len(fresh))
+    finally:
+        if own:
+            store.close()
+    log.info("re-analysed %d posts: %d changed labels, %d kept operators' labels",
+             counts["posts"], counts["changed"], counts["human_kept"])
+    return counts
+
+
+def _labels(post: Post) -> tuple[Any, ...]:
+    return (tuple(post.topics), post.sentiment, post.toxicity)
