@@ -61,7 +61,16 @@ class ValidationFailed(StoreError):
 
 
 class QuerySyntaxError(StoreError):
-    """A search query could not be parsed."""
+    """A search query could not be parsed.
+
+    Errors of the search-box language also carry ``code`` (what is wrong, e.g.
+    ``unclosed_group``), ``position`` (0-based offset into the query) and ``params``
+    (the values the message names), so a UI can point at the place and translate.
+    """
+
+    code: str | None = None
+    position: int | None = None
+    params: dict | None = None
 
 
 class CrawlError(IocwatchError):

@@ -79,6 +79,9 @@ class IndexSettings(_Section):
     # range); ingest is 5-10 % slower. Changing it needs `iocwatch index rebuild`.
     exact_copies: bool = False
     bulk_chunk: int = Field(1000, ge=1)  # documents per bulk request / commit
+    # Nested groups a search-box query may hold; deeper ones are refused with a message
+    # (Elasticsearch refuses bool queries nested deeper than 30 by default).
+    query_max_depth: int = Field(30, ge=1, le=100)
 
 
 class CrawlSettings(_Section):

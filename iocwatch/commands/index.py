@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,18 @@ def search_json(result) -> dict[str, Any]:
     return {"total": result.total, "hits": hits}
 
 
+def _refuse_query(text: str, exc, as_json: bool) -> None:
+    """A malformed query: the error (JSON or the query with a caret under the place), exit 2."""
+    if as_json:
+        click.echo(json.dumps({"error": str(exc), "code": exc.code, "position": exc.position,
+                               "query": text}, ensure_ascii=False))
+    else:
+        click.echo(f"error: {exc}", err=True)
+        if exc.position is not None and len(text) <= 200 and "\n" not in text:
+            click.echo(f"  {text}\n  {' ' * exc.position}^", err=True)
+    sys.exit(2)  # click's Exit would be swallowed by iocwatch.cli.main (standalone_mode=False)
+
+
 @click.command()
 @click.argument("query", nargs=-1)
 @click.option("--limit", default=20, show_default=True, help="Hits per page.")
@@ -113,13 +126,16 @@ def search_json(result) -> dict[str, Any]:
 @click.option("--platform", multiple=True, help="Only these platforms.")
 @click.option("--topic", multiple=True, help="Only these topics.")
 @click.option("--sentiment", multiple=True, type=click.Choice(["negative", "neutral", "positive"]))
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"total": N, "hits": [...]}.')
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "negative"]), default="relevance",
+              show_default=True, help="negative: most negative sentiment first.")
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON object: {"total": N, "hits": [...]}, or {"error": ..., "position": N} for a bad query.')
 def search(query: tuple[str, ...], limit: int, page: int, exact: bool, since: str | None, until: str | None,
            source: tuple[str, ...], platform: tuple[str, ...], topic: tuple[str, ...],
            sentiment: tuple[str, ...], sort: str, as_json: bool) -> None:
     """Search indexed posts. QUERY uses the search-box syntax: words, "phrases", OR, NOT, -word,
-    field:value (source, platform, topic, sentiment, place, watchlist), exact:"Huế".
+    field:value (source, platform, topic, sentiment, place, watchlist, likes:>10, date:[now-7d TO *]),
+    exact:"Huế". A malformed query is refused with its column (exit code 2).
     Diacritics are ignored unless --exact: `can tho` finds "Cần Thơ"."""
     from index.querystring import parse_query, with_filters
 
@@ -130,8 +146,17 @@ def search(query: tuple[str, ...], limit: int, page: int, exact: bool, since: st
     for field, values in (("source", source), ("platform", platform), ("topics", topic), ("sentiment", sentiment)):
         if values:
             filters.append({"terms": {field: list(values)}})
-    q = with_filters(parse_query(" ".join(query), exact=exact), filters)
-    order = {"newest": ["published_at:desc"], "oldest": ["published_at:asc"]}.get(sort)
+    from core.errors import QuerySyntaxError
+    from core.settings import get_settings
+
+    text = " ".join(query)
+    try:
+        parsed = parse_query(text, exact=exact, max_depth=get_settings().index.query_max_depth)
+    except QuerySyntaxError as exc:
+        _refuse_query(text, exc, as_json)
+    q = with_filters(parsed, filters)
+    order = {"newest": ["published_at:desc"], "oldest": ["published_at:asc"],
+             "negative": ["sentiment_score:asc"]}.get(sort)
     result = _store().search("posts", q, size=limit, from_=(max(page, 1) - 1) * limit, sort=order,
                              highlight=["title", "text"])
     if as_json:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from index.querystring import parse_query
+import pytest
+
+from core.errors import QuerySyntaxError
+from index.querystring import DEFAULT_MAX_DEPTH, parse_query
 
 
 def _texts(node):
@@ -50,11 +53,73 @@ def test_querystring_alert_fields():
                                  {"term": {"threat.technique.id": "T1046"}}]
 
 
-def test_querystring_forgives_unbalanced_input_and_unknown_fields():
-    assert _texts(parse_query('"ngập lụt')) == ["ngập lụt"]
-    assert _texts(parse_query("(cần thơ")) == ["cần", "thơ", "cần thơ"]
-    assert _texts(parse_query("giờ:mở cửa")) == ["giờ", "mở", "cửa", "mở cửa"]
-    assert _texts(parse_query("covid-19 OR")) == ["covid-19"]
+@pytest.mark.parametrize(("query", "code", "column"), [
+    ("ngap AND (can tho", "unclosed_group", 10),
+    ('"unclosed', "unclosed_quote", 1),
+    ("ngập “lụt", "unclosed_quote", 6),
+    ("AND", "nothing_before", 1),
+    ("OR ngập", "nothing_before", 1),
+    ("ngập OR", "nothing_after", 6),
+    ("ngập NOT", "nothing_after", 6),
+    ("ngập AND AND lụt", "nothing_after", 6),
+    ("ngập AND OR lụt", "nothing_after", 6),
+    ("(ngập OR) lụt", "nothing_after", 7),
+    ("ngập -", None, None),  # a lone dash is punctuation, as in pasted titles
+    ("ngập)", "unexpected_close", 5),
+    ("() ngập", "empty_group", 1),
+    ("title: ", "missing_value", 1),
+    ("source:", "missing_value", 1),
+    ("giờ:mở cửa", "unknown_field", 1),
+    ("ngập foo:bar", "unknown_field", 6),
+    ("likes:nhiều", "bad_value", 7),
+    ("date:[now-7d TO", "bad_range", 6),
+    ("sentiment_score:>nan", "bad_value", 17),
+])
+def test_querystring_refuses_malformed_queries_naming_the_column(query, code, column):
+    if code is None:
+        assert parse_query(query)
+        return
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    assert info.value.code == code
+    assert info.value.position == column - 1
+    assert str(info.value).startswith(f"column {column}: ")
+
+
+def test_querystring_nesting_is_limited_not_recursed_into():
+    deep = "(" * 300 + "ngập" + ")" * 300
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(deep)
+    assert info.value.code == "too_deep" and info.value.position == DEFAULT_MAX_DEPTH
+    assert parse_query("(" * 5 + "ngập" + ")" * 5, max_depth=5)["multi_match"]["query"] == "ngập"
+    with pytest.raises(QuerySyntaxError):
+        parse_query("(" * 6 + "ngập" + ")" * 6, max_depth=5)
+    # repeated prefixes are read in a loop: no depth at all
+    assert parse_query("NOT " * 5000 + "ngập") == parse_query("ngập")
+    assert list(parse_query("NOT " * 5001 + "ngập")["bool"]) == ["must_not"]
+
+
+def test_querystring_colon_before_a_space_stays_text():
+    assert _texts(parse_query("Lưu ý: ngập")) == ["Lưu", "ý:", "ngập", "Lưu ý: ngập"]
+    assert _texts(parse_query('"https://baocantho.com.vn/a"')) == ["https://baocantho.com.vn/a"]
+
+
+def test_querystring_numbers_dates_and_ranges():
+    assert parse_query("likes:>100") == {"range": {"engagement.likes": {"gt": 100}}}
+    assert parse_query("likes:[10 TO 20}") == {"range": {"engagement.likes": {"gte": 10, "lt": 20}}}
+    assert parse_query("date:[now-7d TO *]") == {"range": {"published_at": {"gte": "now-7d"}}}
+    assert parse_query("risk:>=0.5", kind="alerts") == {"range": {"risk_score": {"gte": 0.5}}}
+    assert parse_query("likes:7") == {"term": {"engagement.likes": 7}}
+
+
+def test_querystring_groups_inside_fields():
+    assert parse_query("source:(a AND b)") == {"bool": {"must": [{"term": {"source": "a"}}, {"term": {"source": "b"}}]}}
+    q = parse_query("title:(cháy OR nổ)")
+    assert [m["multi_match"]["fields"] for m in q["bool"]["should"]] == [["title"], ["title"]]
+    assert parse_query('exact:title:"Huế"') == {"multi_match": {"query": "Huế", "fields": ["title.exact"],
+                                                                "operator": "and"}}
+    assert parse_query("NOT NOT ngập") == parse_query("ngập")
+    assert parse_query(r"\(ngập\)")["multi_match"]["query"] == "(ngập)"
 
 
 def test_querystring_adjacent_words_add_an_optional_phrase():
