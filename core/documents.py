@@ -140,6 +140,10 @@ class Post(BaseModel):
     # Per task ("topic", "sentiment", "toxicity"): the probability the classifier gave the
     # label it chose (1.0 for an operator's label); the review queue asks about the lowest.
     label_confidence: dict[str, float] = Field(default_factory=dict)
+    # Tasks whose label the classifier is unsure of: the probability of its label is below
+    # the threshold the model chose out of fold on its training data (``unsure_below`` in
+    # the model's meta.json); the dashboard shows these labels as unsure, not as confident.
+    unsure: list[str] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)  # operators' labels, oldest first
     # For each corrected task, what the model said (kept up to date by re-analysis):
     # {"sentiment": {"label": "neutral", "score": 0.1, "confidence": 0.5}, "topic": {"label":
@@ -203,6 +207,7 @@ class Post(BaseModel):
         else:
             self.toxicity, self.toxicity_score = label, HUMAN_TOXICITY_SCORE[label]
         self.label_confidence = {**self.label_confidence, task: 1.0}
+        self.unsure = [t for t in self.unsure if t != task]
         if CORRECTED_FLAG not in self.flags:
             self.flags = [*self.flags, CORRECTED_FLAG]
 
@@ -244,8 +249,8 @@ class Post(BaseModel):
         """The stored fields a correction changes (what :meth:`Store.update` receives)."""
         doc = self.to_doc()
         return {k: doc[k] for k in ("topics", "sentiment", "sentiment_score", "toxicity",
-                                    "toxicity_score", "label_confidence", "flags", "corrections",
-                                    "model_labels")}
+                                    "toxicity_score", "label_confidence", "unsure", "flags",
+                                    "corrections", "model_labels")}
 
     def keep_human_labels(self, stored: Post | None = None) -> Post:
         """Make the operators' labels win over a fresh analysis, in place; returns ``self``.

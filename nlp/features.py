@@ -34,6 +34,7 @@ class FeatureConfig:
     folded: bool = True  # also an undiacritised copy of each syllable
     word_bits: int = 20  # 2**bits columns for the syllable block
     char_bits: int = 20  # and for the character block
+    lexicon: bool = False  # add the civic lexicon's cue tokens (nlp.lexicon) to the syllable block
 
     def key(self) -> tuple:
         return tuple(asdict(self).values())
@@ -53,6 +54,7 @@ class HashedFeaturizer:
         self._word_mask = (1 << self.config.word_bits) - 1
         self._char_mask = (1 << self.config.char_bits) - 1
         self._token_cache: dict[str, tuple[list[int], list[int], int]] = {}
+        self._cue_cache: dict[str, int] = {}
 
     @property
     def n_word(self) -> int:
@@ -136,11 +138,32 @@ class HashedFeaturizer:
                 same = doc_ids[:m] == doc_ids[n - 1:]
                 word_rows.append(doc_ids[:m][same])
                 word_cols.append((h & mask)[same].astype(np.int64))
+        if self.config.lexicon:
+            rows, cols = self._lexicon_features(texts)
+            word_rows.append(rows)
+            word_cols.append(cols)
         words = self._coo(np.concatenate(word_rows), np.concatenate(word_cols), n_docs, self.n_word)
         chars = self._coo(np.repeat(doc_ids, char_len[inv]),
                           np.concatenate([char_arrays[i] for i in inv_list]).astype(np.int64),
                           n_docs, self.n_char)
         return words, chars
+
+    def _lexicon_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and hashed columns of each text's lexicon cue tokens ("lex:" + cue)."""
+        from nlp.lexicon import analyse, load_lexicon
+
+        lexicon = load_lexicon()
+        cache = self._cue_cache
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, text in enumerate(texts):
+            for cue in analyse(text, lexicon).cues:
+                col = cache.get(cue)
+                if col is None:
+                    col = cache[cue] = _h("lex:" + cue, self._word_mask)
+                rows.append(i)
+                cols.append(col)
+        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
     @staticmethod
     def _coo(rows: np.ndarray, cols: np.ndarray, n_rows: int, width: int) -> sparse.csr_matrix:

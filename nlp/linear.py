@@ -42,6 +42,15 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "linear.joblib"
 LONG_MIN_DF = 2  # long documents: minimum training document frequency of a syllable n-gram
 LONG_C_FACTORS = (2, 8)  # long documents: C candidates as multiples of ``C`` (a coarse grid)
+SHORT_C_FACTORS = (0.5, 1, 2)  # posts and passages: C candidates as multiples of ``C``
+# A label is "unsure" when its top calibrated probability is below ``unsure_below_``:
+# the highest threshold (on UNSURE_GRID) under which the out-of-fold labels of the
+# training data were right at most UNSURE_ACCURACY of the time (at least
+# UNSURE_MIN_SHARE of the rows below it), i.e. labels given with that little
+# confidence were wrong about as often as right.
+UNSURE_ACCURACY = 0.6
+UNSURE_MIN_SHARE = 0.01
+UNSURE_GRID = tuple(round(0.30 + 0.02 * i, 2) for i in range(34))  # 0.30 .. 0.96
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -65,7 +74,9 @@ class LinearTextClassifier:
 
     Learned attributes (after :meth:`fit` or :meth:`load`): ``labels_`` (class names in
     column order), ``idf_word_``/``idf_char_``, ``coef_`` (sparse, classes × features),
-    ``intercept_``, ``calib_coef_``/``calib_intercept_`` and ``offsets_``.
+    ``intercept_``, ``calib_coef_``/``calib_intercept_``, ``offsets_``, ``C_`` (chosen out
+    of fold), ``cv_macro_f1_`` (its out-of-fold macro-F1) and ``unsure_below_`` (a label
+    whose top probability is below it is unsure; see UNSURE_ACCURACY).
     """
 
     def __init__(self, features: FeatureConfig | None = None, *, C: float = 0.5, folds: int = 3,
@@ -89,7 +100,7 @@ class LinearTextClassifier:
         mean = sum(len(t) for t in texts) / max(1, len(texts))
         if mean > 1500:
             return FeatureConfig(word_ngrams=2, char_min=1, char_max=0, word_bits=22)
-        return FeatureConfig()
+        return FeatureConfig(lexicon=True)
 
     # ---- features -------------------------------------------------------------------
     def counts(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
@@ -129,7 +140,7 @@ class LinearTextClassifier:
 
         # long documents are less regularised (measured on VNTC); several candidates are
         # compared on out-of-fold macro-F1 and the best is kept
-        candidates = [self.C * f for f in LONG_C_FACTORS] if long_docs else [self.C]
+        candidates = [self.C * f for f in (LONG_C_FACTORS if long_docs else SHORT_C_FACTORS)]
         min_class = int(np.bincount(y, minlength=k).min())
         folds = min(self.folds, min_class)
         c_value = candidates[0]
@@ -153,13 +164,17 @@ class LinearTextClassifier:
                 score = _macro_f1(y, np.argmax(logp + offsets, axis=1), k)
                 log.info("C=%g: out-of-fold macro-F1 %.4f", cand, score)
                 if best is None or score > best[0] + 1e-4:
-                    best = (score, cand, coef, intercept, offsets)
-            _, c_value, self.calib_coef_, self.calib_intercept_, self.offsets_ = best
+                    best = (score, cand, coef, intercept, offsets, oof)
+            self.cv_macro_f1_ = best[0]
+            _, c_value, self.calib_coef_, self.calib_intercept_, self.offsets_, oof = best
+            self.unsure_below_ = self._unsure_threshold(oof, y, k)
         else:
             log.warning("too few examples per class for calibration folds; using scaled scores")
             self.calib_coef_ = np.eye(k) * 3.0
             self.calib_intercept_ = np.zeros(k)
             self.offsets_ = np.zeros(k)
+            self.cv_macro_f1_ = None
+            self.unsure_below_ = 1.0 / k
         self.C_ = c_value
 
         def svm() -> LinearSVC:
@@ -183,6 +198,20 @@ class LinearTextClassifier:
             d = decision.reshape(-1)
             return np.stack([-d, d], axis=1)
         return decision
+
+    def _unsure_threshold(self, oof: np.ndarray, y: np.ndarray, k: int) -> float:
+        """The top-probability threshold below which a label is unsure (see UNSURE_ACCURACY)."""
+        proba = self._calibrate(oof)
+        top = proba.max(axis=1)
+        right = np.argmax(np.log(proba + 1e-12) + self.offsets_, axis=1) == y
+        threshold = 1.0 / k
+        for t in UNSURE_GRID:
+            below = top < t
+            if below.mean() >= UNSURE_MIN_SHARE and right[below].mean() <= UNSURE_ACCURACY:
+                threshold = t
+        log.info("unsure below a top probability of %.2f (%.1f %% of out-of-fold labels)",
+                 threshold, 100 * float((top < threshold).mean()))
+        return float(threshold)
 
     @staticmethod
     def _tune(logp: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -266,6 +295,7 @@ class LinearTextClassifier:
             "idf_word": self.idf_word_, "idf_char": self.idf_char_, "coef": self.coef_,
             "intercept": self.intercept_, "calib_coef": self.calib_coef_,
             "calib_intercept": self.calib_intercept_, "offsets": self.offsets_,
+            "unsure_below": self.unsure_below_, "cv_macro_f1": self.cv_macro_f1_,
         }
 
     def save(self, directory: Path) -> Path:
@@ -294,4 +324,7 @@ class LinearTextClassifier:
         model.calib_coef_ = st["calib_coef"]
         model.calib_intercept_ = st["calib_intercept"]
         model.offsets_ = st["offsets"]
+        # models saved before the unsure threshold existed: no label is called unsure
+        model.unsure_below_ = float(st.get("unsure_below", 0.0))
+        model.cv_macro_f1_ = st.get("cv_macro_f1")
         return model

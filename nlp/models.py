@@ -94,6 +94,8 @@ class _LinearAdapter:
 
         self.model = LinearTextClassifier.load(directory)
         self.labels = list(self.model.labels_)
+        # a label whose probability is below this is "unsure" (chosen out of fold at training)
+        self.unsure_below = float(self.model.unsure_below_)
 
     def predict(self, texts: Sequence[str], shared: dict[Any, Any] | None = None
                 ) -> tuple[list[str], np.ndarray]:

@@ -218,8 +218,13 @@ class ClassifierStage(Stage):
 
     def confidence(self, doc: Doc, value: float) -> None:
         """Record the probability of the chosen label (``Post.label_confidence``; the review
-        queue of the dashboard asks operators about the least sure posts first)."""
+        queue of the dashboard asks operators about the least sure posts first) and whether
+        it is below the model's ``unsure_below`` threshold (``Post.unsure``)."""
         _set(doc.post, label_confidence={**doc.post.label_confidence, self.task: round(value, 4)})
+        unsure = [t for t in doc.post.unsure if t != self.task]
+        if value < getattr(self.model, "unsure_below", 0.0):
+            unsure.append(self.task)
+        _set(doc.post, unsure=unsure)
 
     def column(self, proba: Any, label: str) -> Any:
         """The probability column of ``label`` (zeros when the model lacks that label)."""

@@ -58,7 +58,7 @@ def test_linear_refuses_single_class_and_missing_model(tmp_path):
 def test_linear_long_documents_use_syllable_ngrams_only():
     config = LinearTextClassifier.choose_features(["chữ " * 600])
     assert config.char_max < config.char_min and config.word_bits == 22
-    assert LinearTextClassifier.choose_features(["ngắn thôi"]) == FeatureConfig()
+    assert LinearTextClassifier.choose_features(["ngắn thôi"]) == FeatureConfig(lexicon=True)
 
 
 def test_idf_min_df_drops_rare_columns():
