@@ -1,0 +1,134 @@
+"""Retraining on corrections: clear refusals, the held-back comparison, promotion, two at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.state import LOCK_NAME, WriterLock
+from nlp.registry import SHIPPED, ModelRegistry
+from nlp.retrain import Example, RetrainError, RetrainOptions, check_corrections, retrain, split_heldout
+
+DATA = Path(__file__).parent.parent / "data" / "nlp"
+ROOT = Path(__file__).parents[2]
+
+
+def examples(task: str = "sentiment", n: int | None = None) -> list[Example]:
+    rows = [json.loads(line) for line in (DATA / "loop_posts.jsonl").open(encoding="utf-8")]
+    return [Example(r["id"], r["text"], r[task]) for r in rows][:n]
+
+
+def test_retrain_refuses_no_corrections_with_what_to_do():
+    with pytest.raises(RetrainError, match="no sentiment corrections yet") as err:
+        check_corrections("sentiment", [], min_corrections=10)
+    assert "dashboard" in err.value.hint
+
+
+def test_retrain_refuses_too_few_corrections():
+    with pytest.raises(RetrainError, match="only 5 sentiment correction"):
+        check_corrections("sentiment", examples(n=5), min_corrections=10)
+
+
+def test_retrain_refuses_a_single_class_unless_a_labelled_file_is_given():
+    positive = [e for e in examples() if e.label == "positive"]
+    with pytest.raises(RetrainError, match="all 20 sentiment corrections say 'positive'") as err:
+        check_corrections("sentiment", positive, min_corrections=10)
+    assert "--eval" in err.value.hint
+    assert len(check_corrections("sentiment", positive, min_corrections=10, has_eval=True)) == 20
+
+
+def test_retrain_refuses_conflicting_corrections_naming_the_posts():
+    rows = examples()
+    clash = Example("repost-1", rows[0].text.upper() + "  ", "negative")  # same text once normalised
+    with pytest.raises(RetrainError, match=r"1 sentiment correction\(s\) conflict") as err:
+        check_corrections("sentiment", [*rows, clash], min_corrections=10)
+    assert "loop-01" in str(err.value) and "repost-1" in str(err.value)
+
+
+def test_retrain_heldout_split_is_stratified_and_stable():
+    rows = examples()
+    train_a, held_a = split_heldout(rows, 0.3)
+    train_b, held_b = split_heldout(list(reversed(rows)), 0.3)
+    assert {e.id for e in held_a} == {e.id for e in held_b}
+    assert len(held_a) == 18 and len(train_a) == 42
+    assert {e.label for e in held_a} == {"negative", "neutral", "positive"}
+    lone = [rows[0], rows[20], rows[21]]  # one positive, two neutral
+    train_c, held_c = split_heldout(lone, 0.3)
+    assert [e.label for e in held_c] == ["neutral"] and len(train_c) == 2
+
+
+def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Path):
+    reg = ModelRegistry(tmp_path)
+    report = retrain("sentiment", examples(), reg, options=RetrainOptions(by="admin"),
+                     eval_file=DATA / "tiny_sentiment.jsonl", eval_label_field="label")
+    assert report.candidate == "v1" and report.current == SHIPPED
+    assert set(report.evaluations) == {"heldout", "eval:tiny_sentiment.jsonl"}
+    assert report.evaluations["heldout"]["current"]["n"] == report.n_heldout == 18
+    not_worse = all(ev["candidate"]["macro_f1"] >= ev["current"]["macro_f1"]
+                    for ev in report.evaluations.values())
+    assert report.promoted == not_worse
+    assert reg.current("sentiment").name == ("v1" if not_worse else SHIPPED)
+    record = reg.version("sentiment", "v1").record
+    assert record["promoted"] == report.promoted and record["by"] == "admin"
+    assert record["n_corrections"] == 60 and record["parent"] == SHIPPED
+    assert "loop-01" in record["correction_ids"]
+
+    # The same corrections again: the candidate is compared with the model now in use.
+    again = retrain("sentiment", examples(), reg, options=RetrainOptions(promote=False))
+    assert again.candidate == "v2" and again.current == reg.current("sentiment").name
+    assert not again.promoted and reg.version("sentiment", "v2").record["promoted"] is False
+
+
+def _holder_pid(lock: Path) -> int | None:
+    try:
+        return json.loads(lock.read_text() or "{}").get("pid")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+RUN = """
+import json, sys
+from pathlib import Path
+from core.state import LockHeldError
+from nlp.registry import ModelRegistry
+from nlp.retrain import Example, retrain
+rows = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+ex = [Example(r["id"], r["text"], r["sentiment"]) for r in rows]
+try:
+    rep = retrain("sentiment", ex, ModelRegistry(sys.argv[1]), wait_s=float(sys.argv[3]))
+    print(json.dumps({"candidate": rep.candidate, "promoted": rep.promoted}))
+except LockHeldError as exc:
+    print(json.dumps({"refused": str(exc)}))
+"""
+
+
+def test_retrain_two_processes_at_once_one_is_refused_then_one_waits(tmp_path: Path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", RUN, str(tmp_path), str(DATA / "loop_posts.jsonl")]
+    first = subprocess.Popen([*cmd, "0"], env=env, stdout=subprocess.PIPE, text=True)
+    lock = tmp_path / "models" / LOCK_NAME
+    deadline = time.monotonic() + 120
+    while _holder_pid(lock) != first.pid:  # wait until the first one trains under the lock
+        assert first.poll() is None and time.monotonic() < deadline, "the first run never took the lock"
+        time.sleep(0.05)
+    second = subprocess.run([*cmd, "0"], env=env, capture_output=True, text=True, timeout=300)
+    third = subprocess.Popen([*cmd, "300"], env=env, stdout=subprocess.PIPE, text=True)
+    out_first, _ = first.communicate(timeout=300)
+    out_third, _ = third.communicate(timeout=300)
+    refused = json.loads(second.stdout)
+    assert f"pid {first.pid}" in refused["refused"] and "retrain" in refused["refused"]
+    assert json.loads(out_first)["candidate"] == "v1"
+    assert json.loads(out_third)["candidate"] == "v2"  # waited, then trained after the first
+    reg = ModelRegistry(tmp_path)
+    assert [v.name for v in reg.versions("sentiment")] == [SHIPPED, "v1", "v2"]
+    assert all(v.meta["task"] == "sentiment" and v.record["evaluations"] for v in reg.versions("sentiment")[1:])
+    assert not [p for p in (tmp_path / "models" / "sentiment").iterdir() if p.name.startswith(".new-")]
+    reg.current("sentiment")  # the pointer, if any, names an existing version
+    with WriterLock(tmp_path / "models", "after"):  # released
+        pass
