@@ -76,32 +76,31 @@ def follow_lines(path: str | Path, *, poll_s: float = 0.5, from_start: bool = Tr
         fh.close()
 
 
-def follow(path: str | Path, fmt: str | None = None, *, stats: ParseStats | None = None, **kwargs
-           ) -> Iterator[Record | None]:
-    """Records from a followed log file (format detected from its first lines unless given)."""
-    stats = stats if stats is not None else ParseStats(str(path))
-    parser = None
-    pending: list[str] = []
-    for line in follow_lines(path, stats=stats, **kwargs):
-        if line is None:
-            yield None
-            continue
-        if parser is None:
-            pending.append(line)
-            detected = fmt or logs.detect_format(pending)
-            if detected is None and len(pending) < 20:
-                continue
-            if detected is None:
-                stats.errors.append(f"{path}: log format not recognised")
-                raise SecurityMonitorError(f"{path}: log format not recognised", hint="give --log-format")
-            parser = logs.make_parser(detected)
-            lines, pending = pending, []
-        else:
-            lines = [line]
-        for item in lines:
-            rec = logs.parse_line(parser, item, stats)
-            if rec is not None:
+def follow(path: str | Path, fmt: str | None = None, *, stats: ParseStats | None = None,
+           poll_s: float = 0.5, from_start: bool = True, stop: Callable[[], bool] = lambda: False,
+           max_line: int = logs.MAX_LINE) -> Iterator[Record | None]:
+    """Records from a followed log file (format detected from its first lines unless given);
+    ``None`` each time it is idle. A thin loop over :class:`security.follow.LogFollower`.
+
+    Raises :class:`SecurityMonitorError` when the file cannot be read or its format is not
+    recognised (the monitor's own loop reports such a file and goes on with the others).
+    """
+    from security.follow import LogFollower
+
+    follower = LogFollower(path, fmt, stats=stats, from_start=from_start, max_line=max_line)
+    try:
+        while not stop():
+            got = False
+            for rec in follower.poll():
+                got = True
                 yield rec
+            if follower.failed is not None:
+                raise SecurityMonitorError(follower.failed, hint="give --log-format, or check the file")
+            if not got:
+                yield None
+                time.sleep(poll_s)
+    finally:
+        follower.close()
 
 
 def sniff_packets(iface: str, *, bpf: str | None = None, timeout_s: float | None = None,

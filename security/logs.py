@@ -24,6 +24,7 @@ from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Parse
 log = logging.getLogger(__name__)
 
 MAX_LINE = 65_536  # longer lines are counted as too_long and skipped
+DETECT_LINES = 200  # lines read (past over-long lines and long headers) before a format is given up on
 FORMATS = ("syslog", "access", "zeek", "csv")
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -341,8 +342,18 @@ def parse_line(parser, line: str, stats: ParseStats) -> Record | None:
 
 
 def sniff_format(path: str | Path) -> str | None:
+    """The format of a log file, from its first :data:`DETECT_LINES` lines.
+
+    Over-long lines (a 10 MB first line) are skipped without being loaded, and a long
+    header or preamble does not hide the lines after it.
+    """
+    scratch = ParseStats(str(path))
     with open(path, "rb") as fh:
-        head = [fh.readline(MAX_LINE).decode("utf-8", "replace") for _ in range(20)]
+        head = []
+        for line in iter_lines(fh, scratch):
+            head.append(line)
+            if len(head) >= DETECT_LINES:
+                break
     return detect_format(head)
 
 

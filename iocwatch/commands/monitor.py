@@ -65,19 +65,48 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
             store.close()
 
 
+def unread_inputs(report: dict) -> list[dict]:
+    """Inputs that could not be read at all (errors and no record)."""
+    return [i for i in report["inputs"] if i["errors"] and not i["records"]]
+
+
+def _check_read(report: dict) -> None:
+    """No input read: an error (exit 2); some inputs unread: a warning and exit status 1."""
+    from core.errors import SecurityMonitorError
+
+    unread = unread_inputs(report)
+    if not unread:
+        return
+    reasons = "; ".join(i["errors"][-1] for i in unread)
+    if len(unread) == len(report["inputs"]):
+        raise SecurityMonitorError(f"no input could be read: {reasons}",
+                                   hint="check the paths and formats (--log-format)")
+    click.echo(f"warning: {len(unread)} of {len(report['inputs'])} inputs could not be read: {reasons}",
+               err=True)
+    raise click.exceptions.Exit(1)
+
+
 def _run(settings, store, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json) -> None:
     from iocwatch.flows.monitor import follow_monitor, run_monitor
 
-    if follow or iface:
-        if pcaps:
-            run = run_monitor(settings, store, pcaps=pcaps, log_format=log_format)
-            _echo_report(run, as_json)
-        for report in follow_monitor(settings, store, logs=list(logs) if follow else [], iface=iface,
-                                     bpf=bpf, log_format=log_format, interval_s=interval,
-                                     max_batches=batches, from_start=False):
-            _echo_report(report, as_json)
-    else:
-        _echo_report(run_monitor(settings, store, pcaps=pcaps, logs=logs, log_format=log_format), as_json)
+    if not (follow or iface):
+        report = run_monitor(settings, store, pcaps=pcaps, logs=logs, log_format=log_format)
+        _echo_report(report, as_json)
+        _check_read(report)
+        return
+    if pcaps:
+        run = run_monitor(settings, store, pcaps=pcaps, log_format=log_format)
+        _echo_report(run, as_json)
+    for report in follow_monitor(settings, store, logs=list(logs) if follow else [], iface=iface,
+                                 bpf=bpf, log_format=log_format, interval_s=interval, max_batches=batches):
+        _echo_report(report, as_json)
+        if report["interrupted"]:
+            click.echo("stopped; the lines read so far are stored", err=True)
+        if follow and not iface and report["failed"] and len(report["failed"]) == len(logs):
+            from core.errors import SecurityMonitorError
+
+            raise SecurityMonitorError("no followed log could be read: " + "; ".join(report["failed"].values()),
+                                       hint="check the paths and formats (--log-format)")
 
 
 @monitor.command()

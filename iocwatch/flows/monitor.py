@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,42 +178,75 @@ def run_monitor(settings: Settings, store, *, pcaps: Iterable[str | Path] = (),
     return report
 
 
+def follow_registry_path(settings: Settings) -> Path:
+    """The registry of followed log positions (one per data directory: one monitor writes at a time)."""
+    return settings.path("security", "follow-registry.json")
+
+
 def follow_monitor(settings: Settings, store, *, logs: Iterable[str | Path] = (), iface: str | None = None,
                    bpf: str | None = None, log_format: str | None = None, interval_s: float | None = None,
-                   max_batches: int | None = None, from_start: bool = False) -> Iterator[dict[str, Any]]:
-    """Follow logs (and/or capture from ``iface``) and yield one report per batch of ``interval_s``."""
+                   max_batches: int | None = None, from_start: bool = True,
+                   registry_path: Path | None = None,
+                   stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
+    """Follow logs (and/or capture from ``iface``) and yield one report per batch of ``interval_s``.
+
+    Positions are kept in a Filebeat-style registry (:mod:`security.follow`), saved after
+    each batch's alerts are stored: a restart resumes right after the last stored batch,
+    and a file seen for the first time is read from its start (``from_start=False``: from
+    its end). A file that cannot be read or whose format is not recognised is reported in
+    the batch's ``inputs`` and ``failed`` and skipped; the other files go on. When ``stop()``
+    turns true or the run is interrupted (Ctrl-C), the batch in progress is stored first.
+    """
     from security import live
+    from security.follow import FollowRegistry, LogFollower
     from security.records import ParseStats
 
     interval = interval_s or settings.serve.monitor_interval_s
-    stats = [ParseStats(str(p)) for p in logs]
-    followers = [live.follow(p, log_format, stats=st, from_start=from_start, poll_s=0.2)
-                 for p, st in zip(logs, stats, strict=True)]
-    cap_stats = ParseStats(f"iface:{iface}") if iface else None
+    registry = FollowRegistry(registry_path or follow_registry_path(settings))
+    followers = [LogFollower(p, log_format, position=registry.get(p), from_start=from_start) for p in logs]
+    stop = stop or (lambda: False)
     batches = 0
-    while max_batches is None or batches < max_batches:
-        started = time.time()
-        monitor = load_monitor(settings)
-        deadline = started + interval
-        while time.time() < deadline:
-            if iface:
-                monitor.feed_many(live.sniff_packets(iface, bpf=bpf or settings.security.bpf_filter,
-                                                     timeout_s=min(1.0, max(0.1, deadline - time.time())),
-                                                     stats=cap_stats))
-            idle = True
+    interrupted = False
+    try:
+        while (max_batches is None or batches < max_batches) and not interrupted:
+            started = time.time()
             for f in followers:
-                for rec in f:
-                    if rec is None:
-                        break
-                    idle = False
-                    monitor.feed(rec)
-            if idle and not iface:
-                time.sleep(0.2)
-        result = monitor.finish()
-        report = store_result(settings, store, result, stats + ([cap_stats] if cap_stats else []), started)
-        report["alert_ids"] = [a.id for a in result.alerts]
-        batches += 1
-        yield report
+                f.stats = ParseStats(str(f.path))  # counts per batch
+                f.retry()
+            cap_stats = ParseStats(f"iface:{iface}") if iface else None
+            monitor = load_monitor(settings)
+            deadline = started + interval
+            try:
+                while time.time() < deadline and not stop():
+                    if iface:
+                        monitor.feed_many(live.sniff_packets(
+                            iface, bpf=bpf or settings.security.bpf_filter,
+                            timeout_s=min(1.0, max(0.1, deadline - time.time())), stats=cap_stats))
+                    idle = True
+                    for f in followers:
+                        for rec in f.poll(max_lines=5000):
+                            idle = False
+                            monitor.feed(rec)
+                    if idle and not iface:
+                        time.sleep(max(0.0, min(0.2, deadline - time.time())))
+            except KeyboardInterrupt:
+                interrupted = True  # store what was read before stopping
+            result = monitor.finish()
+            stats = [f.stats for f in followers] + ([cap_stats] if cap_stats else [])
+            report = store_result(settings, store, result, stats, started)
+            for f in followers:  # only now: these lines' alerts are stored (or durably spooled)
+                registry.update(f.path, f.position())
+            registry.save()
+            report["alert_ids"] = [a.id for a in result.alerts]
+            report["failed"] = {str(f.path): f.failed for f in followers if f.failed}
+            report["interrupted"] = interrupted
+            batches += 1
+            yield report
+            if stop():
+                return
+    finally:
+        for f in followers:
+            f.close()
 
 
 def demo_step(settings: Settings, report: dict[str, Any]) -> None:

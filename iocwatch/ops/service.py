@@ -283,7 +283,7 @@ class Service:
         alerts = 0
         for report in follow_monitor(self.settings, self.store, logs=serve.monitor_logs,
                                      iface=serve.monitor_iface, interval_s=interval,
-                                     max_batches=1 if self.once else None):
+                                     max_batches=1 if self.once else None, stop=self._stop.is_set):
             batches += 1
             alerts += int(report.get("alerts", 0))
             self._notify_job()
