@@ -1,0 +1,133 @@
+"""Corrections through the store: who/when/label before, counts at once, roles, and the human
+label kept through re-crawls (the listen flow's spooled store) and re-analysis."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.documents import CORRECTED_FLAG, RULES_DISAGREE_FLAG, Post
+from core.errors import StoreError, ValidationFailed
+from index.corrections import correct_post, corrected_posts, keep_human_labels, review_queue, usefulness
+
+
+def _post(i: int, text: str, sentiment: str = "negative", topic: str = "traffic", conf: float = 0.9,
+          **kw) -> Post:
+    return Post.new(platform="news", source="s", native_id=f"n{i}", text=text, topics=[topic],
+                    sentiment=sentiment, sentiment_score=-0.5 if sentiment == "negative" else 0.5,
+                    toxicity="clean", toxicity_score=0.02, language="vi",
+                    label_confidence={"topic": conf, "sentiment": conf}, **kw)
+
+
+def _sentiments(store) -> dict[str, int]:
+    res = store.aggregate("posts", None, {"s": {"terms": {"field": "sentiment", "size": 5}}})
+    return {b["key"]: b["doc_count"] for b in res["s"]["buckets"]}
+
+
+def test_corrections_stored_with_who_when_before_and_counted_at_once(store):
+    posts = [_post(i, f"Cầu mới thông xe số {i}") for i in range(3)]
+    store.upsert_many("posts", posts)
+    assert _sentiments(store) == {"negative": 3}
+    out = correct_post(store, posts[0].id, "sentiment", "positive", by="comms", role="comms")
+    assert out.sentiment == "positive" and out.sentiment_score == 1.0
+    assert _sentiments(store) == {"negative": 2, "positive": 1}  # every count, at once
+    stored = Post.from_doc(store.get("posts", posts[0].id))
+    (c,) = stored.corrections
+    assert (c.task, c.label, c.by, c.before) == ("sentiment", "positive", "comms", "negative")
+    assert c.at.tzinfo is not None
+    assert stored.model_labels["sentiment"] == {"label": "negative", "score": -0.5, "confidence": 0.9}
+    assert CORRECTED_FLAG in stored.flags and stored.label_confidence["sentiment"] == 1.0
+    assert store.count("posts", {"term": {"flags": CORRECTED_FLAG}}) == 1
+
+    # a second operator changes it again: the model's label is still the model's
+    correct_post(store, posts[0].id, "sentiment", "neutral", by="analyst", role="analyst")
+    correct_post(store, posts[0].id, "topic", "urban_construction", by="admin", role="admin")
+    again = Post.from_doc(store.get("posts", posts[0].id))
+    assert [c.before for c in again.corrections] == ["negative", "positive", "traffic"]
+    assert again.model_labels["sentiment"]["label"] == "negative"
+    assert again.topics == ["urban_construction"] and again.human_labels() == {
+        "sentiment": "neutral", "topic": "urban_construction"}
+    assert [p.id for p in corrected_posts(store, "topic")] == [posts[0].id]
+
+
+def test_corrections_refused_for_security_officers_bad_labels_and_deleted_posts(store):
+    post = _post(1, "Kẹt xe")
+    store.upsert_many("posts", [post])
+    with pytest.raises(ValidationFailed, match="'security' may not correct"):
+        correct_post(store, post.id, "sentiment", "positive", by="sec", role="security")
+    with pytest.raises(ValidationFailed, match="'great' is not a sentiment label"):
+        correct_post(store, post.id, "sentiment", "great", by="comms", role="comms")
+    with pytest.raises(ValidationFailed, match="not one of"):
+        correct_post(store, post.id, "weather", "sunny", by="comms", role="comms")
+    with pytest.raises(StoreError, match="no post with id missing"):
+        correct_post(store, "missing", "sentiment", "positive", by="comms", role="comms")
+    assert Post.from_doc(store.get("posts", post.id)).corrections == []
+
+
+def test_corrections_survive_a_recrawl_through_the_listen_store(settings, store):
+    from iocwatch.flows.listen import StoreSink
+    from iocwatch.ops.spool import open_spooled_store
+
+    post = _post(1, "Khánh thành bệnh viện mới")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    correct_post(store, post.id, "topic", "health", by="comms", role="comms")
+    store.close()
+    # the crawler collects the same post again, the models label it again (negative, traffic)
+    fresh = _post(1, "Khánh thành bệnh viện mới (cập nhật)", sentiment="negative", conf=0.7)
+    listen_store = open_spooled_store(settings, "listen")
+    try:
+        sink = StoreSink(listen_store, None)
+        sink([fresh])
+        sink([fresh])  # twice: idempotent
+        kept = Post.from_doc(listen_store.get("posts", post.id))
+    finally:
+        listen_store.close()
+    assert kept.text.endswith("(cập nhật)")  # the new crawl is stored...
+    assert kept.sentiment == "positive" and kept.topics == ["health"]  # ...with the human labels
+    assert kept.model_labels["sentiment"] == {"label": "negative", "score": -0.5, "confidence": 0.7}
+    assert len(kept.corrections) == 2 and CORRECTED_FLAG in kept.flags
+
+
+def test_corrections_keep_human_labels_leaves_other_posts_alone(store):
+    a, b = _post(1, "a"), _post(2, "b")
+    store.upsert_many("posts", [a, b])
+    correct_post(store, a.id, "sentiment", "neutral", by="comms", role="comms")
+    out = keep_human_labels(store, [_post(1, "a2"), _post(2, "b2").to_doc()])
+    assert out[0].sentiment == "neutral" and out[1]["sentiment"] == "negative"
+    assert keep_human_labels(store, []) == []
+
+
+def test_corrections_reanalysis_never_overwrites_a_human_label(settings, store):
+    from iocwatch.flows.learn import reanalyze
+
+    good = Post.new(platform="news", source="s", native_id="g", language="vi",
+                    text="Cầu mới thông xe, người dân phấn khởi vì đi lại thuận tiện hơn.")
+    other = Post.new(platform="news", source="s", native_id="o", language="vi",
+                     text="Kẹt xe kéo dài hàng giờ trên cầu, người dân rất bức xúc.")
+    store.upsert_many("posts", [good, other])
+    counts = reanalyze(settings, store=store)
+    assert counts["posts"] == 2 and counts["human_kept"] == 0
+    model_sentiment = Post.from_doc(store.get("posts", good.id)).sentiment
+    human = "neutral" if model_sentiment != "neutral" else "negative"
+    correct_post(store, good.id, "sentiment", human, by="comms", role="comms")
+    counts = reanalyze(settings, store=store)
+    assert counts == {"posts": 2, "changed": 0, "human_kept": 1, "rejected": 0}
+    after = Post.from_doc(store.get("posts", good.id))
+    assert after.sentiment == human and after.model_labels["sentiment"]["label"] == model_sentiment
+    assert 0 < after.model_labels["sentiment"]["confidence"] < 1
+    assert Post.from_doc(store.get("posts", other.id)).label_confidence["sentiment"] < 1
+
+
+def test_corrections_review_queue_asks_about_unsure_and_disagreeing_posts_first(store):
+    sure = _post(1, "chắc chắn", conf=0.97)
+    unsure = _post(2, "phân vân", conf=0.35)
+    clash = _post(3, "từ khóa khác", conf=0.95, flags=[RULES_DISAGREE_FLAG])
+    done = _post(4, "đã sửa", conf=0.30)
+    store.upsert_many("posts", [sure, unsure, clash, done])
+    correct_post(store, done.id, "sentiment", "neutral", by="comms", role="comms")
+    rows = review_queue(store, limit=10)
+    assert [r["post"]["id"] for r in rows] == [unsure.id, clash.id, sure.id]  # corrected one left out
+    assert rows[0]["task"] in ("topic", "sentiment") and rows[0]["reasons"][0].startswith("unsure:")
+    assert rows[1]["task"] == "topic" and "rules_disagree" in rows[1]["reasons"]
+    score, task, _ = usefulness(Post.from_doc(store.get("posts", done.id)))
+    assert task == "topic"  # sentiment is settled; its topic may still be asked
