@@ -90,3 +90,114 @@ def analyse(text: str | None, file: Path | None) -> None:
                 "toxicity", "toxicity_score", "entities", "places", "keywords", "flags",
                 "analysis_errors")
         click.echo(json.dumps({k: doc[k] for k in keep}, ensure_ascii=False))
+
+
+# ---- the correction loop --------------------------------------------------------------------
+_TASK = click.Choice(["topic", "sentiment", "toxicity"])
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _retrain_lines(report: dict) -> list[str]:
+    lines = [f"{report['task']}: {report['n_corrections']} corrections "
+             f"({', '.join(f'{k} {v}' for k, v in report['label_counts'].items())}); "
+             f"{report['n_heldout']} held back for the comparison"]
+    for name, ev in report["evaluations"].items():
+        lines.append(f"  {name}:")
+        for side in ("current", "candidate"):
+            figures = ev[side]
+            who = report["current"] if side == "current" else report["candidate"]
+            per = " ".join(f"{k}={v:.3f}" for k, v in figures["per_class_f1"].items())
+            lines.append(f"    {side:<9} {who:<8} n={figures['n']} macro_f1={figures['macro_f1']:.4f} "
+                         f"accuracy={figures['accuracy']:.4f}  {per}")
+    verdict = "promoted: now in use" if report["promoted"] else "kept aside, not promoted"
+    lines.append(f"{report['candidate']} {verdict} ({report['reason']})")
+    return lines
+
+
+@nlp.command()
+@click.option("--task", type=_TASK, required=True)
+@click.option("--eval", "eval_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="A labelled JSONL file to compare the two models on as well.")
+@click.option("--eval-label-field", default=None, help="Label field of --eval (default: the task name).")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="If another retraining is running, wait up to this many seconds for it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def retrain(task: str, eval_file: Path | None, eval_label_field: str | None, wait_s: float,
+            as_json: bool) -> None:
+    """Train on the shipped corpus plus the operators' corrections; promote if not worse.
+
+    Both the model in use and the candidate are evaluated on a held-back part of the
+    corrections (and on --eval FILE); the candidate becomes a new version either way and is
+    put in use only if its macro-F1 is not lower on any of them.
+    """
+    from iocwatch.flows.learn import retrain_task
+
+    report = retrain_task(get_settings(), task, eval_file=eval_file, eval_label_field=eval_label_field,
+                          by=_operator(), wait_s=wait_s)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    for line in _retrain_lines(report):
+        click.echo(line)
+
+
+@nlp.command("models")
+@click.option("--task", type=_TASK, multiple=True, help="Only these tasks (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+def models_cmd(task: tuple[str, ...], as_json: bool) -> None:
+    """List model versions per task (shipped, v1, v2...) with their figures; * marks the one in use."""
+    from iocwatch.flows.learn import list_models
+
+    rows = list_models(get_settings(), task)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        mark = "*" if row["current"] else " "
+        line = f"{mark} {row['task']:<10} {row['version']:<8} trained {row.get('trained_at') or '?'}"
+        if row.get("n_corrections") is not None:
+            line += f"  corrections={row['n_corrections']} from={row.get('parent')} by={row.get('by')}"
+            line += "  promoted" if row.get("promoted") else "  not promoted"
+            for name, ev in (row.get("evaluations") or {}).items():
+                line += f"  [{name}: was {ev['current']:.4f}, this {ev['candidate']:.4f}]"
+        click.echo(line)
+
+
+@nlp.command()
+@click.option("--task", type=_TASK, required=True)
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="If a retraining is running, wait up to this many seconds for it.")
+def rollback(task: str, wait_s: float) -> None:
+    """Put back in use the version of TASK that was in use before the current one."""
+    from iocwatch.flows.learn import rollback_task
+
+    out = rollback_task(get_settings(), task, by=_operator(), wait_s=wait_s)
+    click.echo(f"{out['task']}: {out['from']} -> {out['to']} (now in use)")
+
+
+@nlp.command()
+@click.option("--since", default=None, help="Only posts published since (ISO date or now-7d).")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="If another iocwatch run is writing to the data directory, wait this long.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+def reanalyze(since: str | None, wait_s: float, as_json: bool) -> None:
+    """Relabel stored posts with the models in use; operators' labels are never overwritten."""
+    from tqdm import tqdm
+
+    from iocwatch.commands._writer import data_writer
+    from iocwatch.flows.learn import reanalyze as run
+
+    settings = get_settings()
+    with data_writer(settings, wait_s), tqdm(desc="re-analyse", unit=" posts", disable=as_json,
+                                             file=sys.stderr) as bar:
+        counts = run(settings, since=since, progress=bar.update)
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    click.echo(f"{counts['posts']} posts re-analysed: {counts['changed']} changed labels, "
+               f"{counts['human_kept']} kept their operators' labels, {counts['rejected']} rejected")

@@ -1,0 +1,128 @@
+"""`iocwatch nlp retrain|models|rollback|reanalyze` end to end, on corrections made the way the
+dashboard makes them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from core.documents import Post
+from index.corrections import correct_post
+from iocwatch.cli import cli
+
+DATA = Path(__file__).parents[1] / "data" / "nlp"
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("IOCWATCH_DATA_DIR", str(settings.data_dir))
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def _fill(store, rows: list[dict], correct: str | None = "sentiment") -> list[Post]:
+    posts = [Post.new(platform="news", source="fixture", native_id=r["id"], text=r["text"], language="vi",
+                      sentiment="neutral", topics=["other"]) for r in rows]
+    store.upsert_many("posts", posts)
+    if correct:
+        for post, row in zip(posts, rows, strict=True):
+            correct_post(store, post.id, correct, row[correct], by="comms", role="comms")
+    return posts
+
+
+def _rows() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "loop_posts.jsonl").open(encoding="utf-8")]
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "iocwatch", *args], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=data_dir.parent)
+
+
+def test_cli_nlp_retrain_prints_both_evaluations_then_models_and_rollback(run, store, settings):
+    _fill(store, _rows())
+    store.close()
+    result = run("nlp", "retrain", "--task", "sentiment", "--eval", str(DATA / "tiny_sentiment.jsonl"),
+                 "--eval-label-field", "label")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "60 corrections (negative 20, neutral 20, positive 20); 18 held back" in out
+    assert "heldout:" in out and "eval:tiny_sentiment.jsonl:" in out
+    assert out.count("current   shipped") == 2 and out.count("candidate v1") == 2
+    promoted = "v1 promoted: now in use" in out
+    assert promoted or "v1 kept aside, not promoted (candidate is worse" in out
+
+    models = json.loads(run("nlp", "models", "--task", "sentiment", "--json").stdout)
+    assert [(m["version"], m["current"]) for m in models] == [("shipped", not promoted), ("v1", promoted)]
+    assert models[1]["n_corrections"] == 60 and set(models[1]["evaluations"]) == {
+        "heldout", "eval:tiny_sentiment.jsonl"}
+    listing = run("nlp", "models").stdout
+    assert "topic      shipped" in listing and "sentiment  v1" in listing and "corrections=60" in listing
+    if promoted:
+        assert run("nlp", "rollback", "--task", "sentiment").stdout.strip() == \
+            "sentiment: v1 -> shipped (now in use)"
+
+
+def test_cli_nlp_retrain_clear_messages_for_bad_corrections(settings, store):
+    result = _cli(settings.data_dir, "nlp", "retrain", "--task", "topic")
+    assert result.returncode == 2
+    assert "error: there are no topic corrections yet" in result.stderr
+    rows = [r for r in _rows() if r["sentiment"] == "negative"][:12]
+    _fill(store, rows)
+    store.close()
+    result = _cli(settings.data_dir, "nlp", "retrain", "--task", "sentiment")
+    assert result.returncode == 2
+    assert "all 12 sentiment corrections say 'negative'" in result.stderr
+    rollback = _cli(settings.data_dir, "nlp", "rollback", "--task", "sentiment")
+    assert rollback.returncode == 2 and "no earlier version to go back to" in rollback.stderr
+
+
+def test_cli_nlp_retrain_conflicting_corrections(run, store):
+    rows = _rows()[:15]
+    twin = {**rows[0], "id": "twin", "sentiment": "negative"}  # the same text, another label
+    _fill(store, [*rows, twin])
+    store.close()
+    from nlp.retrain import RetrainError
+
+    with pytest.raises(RetrainError, match="conflict: the same text has different labels"):
+        run("nlp", "retrain", "--task", "sentiment")
+
+
+def test_cli_nlp_reanalyze_keeps_human_labels(run, store):
+    posts = _fill(store, _rows()[:4], correct=None)
+    correct_post(store, posts[0].id, "sentiment", "negative", by="analyst", role="analyst")
+    store.close()
+    result = run("nlp", "reanalyze", "--json")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts["posts"] == 4 and counts["human_kept"] == 1 and counts["rejected"] == 0
+    from core.settings import get_settings
+    from index import open_store
+
+    store = open_store(get_settings())
+    try:
+        first = Post.from_doc(store.get("posts", posts[0].id))
+        assert first.sentiment == "negative" and first.model_labels["sentiment"]["label"] in (
+            "negative", "neutral", "positive")
+        others = [Post.from_doc(store.get("posts", p.id)) for p in posts[1:]]
+        assert all(0 < p.label_confidence["sentiment"] < 1 for p in others)  # relabelled by the model
+    finally:
+        store.close()
+    assert json.loads(run("nlp", "reanalyze", "--since", "now-1d", "--json").stdout)["posts"] == 0
