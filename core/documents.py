@@ -127,7 +127,10 @@ class Post(BaseModel):
     toxicity: Toxicity | None = None
     toxicity_score: float | None = None
     entities: list[Entity] = Field(default_factory=list)
-    places: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)  # provinces after the 2025 mergers
+    # every name of the places named, at every level ("Xuân Khánh", "Ninh Kiều", "Cần Thơ", ...)
+    place_names: list[str] = Field(default_factory=list)
+    place_areas: list[str] = Field(default_factory=list)  # their former districts, "Ninh Kiều (Cần Thơ)"
     keywords: list[str] = Field(default_factory=list)
     engagement: Engagement = Field(default_factory=Engagement)
     watchlists: list[str] = Field(default_factory=list)

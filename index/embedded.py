@@ -48,7 +48,7 @@ from index.highlight import highlight as make_highlight
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9  # 9: place_names and place_areas on posts
 # Multi-valued keyword fields whose terms aggregations are hot on the dashboard. tantivy
 # aggregates a dense single-valued column an order of magnitude faster than a multi-valued
 # one, so each document's set of values is also indexed as one value (``topics__set`` =

@@ -31,6 +31,8 @@ POST_FIELDS: FieldTypes = {
     "toxicity": "keyword",
     "toxicity_score": "double",
     "places": "keyword",
+    "place_names": "text",  # every name of the places named, at every level (search: place:)
+    "place_areas": "keyword",  # their former districts, "Ninh Kiều (Cần Thơ)" (a chart level)
     "keywords": "keyword",
     "engagement.likes": "long",
     "engagement.comments": "long",

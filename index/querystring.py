@@ -12,7 +12,8 @@ same reading of the same input. Syntax::
     title:"cháy nhà"             one full-text field (title, text; evidence on alerts)
     title:(cháy OR nổ)           a group inside one field
     exact:"Huế"                  diacritic-precise (Huế, not Hue or Huê)
-    place:"Ninh Kiều"            the places a post names, at any level, folded
+    place:"Ninh Kiều"            the places a post names, at any level (a ward of Ninh Kiều,
+                                 before or after 2025, the district, the city), folded
     source:baocantho             a keyword filter (source, platform, topic, sentiment, ...);
     source:(a b)                 values side by side in a keyword group mean any of them
     engagement.likes:>100        numbers and dates: >, >=, <, <=, [a TO b], {a TO b}, * open
@@ -45,10 +46,10 @@ DEFAULT_MAX_DEPTH: int = IndexSettings.model_fields["query_max_depth"].default
 
 # Friendly names for fields in the search box.
 ALIASES: dict[str, dict[str, str]] = {
-    "posts": {"topic": "topics", "place": "places", "watchlist": "watchlists", "keyword": "keywords",
-              "tag": "tags", "author": "author.name", "lang": "language", "likes": "engagement.likes",
-              "comments": "engagement.comments", "shares": "engagement.shares", "views": "engagement.views",
-              "date": "published_at"},
+    "posts": {"topic": "topics", "place": "place_names", "area": "place_areas", "watchlist": "watchlists",
+              "keyword": "keywords", "tag": "tags", "author": "author.name", "lang": "language",
+              "likes": "engagement.likes", "comments": "engagement.comments", "shares": "engagement.shares",
+              "views": "engagement.views", "date": "published_at"},
     "alerts": {"rule": "rule.name", "technique": "threat.technique.id", "ip": "source.ip",
                "src": "source.ip", "dst": "destination.ip", "domain": "destination.domain",
                "user": "user.name", "host": "host.name", "category": "event.category",

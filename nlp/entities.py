@@ -74,6 +74,8 @@ class Found:
     text: str
     type: str  # place | person | org
     canonical: str | None = None
+    names: tuple[str, ...] = ()  # places: the place's names at every level (see PlaceMatch.names)
+    area: str | None = None  # places: the former district, "Ninh Kiều (Cần Thơ)" (PlaceMatch.area)
 
 
 def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
@@ -84,7 +86,7 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
         for p in gazetteer.find(text):
             if ("place", p.text) not in seen:
                 seen.add(("place", p.text))
-                out.append(Found(p.text, "place", p.canonical))
+                out.append(Found(p.text, "place", p.canonical, p.names, p.area))
         return out
     matches = list(_TOKEN.finditer(text))
     tokens = [m.group(0) for m in matches]
@@ -92,10 +94,11 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
     place_ends = {p.end for p in places}
     place_words = {fold_words for p in places for fold_words in p.text.split()}
 
-    def add(kind: str, name: str, canonical: str | None = None) -> None:
+    def add(kind: str, name: str, canonical: str | None = None, names: tuple[str, ...] = (),
+            area: str | None = None) -> None:
         if (kind, name) not in seen:
             seen.add((kind, name))
-            out.append(Found(name, kind, canonical))
+            out.append(Found(name, kind, canonical, names, area))
 
     i = 0
     while i < len(tokens):
@@ -140,5 +143,5 @@ def find_entities(text: str, gazetteer: Gazetteer) -> list[Found]:
                 continue
         i += 1
     for p in places:
-        add("place", p.text, p.canonical)
+        add("place", p.text, p.canonical, p.names, p.area)
     return out

@@ -357,7 +357,9 @@ class ToxicityStage(ClassifierStage):
 
 @register_stage("entities")
 class EntitiesStage(Stage):
-    """Places (gazetteer, resolved to the provinces after the 2025 mergers), persons, organisations."""
+    """Places (gazetteer, resolved to the provinces after the 2025 mergers, with every name of
+    their units in ``place_names`` and their former district in ``place_areas``), persons,
+    organisations."""
 
     needs_vietnamese = True
 
@@ -375,7 +377,9 @@ class EntitiesStage(Stage):
             _set(doc.post,
                  entities=[Entity(text=f.text, type=f.type, canonical=f.canonical) for f in found],
                  places=list(dict.fromkeys(f.canonical for f in found
-                                           if f.type == "place" and f.canonical)))
+                                           if f.type == "place" and f.canonical)),
+                 place_names=list(dict.fromkeys(n for f in found if f.type == "place" for n in f.names)),
+                 place_areas=list(dict.fromkeys(f.area for f in found if f.type == "place" and f.area)))
 
 
 @register_stage("keywords")

@@ -42,7 +42,7 @@ def test_querystring_fields_aliases_and_exact():
     q = parse_query('topic:traffic place:"Ninh Kiều" exact:Huế source:(vnexpress tuoitre)')
     must = q["bool"]["must"]
     assert must[0] == {"term": {"topics": "traffic"}}
-    assert must[1] == {"term": {"places": "Ninh Kiều"}}
+    assert must[1] == {"multi_match": {"query": "Ninh Kiều", "fields": ["place_names"], "type": "phrase"}}
     assert must[2]["multi_match"]["fields"] == ["title.exact", "text.exact"]
     assert must[3] == {"terms": {"source": ["vnexpress", "tuoitre"]}}
 
