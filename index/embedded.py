@@ -546,8 +546,14 @@ class _Load:
         self.pending = []
 
     def rollback(self) -> None:
-        for w in self.writers.values():
-            w.rollback()
+        """Drop what was added since the last commit, and the segment files it wrote (on a full
+        disk they would otherwise keep it full)."""
+        for name, w in self.writers.items():
+            try:
+                w.rollback()
+                w.garbage_collect_files()
+            except ValueError as exc:
+                log.error("rolling back the %s/%s index writer failed: %s", self.ix.kind, name, exc)
         self.pending = []
 
     def release(self) -> None:
@@ -594,8 +600,17 @@ class EmbeddedStore:
             try:
                 yield load
                 load.commit()
-            except BaseException:
+            except BaseException as exc:
                 load.rollback()
+                # tantivy reports file-system failures as ValueError ("IO error", "os error 28")
+                text = str(exc)
+                if isinstance(exc, OSError) or (isinstance(exc, ValueError)
+                                                and ("IO error" in text or "os error" in text)):
+                    raise StoreError(f"cannot write the {kind} index ({exc}); the documents not yet "
+                                     f"committed were dropped, {len(load.result.stored)} committed "
+                                     "before are kept", where=str(ix.path),
+                                     hint="free disk space or make the data directory writable, "
+                                          "then run again") from exc
                 raise
             finally:
                 load.release()

@@ -57,7 +57,8 @@ def load_cmd(files: tuple[Path, ...], source: str | None, as_json: bool, wait_s:
         click.echo(json.dumps(reports, ensure_ascii=False, indent=2))
         return
     for path, rep in reports.items():
-        click.echo(f"{path}: {rep['stored']} stored, {rep['rejected']} rejected (of {rep['read']} rows)")
+        click.echo(f"{path}: {rep['stored']} stored ({rep['new']} new, {rep['updated']} updated), "
+                   f"{rep['rejected']} rejected (of {rep['read']} rows)")
         for err in rep["errors"][:20]:
             click.echo(f"  line {err['line']}: {err['id'] or '<no id>'}: {err['reason']}")
         if rep["rejected"] > 20:
