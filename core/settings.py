@@ -225,7 +225,7 @@ class LearnSettings(_Section):
     min_corrections: int = Field(10, ge=2)  # retraining refuses fewer corrections than this
     lock_wait_s: float = Field(0.0, ge=0)  # dashboard retrain button: wait for another retraining
     review_candidates: int = Field(400, ge=1)  # newest uncorrected posts the review queue ranks
-    review_size: int = Field(20, ge=1)  # posts shown in the review queue
+    review_size: int = Field(10, ge=1)  # posts shown in the review queue (each with its buttons)
     review_disagree_bonus: float = Field(0.5, ge=0)  # keyword rules vs classifier disagreeing adds this
 
 

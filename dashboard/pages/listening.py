@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from core.documents import SENTIMENTS, TOXICITIES
-from dashboard import auth, charts, data, ui
+from dashboard import auth, charts, corrections, data, ui
 from dashboard.i18n import t
 
 settings = data.settings()
-auth.require("listening", settings)
+user = auth.require("listening", settings)
 tz = settings.dashboard.timezone
 
 st.title(t("listening.title"))
@@ -108,3 +108,10 @@ with right:
     st.subheader(t("listening.top_engaged"))
     st.dataframe(ui.posts_frame(res["top_engaged"], tz), hide_index=True, width="stretch",
                  column_config=ui.link_column())
+
+# Operators' corrections: one click on a listed post, the review queue, the retrain button.
+corrections.show_message()
+corrections.pick_and_correct(user, res["top_negative"] + res["top_toxic"] + res["top_engaged"], key="l_fix")
+corrections.review_section(user, range_key, topics=tuple(topics), sources=tuple(sources),
+                           platforms=tuple(platforms), watchlists=tuple(watchlists))
+corrections.retrain_section(user)
