@@ -728,7 +728,8 @@ class EmbeddedStore:
                     base = field.removesuffix(".exact")
                     value = get_path(src, base)
                     text = " … ".join(value) if isinstance(value, list) else (value or "")
-                    frags = make_highlight(text, tr.folded_terms, tr.exact_terms)
+                    frags = make_highlight(text, tr.folded_terms, tr.exact_terms,
+                                           folded_phrases=tr.folded_phrases, exact_phrases=tr.exact_phrases)
                     if frags:
                         hit.highlight[field] = frags
             hits.append(hit)
@@ -919,6 +920,9 @@ class Translator:
         self.schema = ix.schema
         self.folded_terms: set[str] = set()
         self.exact_terms: set[str] = set()
+        # phrases are highlighted only where their words stand together
+        self.folded_phrases: set[tuple[str, ...]] = set()
+        self.exact_phrases: set[tuple[str, ...]] = set()
 
     # queries
     def query(self, q: dict[str, Any] | None, negated: bool = False) -> tantivy.Query:
@@ -943,10 +947,14 @@ class Translator:
                                    hint=f"known fields: {', '.join(sorted(self.ix.fields))}")
         return ftype, tname(name)
 
-    def _tokens(self, ftype: str, text: str, negated: bool) -> list[str]:
+    def _tokens(self, ftype: str, text: str, negated: bool, phrase: bool = False) -> list[str]:
         analyzer = self.ix.analyzers["vi_exact" if ftype == "exact" else "vi_fold"]
         tokens = analyzer.analyze(str(text))
-        if not negated:
+        if negated:
+            return tokens
+        if phrase and len(tokens) > 1:
+            (self.exact_phrases if ftype == "exact" else self.folded_phrases).add(tuple(tokens))
+        else:
             (self.exact_terms if ftype == "exact" else self.folded_terms).update(tokens)
         return tokens
 
@@ -966,7 +974,7 @@ class Translator:
             return self._value_query(ftype, tn, text)
         if ftype == "exact" and not self.ix.exact_copies:
             return self._exact(field[:-6], text, operator, phrase, negated)
-        tokens = self._tokens(ftype, text, negated)
+        tokens = self._tokens(ftype, text, negated, phrase)
         if not tokens:
             return tantivy.Query.empty_query()
         if phrase and len(tokens) > 1:
@@ -986,7 +994,7 @@ class Translator:
         also match the required clauses around this one (a time range, other words); the
         ids that pass become the clause. Checked sets are cached until the next commit.
         """
-        tokens = self._tokens("exact", text, negated)
+        tokens = self._tokens("exact", text, negated, phrase)
         if not tokens:
             return tantivy.Query.empty_query()
         folded = self._match(field, text, operator, phrase, True)  # True: not highlighted as folded

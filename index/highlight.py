@@ -1,13 +1,16 @@
 """Highlighted snippets: the words of a text that match the query's (folded or exact) terms.
 
 The embedded backend uses this; Elasticsearch highlights natively with the same
-``<mark>`` tags. Matching is on whole words, folded like the index folds them.
+``<mark>`` tags. Matching is on whole words, folded like the index folds them; the words
+of a phrase are marked only where they stand together, in order (as Elasticsearch's
+highlighter does for a phrase query).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 from core.text import fold
@@ -30,9 +33,12 @@ def fold_text(text: str) -> str:
     return fold(text)
 
 
-def match_spans(text: str, folded_terms: set[str], exact_terms: set[str]) -> list[tuple[int, int]]:
+def match_spans(text: str, folded_terms: set[str], exact_terms: set[str],
+                folded_phrases: Collection[tuple[str, ...]] = (),
+                exact_phrases: Collection[tuple[str, ...]] = ()) -> list[tuple[int, int]]:
     """(start, end) of the words of ``text`` equal to a folded term once folded, or to an
-    exact term once lower-cased.
+    exact term once lower-cased, and of the runs of consecutive words equal to a phrase's
+    words (folded, or lower-cased for exact phrases), one span per word.
 
     Folding and lower-casing map each character of Vietnamese (Latin) text to one, so
     the whole text is converted once and the terms are found with one regular
@@ -49,7 +55,26 @@ def match_spans(text: str, folded_terms: set[str], exact_terms: set[str]) -> lis
             spans.update(m.span() for m in _terms_pattern(frozenset(terms)).finditer(converted))
         else:
             spans.update(m.span() for m in WORD.finditer(text) if word(m.group()) in terms)
+    for phrases, word in ((folded_phrases, _fold_word), (exact_phrases, str.lower)):
+        if phrases:
+            spans.update(_phrase_spans(text, phrases, word))
     return sorted(spans)
+
+
+def _phrase_spans(text: str, phrases: Collection[tuple[str, ...]],
+                  word: Callable[[str], str]) -> list[tuple[int, int]]:
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        if phrase:
+            by_first.setdefault(phrase[0], []).append(phrase)
+    words = [(m.span(), word(m.group())) for m in WORD.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for i, (_, w) in enumerate(words):
+        for phrase in by_first.get(w, ()):
+            n = len(phrase)
+            if i + n <= len(words) and all(words[i + k][1] == phrase[k] for k in range(1, n)):
+                out.extend(words[i + k][0] for k in range(n))
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -59,11 +84,13 @@ def _terms_pattern(terms: frozenset[str]) -> re.Pattern[str]:
 
 
 def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
+              folded_phrases: Collection[tuple[str, ...]] = (), exact_phrases: Collection[tuple[str, ...]] = (),
               fragment_chars: int = 200, max_fragments: int = 2) -> list[str]:
-    """Up to ``max_fragments`` HTML fragments of ``text`` with matching words in ``<mark>``."""
-    if not text or not (folded_terms or exact_terms):
+    """Up to ``max_fragments`` HTML fragments of ``text`` with matching words in ``<mark>``
+    (phrases: their words where they stand together)."""
+    if not text or not (folded_terms or exact_terms or folded_phrases or exact_phrases):
         return []
-    spans = match_spans(text, folded_terms, exact_terms)
+    spans = match_spans(text, folded_terms, exact_terms, folded_phrases, exact_phrases)
     if not spans:
         return []
     fragments: list[str] = []
