@@ -138,6 +138,13 @@ class SecuritySettings(_Section):
     max_evidence: int = Field(5, ge=0)  # sample lines / flows kept on each alert
     template_sim_th: float = Field(0.87, gt=0, le=1)  # drain3 similarity threshold for log templates
     bpf_filter: str | None = None  # default BPF filter for live capture, e.g. "not port 22"
+    # behaviour analytics over hours (security/analytics/): per-analytic overrides of the defaults
+    # written in each module, e.g. [security.analytics.beaconing] min_score = 0.8; enabled = false
+    analytics: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    analytics_enabled: bool = True  # run the analytics at all (state in <data_dir>/security/analytics.json)
+    analytics_realert_s: int = Field(43200, ge=0)  # one behaviour (analytic and key) is raised again after 12 h
+    internal_networks: StrList = Field(  # the monitored network: its hosts get baselines, edges and peers
+        default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])
 
 
 class DashboardSettings(_Section):

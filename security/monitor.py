@@ -24,6 +24,7 @@ from typing import Any
 from core.documents import Alert, Explanation, Severity
 from core.errors import SecurityMonitorError
 from core.settings import SecuritySettings
+from security.analytics.engine import AnalyticsEngine
 from security.detectors import Detector
 from security.features import FEATURES, FlowTable, WindowAggregator, registered_domain
 from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Packet, Record, SyslogLine
@@ -89,6 +90,8 @@ class Monitor:
 
     Args:
         config: the ``security`` settings section.
+        analytics: a :class:`security.analytics.engine.AnalyticsEngine` carrying state from
+            earlier runs (``None`` = a fresh one when ``analytics_enabled``).
         detector: a fitted :class:`Detector` (``None`` = rules only, no anomaly scoring).
         templates: a :class:`security.templates.TemplateMiner` for syslog lines (optional).
         baseline_templates: template ids seen in the baseline with their counts; lines
@@ -96,9 +99,15 @@ class Monitor:
     """
 
     def __init__(self, config: SecuritySettings, detector: Detector | None = None, templates=None,
-                 baseline_templates: dict[int, int] | None = None):
+                 baseline_templates: dict[int, int] | None = None, analytics: AnalyticsEngine | None = None):
         self.config = config
         self.rules = rule_config(config.rules)
+        # behaviour analytics over hours (fresh state unless the shell hands over a saved engine)
+        self.analytics = analytics if analytics is not None or not config.analytics_enabled \
+            else AnalyticsEngine(config)
+        self.learning = False  # learn(): records build the analytics baseline instead of being judged
+        if self.analytics is not None and "beaconing" in self.analytics.names:
+            self.rules["beaconing"]["enabled"] = False  # the analytic scores beacons over its horizon
         self.detector = detector
         self.templates = templates
         self.baseline_templates = baseline_templates
@@ -158,7 +167,15 @@ class Monitor:
         if len(lst) < self.max_evidence:
             lst.append(text)
 
+    def _analytic(self, rec: Record) -> None:
+        if self.learning:
+            self.analytics.learn(rec)
+        else:
+            self.analytics.observe(rec)
+
     def _connection(self, c: Connection) -> None:
+        if self.analytics is not None:
+            self._analytic(c)
         self.agg.add_connection(c)
         start = math.floor(c.ts / self.agg.window_s) * self.agg.window_s
         self.port_hosts.setdefault((c.src, start), {}).setdefault(c.dport, set()).add(c.dst)
@@ -167,6 +184,8 @@ class Monitor:
                                       f"{c.state or ''} {c.orig_pkts + c.resp_pkts} pkts")
 
     def _auth(self, e: AuthEvent) -> None:
+        if self.analytics is not None:
+            self._analytic(e)
         self.agg.add_auth(e)
         if not e.src:
             return
@@ -200,6 +219,8 @@ class Monitor:
                 u["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
 
     def _http(self, r: HttpRequest) -> None:
+        if self.analytics is not None:
+            self._analytic(r)
         self.agg.add_http(r)
         kinds = web_attack_kinds(r.target)
         if kinds:
@@ -207,6 +228,8 @@ class Monitor:
             self.web_hits.setdefault((r.src, self.window_start(r.ts)), []).append((r.ts, kinds, sample))
 
     def _dns(self, q: DnsQuery) -> None:
+        if self.analytics is not None:
+            self._analytic(q)
         self.agg.add_dns(q)
         domain = registered_domain(q.query)
         key = (q.src, domain, self.window_start(q.ts))
@@ -237,6 +260,9 @@ class Monitor:
         for conn in self.flows.flush():
             self._connection(conn)
         detections = run_rules(self, self.rules)
+        if self.analytics is not None and not self.learning:
+            covered = {(d.entity, d.technique) for d in detections}
+            detections += self.analytics.detect(covered)
         windows = self.windows
         scored: list[tuple[Any, float]] = []
         if self.detector is not None and windows:
@@ -261,6 +287,7 @@ class Monitor:
             for name, value in detection.observed.items():
                 if name not in have:
                     b = base.get(name, {}).get("median") if name in FEATURES else None
+                    b = getattr(detection, "baselines", {}).get(name, b)  # an analytic's own baseline
                     out.append(Explanation(feature=name, observed=float(value), baseline=b, contribution=0.0))
         return out
 
@@ -361,20 +388,24 @@ class Model:
     detector: Detector | None
     baseline_templates: dict[int, int] = field(default_factory=dict)
     windows: int = 0
+    analytics: AnalyticsEngine | None = None  # the analytics with their learnt baseline
 
 
 def learn(records: Iterable[Record], config: SecuritySettings, templates=None) -> Model:
-    """Fit the detector on baseline records (per-entity windows) and count baseline templates."""
+    """Fit the detector on baseline records (per-entity windows), count baseline templates, learn analytics."""
     m = Monitor(config, None, templates)
+    m.learning = True
     m.feed_many(records)
     for conn in m.flows.flush():
         m._connection(conn)
+    if m.analytics is not None:
+        m.analytics.finish_learning()
     rows = [w.features() for w in m.windows]
     if len(rows) < 5:
         raise SecurityMonitorError(f"the baseline gave only {len(rows)} entity windows",
                                    hint="learn on more traffic or a longer period")
     det = Detector(config.detector, config.contamination).fit(rows, list(FEATURES))
-    return Model(det, dict(m.template_counts), len(rows))
+    return Model(det, dict(m.template_counts), len(rows), m.analytics)
 
 
 def model_dir(data_dir: Path) -> Path:

@@ -1,0 +1,178 @@
+"""The analytics engine: feeds records to every enabled analytic, collects findings, keeps state across runs.
+
+``AnalyticsEngine(config)`` builds the analytics named in :data:`~security.analytics.base.REGISTRY`
+with ``DEFAULTS`` overridden by ``security.analytics.<name>``. In learning mode
+(:meth:`learn`) records build the baseline: the graph of who talks to whom, each host's
+busiest upload hour, its failed logins, served scripts. Otherwise (:meth:`observe`) they
+feed the running state, and :meth:`detect` returns findings for the horizon ending at
+the newest record seen. A behaviour (analytic and key) is raised once per
+``analytics_realert_s``. :meth:`save` / :meth:`open` keep everything in one state file.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+from core.settings import SecuritySettings
+from security.analytics import (  # noqa: F401  (each module registers its analytic)
+    beacons,
+    bruteforce,
+    dnstunnel,
+    exfil,
+    lateral,
+    logon,
+    longconn,
+    scans,
+    stuffing,
+    webattack,
+)
+from security.analytics.base import REGISTRY, Analytic, Context, Finding
+from security.analytics.state import load_state, save_state
+from security.records import Connection
+
+log = logging.getLogger(__name__)
+
+
+def analytics_config(overrides: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Each analytic's defaults with the settings' overrides applied (an unknown name or key is an error)."""
+    cfg = {name: copy.deepcopy(cls.DEFAULTS) for name, cls in REGISTRY.items()}
+    for name, values in (overrides or {}).items():
+        if name not in cfg:
+            raise ConfigError(f"unknown analytic {name!r} in security.analytics", hint=f"analytics are {sorted(cfg)}")
+        unknown = set(values) - set(cfg[name])
+        if unknown:
+            raise ConfigError(f"unknown key(s) {sorted(unknown)} for security.analytics.{name}",
+                              hint=f"keys are {sorted(cfg[name])}")
+        cfg[name].update(values)
+    return cfg
+
+
+class AnalyticsEngine:
+    """Every enabled analytic behind one ``learn`` / ``observe`` / ``detect`` / ``save`` surface.
+
+    Args:
+        config: the ``security`` settings section (``analytics`` overrides,
+            ``internal_networks``, ``analytics_realert_s``, ``max_evidence``).
+        state: a dict from :meth:`state` (e.g. read by :meth:`open`) to carry on from.
+    """
+
+    def __init__(self, config: SecuritySettings, state: dict[str, Any] | None = None):
+        self.config = config
+        self.cfg = analytics_config(config.analytics)
+        self.ctx = Context(config.internal_networks)
+        self.analytics: list[Analytic] = [cls(self.cfg[name], self.ctx, config.max_evidence)
+                                          for name, cls in REGISTRY.items() if self.cfg[name].get("enabled", True)]
+        self.realert_s = float(config.analytics_realert_s)
+        self.raised: dict[str, float] = {}  # "analytic|key" -> data time it was last raised
+        self.now = float("-inf")
+        self.learnt = False
+        self.problems: list[str] = []  # state that could not be used, with the reason
+        self._route: dict[type, list[Analytic]] = {}
+        for a in self.analytics:
+            for t in getattr(a, "records", ()):
+                self._route.setdefault(t, []).append(a)
+        if state:
+            self.load(state)
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.analytics]
+
+    # records -----------------------------------------------------------------------
+    def learn(self, rec: Any) -> None:
+        """A baseline record."""
+        if isinstance(rec, Connection) and self.ctx.internal(rec.src):
+            self.ctx.seen(rec.src, rec.dst, learning=True)
+        for a in self._route.get(type(rec), ()):
+            a.learn(rec)
+
+    def learn_many(self, records: Iterable[Any]) -> None:
+        for rec in records:
+            self.learn(rec)
+        self.finish_learning()
+
+    def finish_learning(self) -> None:
+        for a in self.analytics:
+            a.finish_learning()
+        self.learnt = True
+
+    def observe(self, rec: Any) -> None:
+        """A monitored record."""
+        if rec.ts > self.now:
+            self.now = rec.ts
+        if isinstance(rec, Connection) and self.ctx.internal(rec.src):
+            self.ctx.seen(rec.src, rec.dst, learning=False)
+        for a in self._route.get(type(rec), ()):
+            a.observe(rec)
+
+    def detect(self, covered: set[tuple[str, str | None]] = frozenset()) -> list[Finding]:
+        """Findings over each analytic's horizon ending at the newest record seen.
+
+        ``covered`` holds (entity, technique) pairs the per-window rules already raised in
+        this run; findings for them are dropped (the rule's alert says it first).
+        """
+        if self.now == float("-inf"):
+            return []
+        out: list[Finding] = []
+        for a in self.analytics:
+            for f in a.detect(self.now):
+                if (f.entity, f.technique) in covered:
+                    continue
+                key = f"{a.name}|{f.key or f.entity}"
+                last = self.raised.get(key)
+                if last is not None and self.now - last < self.realert_s:
+                    continue
+                self.raised[key] = self.now
+                out.append(f)
+        cutoff = self.now - self.realert_s
+        self.raised = {k: t for k, t in self.raised.items() if t >= cutoff}
+        return out
+
+    # state ---------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"learnt": self.learnt, "now": self.now if self.now != float("-inf") else None,
+                "raised": self.raised, "context": self.ctx.state(),
+                "analytics": {a.name: a.state() for a in self.analytics}}
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore a saved state; an analytic whose part is malformed starts afresh (reported in ``problems``)."""
+        try:
+            self.ctx.load(state.get("context", {}))
+            self.raised = {str(k): float(v) for k, v in state.get("raised", {}).items()}
+            self.learnt = bool(state.get("learnt", False))
+            self.now = float(state["now"]) if state.get("now") is not None else float("-inf")
+        except (TypeError, ValueError, AttributeError) as exc:
+            self.problems.append(f"context: {exc}")
+            log.warning("analytics context state unusable, starting afresh: %s", exc)
+        parts = state.get("analytics", {})
+        for a in self.analytics:
+            part = parts.get(a.name) if isinstance(parts, dict) else None
+            if part is None:
+                continue
+            try:
+                a.load(part)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                self.problems.append(f"{a.name}: {exc}")
+                log.warning("analytics state of %s unusable, starting it afresh: %s", a.name, exc)
+                fresh = type(a)(a.cfg, self.ctx, a.max_evidence)
+                a.__dict__.update(fresh.__dict__)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the state atomically (see :mod:`security.analytics.state`)."""
+        return save_state(path, self.state())
+
+    @classmethod
+    def open(cls, path: str | Path, config: SecuritySettings) -> AnalyticsEngine:
+        """An engine carrying on from ``path`` (fresh, with the reason in ``problems``, when it cannot)."""
+        state, reason = load_state(path)
+        engine = cls(config, state)
+        if reason:
+            engine.problems.append(reason)
+        if not engine.learnt:
+            log.info("no learnt analytics baseline in %s: run `iocwatch monitor learn` for per-host baselines", path)
+        return engine
