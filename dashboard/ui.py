@@ -1,8 +1,11 @@
-"""Small widgets and formatters the pages share (time ranges, local times, deltas, health table)."""
+"""Small widgets and formatters the pages share (time ranges, local times, deltas, health table),
+and :func:`safe`, the one way collected text reaches Markdown."""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,6 +20,98 @@ from dashboard.i18n import t
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RANGE_KEYS = ("24h", "7d", "30d", "90d", "all")
+# Every ASCII sign Markdown, GitHub's extensions or Streamlit's own directives give a meaning to
+# (links, images, emphasis, code, headings, lists, tables, :colour[...] and :icon: directives,
+# $math$, autolinked www. and scheme:// and e-mail text). ``&`` and ``;`` stay, as they carry the
+# HTML escapes made first.
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:=$^\"'/@%?,])")
+_BLANKS = re.compile(r"\s+")
+# GitHub's autolink literals are found in the text *after* escapes are resolved, so escaping
+# cannot stop them: an invisible WORD JOINER breaks "www.", "scheme://", "mailto:" and "x@y".
+_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<![^\W_])(www)(?=\.)|(:)(?=/)|\b((?:mailto|xmpp):)|(?<=[\w.+-])(@)")
+_MARK = re.compile(r"(</?mark>)")
+
+
+def safe(value: Any, *, block: bool = False) -> str:
+    """Collected text (a title, a post, a source or author name, a URL shown as text) as inert
+    Markdown: it displays as the very characters it holds and never becomes markup.
+
+    HTML special characters become entities and every Markdown sign is escaped with a
+    backslash, so links, images, emphasis, headings, HTML tags and Streamlit directives show
+    as plain text, with or without ``unsafe_allow_html``; a word joiner (U+2060, invisible)
+    goes into "www.", "://", "mailto:" and "x@y", which would otherwise become links.
+
+    Args:
+        value: anything; ``None`` gives "".
+        block: keep line breaks (as hard breaks) for a body of text; otherwise every run of
+            blanks, line breaks included, becomes one space.
+    """
+    if value is None:
+        return ""
+    if not block:
+        return _inert(str(value)).strip()
+    lines = [_inert(line).strip() for line in str(value).splitlines()]
+    return "  \n".join(line for line in lines if line)
+
+
+def _inert(text: str) -> str:
+    text = _AUTOLINK.sub(_break_autolink, text)
+    return _BLANKS.sub(" ", _MARKDOWN_SIGNS.sub(r"\\\1", html.escape(text, quote=False)))
+
+
+def _break_autolink(match: re.Match[str]) -> str:
+    www, colon, scheme, at = match.groups()
+    if at:
+        return _JOINER + at
+    return (www or colon or scheme) + _JOINER
+
+
+def safe_marked(fragment: str) -> str:
+    """A highlighted fragment (HTML-escaped text with ``<mark>`` around matches, as the store
+    returns it) as inert Markdown that keeps only its ``<mark>`` tags; render it with
+    ``unsafe_allow_html=True``."""
+    parts = _MARK.split(fragment or "")
+    return "".join(part if _MARK.fullmatch(part) else _inert(html.unescape(part)) for part in parts)
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` when it is an absolute http(s) URL that can be a link, else None.
+
+    Only the product's own URL fields (a post's ``url``, a source's address) may become links,
+    and only through this check: ``javascript:``, ``data:`` and relative addresses never do.
+    """
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not re.match(r"(?i)^https?://[^\s/?#@]+", url) or any(c in url for c in "\x00\r\n\t <>\"'`\\"):
+        return None
+    return url
+
+
+def md_link(label: str, url: Any) -> str:
+    """A Markdown link to a product URL field with an already-safe ``label`` ("" when the URL
+    is not http(s)). The URL goes in angle brackets, so parentheses inside it cannot end it."""
+    target = safe_url(url)
+    if target is None:
+        return ""
+    return f"[{label}](<{target.replace('>', '%3E').replace('<', '%3C')}>)"
+
+
+def download(container: Any, label: str, payload: bytes, file_name: str, mime: str) -> None:
+    """A download button for ``payload`` that only this browser session can use.
+
+    The bytes stay in this server process, bound to the session that prepared them, and the
+    button links to the server's export route, which checks the session cookie; Streamlit's own
+    download button would serve them from a ``/media`` address to anyone holding it.
+    """
+    from dashboard import auth
+
+    path = auth.session_export(file_name, payload, file_name, mime)
+    if path is None:
+        container.warning(t("export.no_session"))
+        return
+    container.link_button(label, path, icon=":material/download:")
 
 
 def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -25,7 +120,7 @@ def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
     except IocwatchError as exc:
         log.error("dashboard query %s failed: %s", getattr(fn, "__name__", fn), exc)
-        st.error(t("common.store_error", error=exc))
+        st.error(t("common.store_error", error=safe(exc)))
         st.stop()
         raise  # st.stop raises; this line only satisfies type checkers
 
@@ -122,7 +217,7 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
             t("common.source"): r.get("source"),
             t("common.sentiment"): t(f"sentiment.{r['sentiment']}") if r.get("sentiment") else "",
             t("common.engagement"): r.get("engagement", 0),
-            t("common.link"): r.get("url") or "",
+            t("common.link"): safe_url(r.get("url")) or "",  # only http(s) becomes a link
         }
         if score:
             row[t("common.sentiment") + " (%)"] = round(100 * float(r.get("sentiment_score") or 0))

@@ -80,8 +80,8 @@ picked = st.selectbox(t("security.pick"), list(titles), format_func=titles.get, 
 alert = ui.load(data.get_alert, picked)
 if alert is None:
     st.stop()
-st.markdown(f"#### {alert.get('title') or alert.get('rule.name')}")
-st.caption(" · ".join(str(x) for x in (
+st.markdown(f"#### {ui.safe(alert.get('title') or alert.get('rule.name'))}")
+st.caption(" · ".join(ui.safe(x) for x in (
     ui.local(alert.get("@timestamp"), tz), alert.get("rule.name"), alert.get("threat.technique.id"),
     alert.get("threat.technique.name"), f"{t('security.risk')} {alert.get('risk_score')}",
     t(f"status.{alert.get('status')}")) if x))
@@ -106,7 +106,7 @@ def act(**change):
     try:
         done = data.triage_alert(picked, by=user["name"], note=note or None, **change)
     except IocwatchError as exc:
-        st.error(t("security.triage_failed", error=exc))
+        st.error(t("security.triage_failed", error=ui.safe(exc)))
         return
     st.session_state["sec_flash"] = t("security.done", status=t(f"status.{done['status']}"))
     st.rerun()

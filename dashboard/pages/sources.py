@@ -31,7 +31,7 @@ else:
 st.subheader(t("sources.configured"))
 conf = ui.load(data.configured_sources)
 if conf["error"]:
-    st.error(t("sources.bad_file", error=conf["error"]))
+    st.error(t("sources.bad_file", error=ui.safe(conf["error"])))
 elif conf["missing"]:
     st.info(t("sources.no_file", path=conf["path"] or "crawl.sources_file"))
 else:
