@@ -47,6 +47,8 @@ SERVER_NAMES = {WEB_SERVER: "srv-web", DB_SERVER: "srv-db", SSH_SERVER: "srv-ssh
 ADMIN_HOSTS = [f"{NET}.2.5", f"{NET}.2.6"]
 WORKSTATIONS = [f"{NET}.1.{i}" for i in range(10, 50)]
 UPDATE_SERVER = "42.112.30.40"
+OFFSITE = "103.196.38.12"  # the city's cloud storage for off-site backup copies
+MEETINGS = ["52.113.194.132", "52.114.88.20", "170.114.10.77"]  # video-conferencing servers
 LOGIN_PATH = "/dang-nhap"
 
 POPULAR = [("vnexpress.net", "111.65.250.2"), ("tuoitre.vn", "14.225.3.10"), ("dichvucong.gov.vn", "14.238.9.7"),
@@ -217,6 +219,24 @@ def _benign(g: _Gen, start: float, end: float) -> None:
             if start <= t < end:
                 g.conn(t, src, BACKUP_SERVER, 873, duration=dur, out_b=int(size * rng.uniform(0.8, 1.2)),
                        in_b=200_000, pkts=int(size / 1400))
+        d += 86400
+    # off-site copy of the backups to a cloud store, every night (large, external, but the same place)
+    d = day0
+    while d < end:
+        t = d + 3600 * 3 + rng.uniform(0, 1200)
+        if start <= t < end:
+            g.conn(t, BACKUP_SERVER, OFFSITE, 443, duration=rng.uniform(1800, 4000),
+                   out_b=int(4e9 * rng.uniform(0.7, 1.3)), in_b=3_000_000, pkts=3_000_000)
+        d += 86400
+    # video meetings: long sessions to a few conferencing servers, a morning and an afternoon slot
+    d = day0
+    while d < end:
+        for host in WORKSTATIONS:
+            for slot in (9, 14):
+                t = d + (slot - TZ_OFFSET_H) * 3600 + rng.uniform(0, 7200) + TZ_OFFSET_H * 3600
+                if start <= t < end and _office(t) and rng.random() < 0.4:
+                    g.long_session(t, host, rng.choice(MEETINGS), rng.choice([443, 3478]), rng.uniform(1200, 9000),
+                                   out_rate=rng.uniform(2e4, 8e4), in_rate=rng.uniform(5e4, 2e5))
         d += 86400
     # servers: NTP and monitoring too
     for host in SERVERS:

@@ -38,15 +38,22 @@ class Exfiltration(Analytic):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.up: dict[str, list] = {}  # src -> [[ts, dst, dport, bytes], ...] to rare destinations
-        self.baseline: dict[str, float] = {}  # src -> busiest hour of external uploads in the baseline
-        self._hours: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.baseline: dict[str, float] = {}  # src -> busiest hour of uploads to rare destinations in the baseline
+        self._hours: dict[str, dict[tuple[int, str], int]] = defaultdict(lambda: defaultdict(int))
 
     def learn(self, c: Connection) -> None:
         if self.ctx.internal(c.src) and not self.ctx.internal(c.dst):
-            self._hours[c.src][int(c.ts // 3600)] += c.orig_bytes
+            self._hours[c.src][(int(c.ts // 3600), c.dst)] += c.orig_bytes
 
     def finish_learning(self) -> None:
-        self.baseline = {src: float(max(h.values())) for src, h in self._hours.items()}
+        """Each host's busiest hour of uploads to destinations that were rare by the end of the baseline."""
+        rare = self.cfg["max_prevalence"]
+        for src, cells in self._hours.items():
+            hours: dict[int, int] = defaultdict(int)
+            for (hour, dst), n in cells.items():
+                if self.ctx.prevalence(dst) <= rare:
+                    hours[hour] += n
+            self.baseline[src] = float(max(hours.values(), default=0))
         self._hours = defaultdict(lambda: defaultdict(int))
 
     def peers(self) -> float:
@@ -98,7 +105,7 @@ class Exfiltration(Analytic):
                 technique_name="Exfiltration Over C2 Channel" if over_c2 else None,
                 title=f"Exfiltration from {src}: {total / 1e6:,.0f} MB to {dst}:{port} in {len(items)} connection(s)"
                       f"{' at night' if night else ''}; its busiest hour in the baseline sent {own / 1e6:,.1f} MB "
-                      f"outside, its peers' {peers / 1e6:,.1f} MB; {dst} is new for it",
+                      f"to rare places, its peers' {peers / 1e6:,.1f} MB; {dst} is new for it",
                 observed={"bytes_out": total, "connections": len(items), "night": float(night),
                           "destination_prevalence": self.ctx.prevalence(dst)},
                 baselines={"bytes_out": own, "peers_bytes_out": peers, "destination_prevalence": 0.0},
