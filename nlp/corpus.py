@@ -1,11 +1,24 @@
-"""Build the project's own labelled corpus from hand-written fragments (deterministic).
+"""Build the project's own labelled corpus (deterministic).
 
-    python -m nlp.corpus build [--out nlp/data/corpus/corpus.jsonl] [--seed 2025]
+    python -m nlp.corpus build [--out nlp/data/corpus/corpus.jsonl] [--seed 2025] [--passages DIR]
 
-Each row: ``{"id", "text", "topic", "sentiment", "toxicity", "style"}`` where style is
-``news`` (formal, with diacritics), ``social`` (lower case, teencode, emoji, stretched
-letters) or ``plain`` (social text without diacritics). The fragments live in
-``nlp/data/corpus/fragments_*.yaml``; every sentence is composed from them.
+Two sources, both written for iocwatch:
+
+* **passages** (``nlp/data/corpus/passages/*.yaml``): whole news leads, notices, reader
+  letters and forum posts of realistic length, one file per topic, each labelled with
+  its topic and sentiment. News, notices and letters become style ``news``, forum posts
+  style ``forum``; some forum posts also get a lower-case teencode copy (``social``)
+  and an undiacritised one (``plain``), as people type them.
+* **templates**: short sentences composed from the hand-written fragments in
+  ``nlp/data/corpus/fragments_*.yaml``, in groups (:data:`TEMPLATE_TASKS`). Each group
+  keeps only the labels it still helps with on real text (chosen by cross-validation on
+  the passages, see the corpus README); the other labels of its rows are ``null``, so
+  ``iocwatch nlp train`` skips those rows for that task.
+
+Each row: ``{"id", "text", "topic", "sentiment", "toxicity", "style", "source"}`` where
+style is ``news`` (formal, with diacritics), ``forum`` (a private person's post),
+``social`` (lower case, teencode, emoji, stretched letters) or ``plain`` (social text
+without diacritics), and ``source`` is ``passage:<file>`` or ``template:<group>``.
 """
 
 from __future__ import annotations
@@ -24,11 +37,37 @@ from typing import Any
 
 import yaml
 
+from core.errors import NlpError
 from core.text import fold
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path(__file__).parent / "data" / "corpus" / "corpus.jsonl"
+PASSAGES_DIR = Path(__file__).parent / "data" / "corpus" / "passages"
+LABELS = ("topic", "sentiment", "toxicity")
+# Which labels each group of template rows keeps, and the share of the group's rows that
+# keep it (chosen by a hash of the text and task; the other labels are null). Chosen by
+# cross-validation on the passages (see the corpus README): short template statements
+# and opinions teach the words of social comments and of toxicity, but their topics and
+# neutral news sentences do not read like real city news.
+TEMPLATE_TASKS: dict[str, dict[str, float]] = {
+    # one-sentence neutral statements built from fragments
+    "news": {"toxicity": 1.0},
+    # citizens' praise, complaints, questions and requests: a tenth teaches the words of
+    # social comments without drowning the passages
+    "opinion": {"topic": 0.1, "sentiment": 0.1, "toxicity": 1.0},
+    # students' feedback on teaching (kept for comments like UIT-VSFC's)
+    "teaching": {"topic": 0.1, "sentiment": 0.3, "toxicity": 1.0},
+    "toxic": {"toxicity": 1.0},  # profanity and insults (the toxicity model's only examples)
+    "chat": {"toxicity": 1.0},  # family and chat sentences with words insults also use
+    "news_passage": {"toxicity": 1.0},  # formal two- or three-sentence passages (clean)
+}
+# template groups whose topic labels a topic without passages keeps in full (insults and
+# chat are filed under "other" by the templates, which is not what "other" means)
+TOPIC_FALLBACK_GROUPS = ("news", "opinion", "teaching", "news_passage")
+PASSAGE_KINDS = {"news": "news", "notice": "news", "letter": "news", "forum": "forum"}
+FORUM_SOCIAL = 0.5  # share of forum passages that also get a lower-case teencode copy
+FORUM_PLAIN = 0.5  # and an undiacritised copy
 _TEENCODE = [  # (word, social spellings) applied at random in the "social" style
     ("không", ["ko", "k", "hông", "khum"]), ("được", ["dc", "đc"]), ("gì", ["j"]),
     ("mọi người", ["mn"]), ("với", ["vs"]), ("quá", ["wá", "quáaa", "quá trời"]),
@@ -47,14 +86,24 @@ _NEGATIVE_CHAT = {"nhớ nhà quá", "nghe bài này nhớ người yêu cũ", "
 _POSITIVE_SWEARING = ("hay", "đẹp", "ngon", "cười", "trúng số")
 
 
+def _unit(key: str) -> float:
+    """A number in [0, 1) fixed by ``key`` (deterministic sampling of template rows)."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 16 ** 8
+
+
 def _load(name: str) -> dict[str, Any]:
     text = resources.files("nlp").joinpath(f"data/corpus/{name}").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
 class _Builder:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, template_tasks: dict[str, dict[str, float]] | None = None,
+                 passages_dir: Path = PASSAGES_DIR):
         self.rng = random.Random(seed)
+        self.template_tasks = TEMPLATE_TASKS if template_tasks is None else template_tasks
+        self.passages_dir = passages_dir
+        self.group = "opinion"
+        self.passage_index = -1
         self.common = _load("fragments_common.yaml")
         self.topics = _load("fragments_topics.yaml")["topics"]
         self.rows: list[dict[str, Any]] = []
@@ -81,7 +130,7 @@ class _Builder:
             return
         self.seen.add(text.lower())
         self.rows.append({"text": text, "topic": topic, "sentiment": sentiment,
-                          "toxicity": toxicity, "style": style})
+                          "toxicity": toxicity, "style": style, "source": f"template:{self.group}"})
 
     def variants(self, text: str, topic: str, sentiment: str, toxicity: str, formal: bool) -> None:
         """One sentence in several styles."""
@@ -92,13 +141,17 @@ class _Builder:
         if self.rng.random() < 0.6:
             self.add(fold(self.social(text)), topic, sentiment, toxicity, "plain")
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self, internal: bool = False) -> list[dict[str, Any]]:
+        """The rows; ``internal`` keeps ``passage`` (the index of the passage a row comes
+        from, for grouped cross-validation; None for template rows)."""
         senti = self.common["sentiment"]
         ops = self.common["opinions"]
         for topic, spec in self.topics.items():
+            self.group = "news"
             for template in spec["news"]:
                 for _ in range(4):
                     self.variants(self.fill(template), topic, "neutral", "clean", formal=True)
+            self.group = "opinion"
             for polarity, key in (("positive", "pos"), ("negative", "neg")):
                 pre, suf = senti[f"{key}_prefix"], senti[f"{key}_suffix"]
                 for body in spec[key]:
@@ -134,15 +187,61 @@ class _Builder:
                 self._teaching(ops)
             self._compound(topic, spec, ops)
         self._toxic()
+        self.group = "news_passage"
         self._news_passages()
+        self._keep_template_labels()
+        self._passages()
         rows = self.rows
         self.rng.shuffle(rows)
         for row in rows:
             row["id"] = "c" + hashlib.sha1(row["text"].encode("utf-8")).hexdigest()[:12]
-        return [{k: r[k] for k in ("id", "text", "topic", "sentiment", "toxicity", "style")}
-                for r in rows]
+        keys = ("id", "text", *LABELS, "style", "source") + (("passage",) if internal else ())
+        return [{k: r.get(k) for k in keys} for r in rows]
+
+    def _keep_template_labels(self) -> None:
+        """Null the labels each template group does not keep; drop rows left with none.
+        A topic that has no passages yet keeps the topic label of all its template rows
+        in :data:`TOPIC_FALLBACK_GROUPS`."""
+        with_passages = {topic for path in sorted(self.passages_dir.glob("*.yaml"))
+                         for topic, *_ in read_passages(path)}
+        kept = []
+        for row in self.rows:
+            shares = self.template_tasks.get(row["source"].split(":", 1)[1], {})
+            for task in LABELS:
+                share = shares.get(task, 0.0)
+                group = row["source"].split(":", 1)[1]
+                if (task == "topic" and row["topic"] not in with_passages
+                        and group in TOPIC_FALLBACK_GROUPS):
+                    share = 1.0
+                if share < 1.0 and _unit(f"{task}:{row['text']}") >= share:
+                    row[task] = None
+            if any(row[task] is not None for task in LABELS):
+                kept.append(row)
+        self.rows = kept
+
+    def _passages(self) -> None:
+        """Whole passages from ``passages/*.yaml`` (file name order), clean, with their labels."""
+        for path in sorted(self.passages_dir.glob("*.yaml")):
+            for topic, sentiment, kind, text in read_passages(path):
+                self.passage_index += 1
+                style = PASSAGE_KINDS[kind]
+                self._add_passage(text, topic, sentiment, style, path.name)
+                if style == "forum":
+                    if self.rng.random() < FORUM_SOCIAL:
+                        self._add_passage(self.social(text), topic, sentiment, "social", path.name)
+                    if self.rng.random() < FORUM_PLAIN:
+                        self._add_passage(fold(self.social(text)), topic, sentiment, "plain",
+                                          path.name)
+
+    def _add_passage(self, text: str, topic: str, sentiment: str, style: str, name: str) -> None:
+        before = len(self.rows)
+        self.add(text, topic, sentiment, "clean", style)
+        if len(self.rows) > before:
+            self.rows[-1]["source"] = f"passage:{name}"
+            self.rows[-1]["passage"] = self.passage_index
 
     def _teaching(self, ops: dict[str, Any]) -> None:
+        self.group = "teaching"
         teach = self.common["teaching"]
         subjects = ["", "", "", "thầy", "cô", "giảng viên", "thầy giáo", "cô giáo"]
         for polarity in ("positive", "negative"):
@@ -154,6 +253,7 @@ class _Builder:
                 inten = self.rng.choice(["", "", "rất ", "khá ", "quá "]) if n == 1 else ""
                 text = (subject + " " if subject else "") + inten + ", ".join(parts)
                 self.variants(text, "education", polarity, "clean", formal=False)
+        self.group = "opinion"
 
     def _requests(self, topic: str) -> None:
         req = self.common["requests"]
@@ -191,6 +291,7 @@ class _Builder:
         tox = self.common["toxicity"]
         bodies = [(topic, pol, body) for topic, spec in self.topics.items()
                   for pol, key in (("negative", "neg"), ("positive", "pos")) for body in spec[key]]
+        self.group = "toxic"
         for _ in range(750):
             topic, polarity, body = self.rng.choice(bodies)
             template = self.rng.choice(tox["offensive_templates"])
@@ -213,6 +314,7 @@ class _Builder:
                              .replace("{target}", self.rng.choice(tox["hate_targets"]))
                              .replace("{insult}", self.rng.choice(tox["hate_insults"])))
             self.variants(self._in_context(text), topic, "negative", "hate", formal=False)
+        self.group = "chat"
         for raw in tox["clean_family"]:
             for _ in range(4):
                 polarity = "negative" if any(w in raw for w in ("sốt", "không nổi", "lạ")) else "neutral"
@@ -278,18 +380,54 @@ class _Builder:
             self.add(f"{fact} {quote}", topic, polarity, "clean", "news")
 
 
-def build_corpus(out: Path = DEFAULT_OUT, seed: int = 2025) -> dict[str, Any]:
+def read_passages(path: Path) -> list[tuple[str, str, str, str]]:
+    """``(topic, sentiment, kind, text)`` of each passage in a ``passages/*.yaml`` file.
+
+    The file holds ``topic: <id>`` and lists ``negative``/``neutral``/``positive`` of
+    ``{kind: news|notice|letter|forum, text: "..."}``. A malformed file or entry raises
+    :class:`core.errors.NlpError` naming the file (a half-written file is never skipped
+    silently)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise NlpError(f"cannot read passages: {exc}", where=str(path),
+                       hint="fix the YAML of the passages file") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("topic"), str):
+        raise NlpError("a passages file needs `topic: <id>`", where=str(path))
+    out = []
+    for sentiment in ("negative", "neutral", "positive"):
+        for item in data.get(sentiment) or []:
+            if (not isinstance(item, dict) or item.get("kind") not in PASSAGE_KINDS
+                    or not isinstance(item.get("text"), str) or not item["text"].strip()):
+                raise NlpError(f"bad {sentiment} passage {item!r}", where=str(path),
+                               hint=f"each needs kind ({'/'.join(PASSAGE_KINDS)}) and text")
+            out.append((data["topic"], sentiment, item["kind"], item["text"].strip()))
+    return out
+
+
+def build_rows(seed: int = 2025, template_tasks: dict[str, dict[str, float]] | None = None,
+               passages_dir: Path = PASSAGES_DIR, internal: bool = False) -> list[dict[str, Any]]:
+    """The corpus rows (see the module docstring); ``template_tasks`` overrides
+    :data:`TEMPLATE_TASKS` and ``internal`` keeps the passage index of each row (both for
+    the cross-validation that chose the groups)."""
+    return _Builder(seed, template_tasks, passages_dir).build(internal)
+
+
+def build_corpus(out: Path = DEFAULT_OUT, seed: int = 2025,
+                 passages_dir: Path = PASSAGES_DIR) -> dict[str, Any]:
     """Write the corpus to ``out``; return its size, label counts and SHA-256."""
-    rows = _Builder(seed).build()
+    rows = build_rows(seed, passages_dir=passages_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     out.write_text(payload, encoding="utf-8")
     summary = {
         "rows": len(rows), "sha256": hashlib.sha256(payload.encode("utf-8")).hexdigest(),
-        "topic": dict(Counter(r["topic"] for r in rows)),
-        "sentiment": dict(Counter(r["sentiment"] for r in rows)),
-        "toxicity": dict(Counter(r["toxicity"] for r in rows)),
+        "topic": dict(Counter(r["topic"] for r in rows if r["topic"])),
+        "sentiment": dict(Counter(r["sentiment"] for r in rows if r["sentiment"])),
+        "toxicity": dict(Counter(r["toxicity"] for r in rows if r["toxicity"])),
         "style": dict(Counter(r["style"] for r in rows)),
+        "source": dict(Counter(r["source"].split(":")[0] + ":" + r["source"].split(":")[1]
+                               .removesuffix(".yaml") for r in rows)),
     }
     return summary
 
@@ -300,9 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="write the corpus JSONL")
     b.add_argument("--out", type=Path, default=DEFAULT_OUT)
     b.add_argument("--seed", type=int, default=2025)
+    b.add_argument("--passages", type=Path, default=PASSAGES_DIR,
+                   help="folder of passages/*.yaml files (default: the bundled one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    summary = build_corpus(args.out, args.seed)
+    summary = build_corpus(args.out, args.seed, args.passages)
     sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
     return 0
 

@@ -139,7 +139,11 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
         model.save(out)
         labels = list(model.labels_)
         versions = library_versions("iocwatch", "scikit-learn", "numpy", "scipy", "joblib")
-        extra: dict[str, Any] = {"features": model.state()["features"], "C": model.C_}
+        extra: dict[str, Any] = {
+            "features": model.state()["features"], "C": model.C_,
+            "cv_macro_f1": None if model.cv_macro_f1_ is None else round(model.cv_macro_f1_, 4),
+            # labels whose probability is below this are marked unsure (Post.unsure)
+            "unsure_below": round(model.unsure_below_, 4)}
     elif backend == "transformers":
         from nlp.transformer import train_transformers
 
