@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -57,14 +58,28 @@ def crawl(names: tuple[str, ...], sources_file: str | None, watchlists_file: str
                         overrides={"IOCWATCH_INCREMENTAL": False} if full else None, **kwargs)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-        return
+    else:
+        _echo_result(result)
+    if not result["ok"]:
+        sys.exit(1)
+
+
+def _echo_result(result: dict) -> None:
     for rep in result["sources"]:
         if rep.get("disabled"):
             click.echo(f"{rep['source']:<24} disabled: {rep['disabled']}")
             continue
         skipped = rep.get("requests_skipped_seen", 0) + rep.get("counters", {}).get("skipped_seen", 0)
         errs = ", ".join(f"{k}={v}" for k, v in rep.get("error_counts", {}).items())
-        click.echo(f"{rep['source']:<24} stored={rep['stored']:<5} skipped_seen={skipped:<5} "
-                   f"errors={rep['errors']}" + (f" ({errs})" if errs else ""))
-    click.echo(f"total stored={result['stored']} rejected={result['rejected']} errors={result['errors']}"
-               + ("" if result["analysed"] else " (not analysed)"))
+        click.echo(f"{rep['source']:<24} stored={rep['stored']:<5} spooled={rep.get('spooled', 0):<5} "
+                   f"skipped_seen={skipped:<5} errors={rep['errors']}" + (f" ({errs})" if errs else ""))
+    click.echo(f"total stored={result['stored']} spooled={result['spooled']} rejected={result['rejected']} "
+               f"errors={result['errors']}" + ("" if result["analysed"] else " (not analysed)"))
+    if result["spooled"]:
+        click.echo(f"warning: {result['spooled']} posts are waiting in the spool {result['spool']!r} because "
+                   "the store was unavailable; they reach the index when it is back "
+                   f"(`iocwatch serve --replay --name {result['spool']}`)", err=True)
+    failed = sum(r.get("error_counts", {}).get("sink_failed", 0) for r in result["sources"])
+    if failed:
+        click.echo("warning: some posts could not be stored or spooled (see sink_failed above); they "
+                   "were not marked as seen and will be collected again by the next run", err=True)

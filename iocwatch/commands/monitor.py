@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -15,8 +16,12 @@ def _echo_report(report: dict, as_json: bool) -> None:
         click.echo(json.dumps(report, ensure_ascii=False, default=str))
         return
     click.echo(f"alerts: {report['alerts']}  by rule: {report['by_rule']}  by severity: {report['by_severity']}")
-    click.echo(f"stored: {report['stored']}  rejected: {len(report['rejected'])}  "
+    click.echo(f"stored: {report['stored']}  spooled: {report.get('spooled', 0)}  "
+               f"rejected: {len(report['rejected'])}  "
                f"allow-listed: {report['suppressed']}  windows: {report['windows']}")
+    if report.get("spooled"):
+        click.echo(f"warning: {report['spooled']} alerts are waiting in the spool (the store is "
+                   "unavailable); they reach the index when it is back", err=True)
     for inp in report["inputs"]:
         skipped = ", ".join(f"{k}={v}" for k, v in inp["skipped"].items()) or "none"
         click.echo(f"  {inp['source']}: {inp['records']} records, skipped: {skipped}"
@@ -83,7 +88,7 @@ def _check_read(report: dict) -> None:
                                    hint="check the paths and formats (--log-format)")
     click.echo(f"warning: {len(unread)} of {len(report['inputs'])} inputs could not be read: {reasons}",
                err=True)
-    raise click.exceptions.Exit(1)
+    sys.exit(1)
 
 
 def _run(settings, store, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json) -> None:

@@ -58,12 +58,17 @@ def load_analyser(settings: Settings) -> Analyse | None:
 
 
 class StoreSink:
-    """Analyse a batch, upsert it, and count what was stored and rejected per source."""
+    """Analyse a batch, upsert it, and count what was stored, spooled and rejected per source.
+
+    ``spooled`` counts posts a spooling store kept on disk because the store was down:
+    safe, but not in the index until the spool is replayed.
+    """
 
     def __init__(self, store: Any, analyse: Analyse | None):
         self.store = store
         self.analyse = analyse
         self.stored: Counter = Counter()
+        self.spooled: Counter = Counter()
         self.rejected: Counter = Counter()
         self.rejections: list[tuple[str | None, str]] = []
         self.platforms: Counter = Counter()
@@ -76,6 +81,8 @@ class StoreSink:
         result = self.store.upsert_many("posts", batch)
         for doc_id in result.stored:
             self.stored[source_of.get(doc_id, "?")] += 1
+        for doc_id in getattr(result, "pending", ()):
+            self.spooled[source_of.get(doc_id, "?")] += 1
         for doc_id, reason in result.rejected:
             self.rejected[source_of.get(doc_id, "?")] += 1
             if len(self.rejections) < 20:
@@ -149,14 +156,20 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
             else:
                 out.unlink(missing_ok=True)
     finally:
+        waiting = _still_spooled(store, replay=own_store)
         if own_store:
             store.close()
+    if not waiting:  # whatever went through the spool has reached the store by now
+        sink.spooled.clear()
 
     by_name = {s.name: s for s in sources}
+    spool = getattr(store, "spool", None)
+    spool_name = spool.path.stem if spool is not None else None
     out_reports = []
     for rep in reports:
         name = rep["source"]
         rep["stored"] = sink.stored.get(name, 0)
+        rep["spooled"] = sink.spooled.get(name, 0)
         rep["rejected"] = sink.rejected.get(name, 0)
         out_reports.append(rep)
         if record:
@@ -169,12 +182,19 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
             record_run(settings.data_dir, "sources", name, items=rep["stored"],
                        errors=errors if not rep.get("disabled") else 1, last_error=last_error,
                        schedule_s=src.schedule_s if src else None,
+                       spooled=rep["spooled"], spool=spool_name,
                        extra={"type": rep.get("type"), "disabled": rep.get("disabled"),
                               "skipped_seen": rep.get("requests_skipped_seen", 0)
                               + rep.get("counters", {}).get("skipped_seen", 0)})
     return {
         "sources": out_reports,
         "stored": sum(sink.stored.values()),
+        "spooled": sum(sink.spooled.values()),
+        "spool": spool_name,
+        # False while posts of this run wait in the spool (until it is replayed), or a batch
+        # could not be stored at all (sink_failed: collected again by the next run)
+        "ok": not sink.spooled and not any(r.get("error_counts", {}).get("sink_failed")
+                                           for r in out_reports),
         "rejected": sum(sink.rejected.values()),
         "errors": sum(r["errors"] for r in out_reports),
         "disabled": [r["source"] for r in out_reports if r.get("disabled")],
@@ -182,6 +202,22 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
         "analysed": analyse is not None,
         "unstored_file": kept_file,
     }
+
+
+def _still_spooled(store: Any, *, replay: bool) -> int:
+    """Documents still waiting in the store's spool (0 for a store without one); with
+    ``replay``, one last replay is tried first."""
+    spool = getattr(store, "spool", None)
+    if spool is None:
+        return 0
+    if replay:
+        from core.errors import StoreError
+
+        try:
+            store.flush(force=True)
+        except StoreError as exc:
+            log.warning("last replay of the spool failed: %s", exc)
+    return spool.pending_docs()
 
 
 def demo_step(settings: Settings, report: dict[str, Any], *, seed: int = 7,

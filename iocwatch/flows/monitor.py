@@ -148,12 +148,15 @@ def store_result(settings: Settings, store, result, stats: list, started: float)
     alerts = merge_with_stored(store, result.alerts)
     bulk = store.upsert_many("alerts", alerts)
     report = result.summary()
-    report.update(stored=len(bulk.stored), rejected=[list(r) for r in bulk.rejected],
+    spooled = len(getattr(bulk, "pending", ()))  # alerts kept in the spool while the store is down
+    spool = getattr(store, "spool", None)
+    report.update(stored=len(bulk.stored), spooled=spooled, rejected=[list(r) for r in bulk.rejected],
                   inputs=[s.as_dict() for s in stats], seconds=round(time.time() - started, 2))
     for st in stats:
         record_run(settings.data_dir, "monitors", st.source, items=st.records, errors=st.bad + len(st.errors),
                    last_error=st.errors[-1] if st.errors else None,
-                   extra={"skipped": dict(st.skipped), "alerts": report["alerts"]})
+                   extra={"skipped": dict(st.skipped), "alerts": report["alerts"]},
+                   spooled=spooled, spool=spool.path.stem if spool is not None else None)
     return report
 
 

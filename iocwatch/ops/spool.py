@@ -29,6 +29,7 @@ import errno
 import fcntl
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -105,6 +106,28 @@ CREATE TABLE IF NOT EXISTS dead (
 """
 
 
+def _is_read_only(exc: BaseException) -> bool:
+    return ("readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+            or getattr(exc, "errno", None) == errno.EROFS
+            or getattr(exc, "sqlite_errorcode", None) == 8)  # SQLITE_READONLY
+
+
+def _read_only_dir(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _read_only_error(path: Path, exc: BaseException | None, docs: int | None = None) -> SpoolError:
+    lost = f"; {docs} documents were not accepted" if docs is not None else ""
+    return SpoolError(f"the spool's file system is read-only{lost}" + (f" ({exc})" if exc else ""),
+                      where=str(path),
+                      hint="make the data directory writable (remount it read-write) and run again; "
+                           "batches spooled before are kept")
+
+
 def _is_full(exc: BaseException) -> bool:
     text = str(exc).lower()
     return ("full" in text or "no space" in text or "too large" in text
@@ -131,12 +154,19 @@ class Spool:
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if _read_only_dir(self.path.parent):
+                raise _read_only_error(self.path, None)
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
                                        check_same_thread=False)
+            # Never map the database file into memory: a disk that fills up or turns read-only
+            # under a mapping kills the process with SIGBUS instead of returning an error.
+            self._db.execute("PRAGMA mmap_size=0")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
+            if _is_read_only(exc):
+                raise _read_only_error(self.path, exc) from exc
             if _is_full(exc):
                 raise SpoolFullError(f"cannot create the spool: {exc}", where=str(self.path),
                                      hint="free disk space in the data directory") from exc
@@ -209,6 +239,8 @@ class Spool:
                 self._db.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 self._rollback()
+                if _is_read_only(exc):
+                    raise _read_only_error(self.path, exc, len(docs)) from exc
                 if _is_full(exc):
                     raise SpoolFullError(
                         f"disk full while spooling {len(docs)} documents: {exc}",
@@ -412,7 +444,8 @@ class SpooledStore:
 
     def __init__(self, store: Store | Callable[[], Store], spool: Spool, *, retry_s: float = 2.0,
                  retry_max_s: float = 300.0, chunk: int = 1000,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 on_drained: Callable[[], Any] | None = None):
         if callable(store) and not isinstance(store, Store):
             self._factory: Callable[[], Store] | None = store
             self._store: Store | None = None
@@ -427,6 +460,7 @@ class SpooledStore:
         self._next_try = 0.0
         self._delay = retry_s
         self.down_reason: str | None = None
+        self.on_drained = on_drained  # called when a replay empties the spool
 
     # -- the store behind ---------------------------------------------------------------
     @property
@@ -505,6 +539,8 @@ class SpooledStore:
                 log.warning("store is back; replayed %d batch(es) from the spool", out.batches)
             self.down_reason = None
             self._delay = self.retry_s
+            if out.batches and not out.remaining and self.on_drained is not None:
+                self.on_drained()
         return out
 
     def _drop_store(self) -> None:
@@ -600,13 +636,15 @@ def open_spool(settings: Settings, name: str = "ingest") -> Spool:
 def open_spooled_store(settings: Settings, name: str = "ingest") -> SpooledStore:
     """The configured store behind a spool; the store is opened lazily (and reopened after an
     outage), so the service starts and spools even while the store is down."""
+    from core.status import mark_replayed
     from index.base import open_store
 
     serve = settings.serve
     return SpooledStore(lambda: open_store(settings), open_spool(settings, name),
                         retry_s=float(getattr(serve, "spool_retry_s", 2.0)),
                         retry_max_s=float(getattr(serve, "spool_retry_max_s", 300.0)),
-                        chunk=settings.index.bulk_chunk)
+                        chunk=settings.index.bulk_chunk,
+                        on_drained=lambda: mark_replayed(settings.data_dir, name))
 
 
 def spool_status(settings: Settings) -> dict[str, Any]:
