@@ -238,6 +238,8 @@ class CsvConnParser:
         self.columns: dict[str, int] | None = None
 
     def parse(self, line: str) -> Connection | None | bool:
+        if self.columns is None and line.lstrip().startswith("#"):
+            return True  # a comment before the header row (exports often start with a preamble)
         try:
             values = next(csv.reader([line]))
         except (csv.Error, StopIteration):
