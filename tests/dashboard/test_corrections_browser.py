@@ -1,0 +1,100 @@
+"""The correction loop in a real headless Chromium: a communications officer corrects the
+sentiment of the first post of the review queue in one click on Lắng nghe.
+
+Uses the Chromium fixtures of :mod:`tests.dashboard.test_browser`, over a data directory of
+its own (the correction changes it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.documents import Post
+from tests.dashboard.conftest import DATA, fill_data_dir
+from tests.dashboard.test_browser import (  # noqa: F401 - fixtures
+    ARTIFACTS,
+    _click,
+    _free_port,
+    _log_in,
+    _wait,
+    browser,
+    chromium,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served_loop(tmp_path):
+    from core.settings import load_settings
+    from index import open_store
+    from iocwatch.commands.dashboard import streamlit_command
+
+    data_dir = tmp_path / "data"
+    fill_data_dir(data_dir)
+    unsure = Post.new(platform="news", source="baocantho", native_id="browser-unsure", language="vi",
+                      title="Cầu mới thông xe, người dân phấn khởi", text="Cầu thông xe sớm hai tháng.",
+                      published_at=datetime.now(UTC) - timedelta(hours=1), topics=["traffic"],
+                      sentiment="negative", sentiment_score=-0.1, toxicity="clean", toxicity_score=0.03,
+                      label_confidence={"topic": 0.9, "sentiment": 0.34})
+    settings = load_settings(data_dir=data_dir)
+    store = open_store(settings)
+    try:
+        store.upsert_many("posts", [unsure])
+    finally:
+        store.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(data_dir), IOCWATCH_CRAWL__SOURCES_FILE=str(DATA / "sources.yaml"),
+               HF_HUB_OFFLINE="1", HOME=str(tmp_path))
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen(streamlit_command(port), cwd=tmp_path, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+    yield url, settings, unsure
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop):  # noqa: F811
+    from index import open_store
+
+    url, settings, unsure = served_loop
+    browser.get(url)
+    _log_in(browser, "comms")
+    _wait(browser, "h1", text="Tổng quan")
+    _click(browser, '[data-testid="stSidebarNav"] a', "Lắng nghe")
+    _wait(browser, "h3", text="Cần xem lại")
+    button = _wait(browser, f".st-key-rq0_{unsure.id}_sentiment_positive button", text="Tích cực")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    _wait(browser, '[data-testid="stAlertContentSuccess"] p', text="Đã sửa Cảm xúc thành «Tích cực».")
+    browser.save_screenshot(str(ARTIFACTS / "comms-correction.png"))
+    store = open_store(settings)
+    try:
+        post = Post.from_doc(store.get("posts", unsure.id))
+    finally:
+        store.close()
+    assert post.sentiment == "positive" and post.corrections[-1].by == "comms"
+    assert post.model_labels["sentiment"]["label"] == "negative"
