@@ -322,14 +322,26 @@ def _post_row(src: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- search
 
+# Orders of the search page: relevance (newest first when there is no query), newest, most negative.
+SEARCH_ORDERS = ("relevance", "newest", "negative")
+
+
 @cached
 def search_posts(text: str, range_key: str, platforms: tuple[str, ...] = (), sources: tuple[str, ...] = (),
                  topics: tuple[str, ...] = (), sentiments: tuple[str, ...] = (), page: int = 0,
-                 order: str = "relevance") -> dict[str, Any]:
-    """One page of matching posts with highlighted snippets, and their count per day."""
+                 order: str = "relevance", watchlists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One page of matching posts with highlighted snippets, and their count per day.
+
+    ``order``: one of :data:`SEARCH_ORDERS`; "negative" puts the lowest ``sentiment_score``
+    (P(positive) - P(negative)) first. A malformed ``text`` raises QuerySyntaxError."""
     query = build_search_query(text, range_key, platforms=platforms, sources=sources, topics=topics,
-                               sentiments=sentiments)
-    sort = [{"published_at": {"order": "desc"}}] if order == "newest" or not text.strip() else None
+                               sentiments=sentiments, watchlists=watchlists)
+    if order == "negative":
+        sort: list[Any] | None = [{"sentiment_score": {"order": "asc"}}]
+    elif order == "newest" or not text.strip():
+        sort = [{"published_at": {"order": "desc"}}]
+    else:
+        sort = None
     s = store()
     result = s.search("posts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE, sort=sort,
                       highlight=["title", "text"])
@@ -358,12 +370,37 @@ def build_search_query(text: str, range_key: str, **filters: tuple[str, ...]) ->
     if text.strip():
         from index.querystring import parse_query
 
-        text_query = parse_query(text)
+        text_query = parse_query(text, max_depth=settings().index.query_max_depth)
     return posts_query(range_key, text_query=text_query, **filters)
 
 
 def get_post(post_id: str) -> dict[str, Any] | None:
     return store().get("posts", post_id)
+
+
+@cached
+def watchlist_labels() -> dict[str, str]:
+    """Display names of watchlists by name, from the watchlists file the crawler uses
+    (``crawl.watchlists_file`` or the bundled one): a watchlist's ``title`` when it has one,
+    else its name."""
+    import importlib.util
+
+    path: Path | None = None
+    if settings().crawl.watchlists_file:
+        path = Path(settings().crawl.watchlists_file)
+    else:
+        spec = importlib.util.find_spec("crawlers")  # locates the package without importing it
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            if (Path(folder) / "watchlists.yaml").is_file():
+                path = Path(folder) / "watchlists.yaml"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        items = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("watchlists") or []
+    except (yaml.YAMLError, OSError, AttributeError) as exc:
+        log.warning("cannot read watchlist names from %s: %s", path, exc)
+        return {}
+    return {str(w["name"]): str(w.get("title") or w["name"]) for w in items if isinstance(w, dict) and w.get("name")}
 
 
 def iter_posts(query: dict[str, Any], *, batch: int | None = None,

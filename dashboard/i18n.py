@@ -165,6 +165,87 @@ TEXTS: dict[str, dict[str, str]] = {
     "search.xlsx": {"vi": "Tải Excel", "en": "Download Excel"},
     "search.exported": {"vi": "Đã chuẩn bị {rows} dòng.", "en": "{rows} rows ready."},
     "search.original": {"vi": "Mở bài gốc", "en": "Open the original"},
+    "search.bad_query_at": {"vi": "Truy vấn không hợp lệ ở cột {column}: {problem}.",
+                            "en": "Invalid query at column {column}: {problem}."},
+    "search.sort": {"vi": "Sắp xếp", "en": "Sort"},
+    "search.sort.relevance": {"vi": "Liên quan nhất", "en": "Relevance"},
+    "search.sort.newest": {"vi": "Mới nhất", "en": "Newest"},
+    "search.sort.negative": {"vi": "Tiêu cực nhất", "en": "Most negative"},
+    "search.open": {"vi": "Xem", "en": "Open"},
+    "search.close": {"vi": "Đóng", "en": "Close"},
+    "search.no_results": {"vi": "Không có bài nào khớp truy vấn và bộ lọc.",
+                          "en": "No post matches the query and filters."},
+    "search.card.labels": {"vi": "Nhãn", "en": "Labels"},
+    "search.card.places": {"vi": "Địa danh", "en": "Places"},
+    "search.card.keywords": {"vi": "Từ khoá", "en": "Keywords"},
+    "search.card.unsure": {"vi": "chưa chắc", "en": "unsure"},
+    "search.card.engagement": {"vi": "{likes} thích · {comments} bình luận · {shares} chia sẻ",
+                               "en": "{likes} likes · {comments} comments · {shares} shares"},
+    "search.help": {"vi": "Cú pháp và các trường tìm kiếm", "en": "Syntax and searchable fields"},
+    "search.help.syntax": {
+        "vi": "- `can tho`: mọi từ, không phân biệt dấu; bài có các từ đứng liền nhau xếp trước\n"
+              "- `\"ngập lụt\"`: cụm từ (các từ liền nhau, đúng thứ tự)\n"
+              "- `ngập OR lụt`, `ngập AND lụt` (AND là mặc định), `NOT quảng cáo`, `-quảng`\n"
+              "- `(kẹt xe OR ùn tắc) cần thơ`: nhóm; AND ưu tiên hơn OR\n"
+              "- `trường:giá trị`, `trường:\"cụm từ\"`, `trường:(a OR b)`\n"
+              "- `likes:>100`, `date:[now-7d TO *]`: so sánh và khoảng cho số và ngày\n"
+              "- Truy vấn sai cú pháp (ngoặc, dấu nháy chưa đóng, AND/OR/NOT lơ lửng, trường không có) "
+              "bị từ chối kèm vị trí lỗi.",
+        "en": "- `can tho`: every word, diacritics ignored; posts where they stand together rank first\n"
+              "- `\"ngập lụt\"`: a phrase (the words together, in order)\n"
+              "- `ngập OR lụt`, `ngập AND lụt` (AND is the default), `NOT quảng cáo`, `-quảng`\n"
+              "- `(kẹt xe OR ùn tắc) cần thơ`: grouping; AND binds tighter than OR\n"
+              "- `field:value`, `field:\"phrase\"`, `field:(a OR b)`\n"
+              "- `likes:>100`, `date:[now-7d TO *]`: comparisons and ranges on numbers and dates\n"
+              "- A malformed query (an unclosed parenthesis or quote, a dangling AND/OR/NOT, an unknown "
+              "field) is refused with the place of the error.",
+    },
+    "search.help.field": {"vi": "Trường", "en": "Field"},
+    "search.help.type": {"vi": "Kiểu", "en": "Type"},
+    "search.help.about": {"vi": "Ý nghĩa", "en": "Meaning"},
+    "search.ftype.text": {"vi": "văn bản", "en": "text"},
+    "search.ftype.keyword": {"vi": "giá trị", "en": "value"},
+    "search.ftype.date": {"vi": "ngày giờ", "en": "date"},
+    "search.ftype.long": {"vi": "số nguyên", "en": "whole number"},
+    "search.ftype.double": {"vi": "số", "en": "number"},
+    "search.field.title": {"vi": "tiêu đề", "en": "title"},
+    "search.field.text": {"vi": "nội dung", "en": "text"},
+    "search.field.exact": {"vi": "đúng dấu: exact:\"Huế\" (không khớp Hue)", "en": "diacritic-precise: exact:\"Huế\""},
+    "search.field.place": {"vi": "địa danh ở mọi cấp, tên trước và sau sáp nhập 2025: place:\"Ninh Kiều\"",
+                           "en": "places at every level, names before and after the 2025 mergers"},
+    "search.field.area": {"vi": "quận/huyện cũ: area:\"Ninh Kiều (Cần Thơ)\"",
+                          "en": "former district: area:\"Ninh Kiều (Cần Thơ)\""},
+    "search.field.source": {"vi": "nguồn", "en": "source"},
+    "search.field.platform": {"vi": "nền tảng: news, facebook, youtube…", "en": "platform: news, facebook, youtube…"},
+    "search.field.topic": {"vi": "chủ đề (mã): topic:traffic", "en": "topic id: topic:traffic"},
+    "search.field.sentiment": {"vi": "cảm xúc: negative, neutral, positive", "en": "negative, neutral, positive"},
+    "search.field.toxicity": {"vi": "độc hại: clean, offensive, hate", "en": "clean, offensive, hate"},
+    "search.field.watchlist": {"vi": "danh sách theo dõi (mã)", "en": "watchlist name"},
+    "search.field.keyword": {"vi": "từ khoá", "en": "key phrase"},
+    "search.field.author": {"vi": "tác giả", "en": "author"},
+    "search.field.lang": {"vi": "ngôn ngữ: vi, en…", "en": "language: vi, en…"},
+    "search.field.likes": {"vi": "lượt thích: likes:>100", "en": "likes: likes:>100"},
+    "search.field.comments": {"vi": "bình luận", "en": "comments"},
+    "search.field.shares": {"vi": "chia sẻ", "en": "shares"},
+    "search.field.views": {"vi": "lượt xem", "en": "views"},
+    "search.field.date": {"vi": "ngày đăng: date:[2026-11-01 TO now]", "en": "published: date:[2026-11-01 TO now]"},
+    "search.field.tag": {"vi": "thẻ", "en": "tag"},
+    "search.field.url": {"vi": "địa chỉ bài", "en": "address"},
+    "query.unclosed_quote": {"vi": "dấu nháy {quote} chưa được đóng", "en": "the quote {quote} is never closed"},
+    "query.unclosed_group": {"vi": "dấu «(» chưa được đóng", "en": "'(' is never closed"},
+    "query.unexpected_close": {"vi": "dấu «)» không có «(» tương ứng", "en": "')' has no matching '('"},
+    "query.empty_group": {"vi": "cặp ngoặc «()» trống", "en": "'()' holds nothing"},
+    "query.nothing_before": {"vi": "trước {op} không có điều kiện nào", "en": "{op} has no term before it"},
+    "query.nothing_after": {"vi": "sau {op} không có điều kiện nào", "en": "{op} has nothing after it"},
+    "query.missing_value": {"vi": "trường «{field}» chưa có giá trị", "en": "the field '{field}' has no value"},
+    "query.unknown_field": {"vi": "không có trường «{field}» (xem danh sách trường bên dưới; đặt chữ có dấu hai "
+                                  "chấm trong dấu nháy)",
+                            "en": "unknown field '{field}' (see the fields below; put text with a colon in quotes)"},
+    "query.bad_value": {"vi": "«{value}» không phải {ftype} hợp lệ cho trường «{field}»",
+                        "en": "'{value}' is not a valid {ftype} for '{field}'"},
+    "query.bad_range": {"vi": "khoảng phải viết dạng [từ TO đến] hoặc {từ TO đến}",  # never formatted
+                        "en": "a range is written [from TO to] or {from TO to}"},
+    "query.too_deep": {"vi": "lồng ngoặc quá {limit} cấp", "en": "nesting deeper than {limit} levels"},
     # security
     "security.title": {"vi": "An ninh mạng", "en": "Network security"},
     "security.severity": {"vi": "Mức độ", "en": "Severity"},

@@ -75,7 +75,6 @@ MESSAGES = {
     "unknown_field": "unknown field {field!r}",
     "bad_value": "{value!r} is not a valid {type} for {field!r}",
     "bad_range": "a range is written [from TO to] or {{from TO to}}",
-    "range_on_text": "{field!r} is not a number or date field, it takes no range",
     "too_deep": "nesting deeper than {limit} levels",
 }
 
@@ -353,7 +352,8 @@ class _Parser:
             op = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}[compare.group(1)]
             bound = self.bound(compare.group(2), tok, ctx)
             if bound is None:
-                raise self.error("bad_value", tok.pos, value=value, type=_TYPE_NAMES[ctx.ftype], field=ctx.field)
+                raise self.error("bad_value", tok.pos, value=value, type=_TYPE_NAMES[ctx.ftype], ftype=ctx.ftype,
+                                 field=ctx.field)
             return {"range": {ctx.field: {op: bound}}}
         bound = self.bound(value, tok, ctx)
         if bound is None:
@@ -378,7 +378,7 @@ class _Parser:
             parse_date(value)
             return value
         except (ValueError, OverflowError, QuerySyntaxError):
-            raise self.error("bad_value", tok.pos, value=value, type=_TYPE_NAMES[ctx.ftype],
+            raise self.error("bad_value", tok.pos, value=value, type=_TYPE_NAMES[ctx.ftype], ftype=ctx.ftype,
                              field=ctx.field) from None
 
     def text(self, value: str, phrase: bool, ctx: _Ctx) -> dict[str, Any] | None:
