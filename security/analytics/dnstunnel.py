@@ -29,9 +29,9 @@ def encoded(label: str, min_len: int = 12) -> str | None:
     if _HEX.match(label) and digits >= 2:
         return "hex"
     ent = entropy(label)
-    if _B32.match(label) and digits >= 2 and ent >= 3.0:
+    if _B32.match(label) and digits >= 1 and ent >= 3.0:
         return "base32"
-    if _B64.match(label) and digits >= 2 and ent >= 3.3:
+    if _B64.match(label) and digits >= 1 and ent >= 3.2:
         return "base64"
     return None
 

@@ -1,8 +1,9 @@
 """A successful login after many failures from the same source: a guessed or stuffed password (T1078).
 
-Raised higher than the brute force itself: the attacker may now be inside. Fires when
-the source failed on the same account many times before succeeding, or failed on many
-accounts (mostly refused) before one worked.
+Raised higher than the brute force itself: the attacker may now be inside. Fires when,
+since its previous successful login, the source failed on the same account many times
+before succeeding, or failed on many accounts (mostly refused) before one worked. An
+administrator who mistypes once before each login never builds such a streak.
 """
 
 from __future__ import annotations
@@ -46,15 +47,17 @@ class LoginAfterFailures(Analytic):
             return
         if e.outcome != "success":
             return
-        self.wins.setdefault(e.src, []).append([e.ts, e.user or ""])
         c = self.cfg
-        before = [f for f in self.fails.get(e.src, []) if e.ts - c["horizon_s"] <= f[0] <= e.ts]
+        wins = self.wins.setdefault(e.src, [])
+        since = max(e.ts - c["horizon_s"], wins[-1][0] if wins else float("-inf"))  # the failures of this streak
+        recent = sum(1 for w in wins if w[0] >= e.ts - c["horizon_s"])
+        wins.append([e.ts, e.user or ""])
+        before = [f for f in self.fails.get(e.src, []) if since < f[0] <= e.ts]
         if not before:
             return
         same = sum(1 for _, u in before if u == e.user)
         users = {u for _, u in before if u}
-        wins = sum(1 for w in self.wins[e.src] if e.ts - c["horizon_s"] <= w[0] <= e.ts)
-        ratio = len(before) / (len(before) + wins)
+        ratio = len(before) / (len(before) + recent + 1)
         if not (same >= c["min_same_user"] or (len(before) >= c["min_failures"] and len(users) >= c["min_users"]
                                                 and ratio >= c["min_failure_ratio"])):
             return
