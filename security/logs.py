@@ -371,7 +371,12 @@ def read(path: str | Path, fmt: str | None = None, stats: ParseStats | None = No
     parser = make_parser(fmt, year=year)
     with open(path, "rb") as fh:
         for line in iter_lines(fh, stats):
-            rec = parse_line(parser, line, stats)
+            try:
+                rec = parse_line(parser, line, stats)
+            except SecurityMonitorError as exc:  # e.g. a CSV header without address columns
+                stats.errors.append(f"{path}: {exc.message}")
+                log.warning("%s: %s; the rest of the file is skipped", path, exc.message)
+                return
             if rec is not None:
                 yield rec
 
