@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 dashboard: $(STAMP)
 	@echo "Dashboard: http://127.0.0.1:8501  (demo users are listed in the README)"
-	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
+	$(BIN)/streamlit run dashboard/server.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false
 
 ## make test: install or update, then run the whole test suite

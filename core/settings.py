@@ -156,6 +156,8 @@ class DashboardSettings(_Section):
     cache_ttl_s: int = Field(60, ge=0)  # how long query results are cached
     max_login_failures: int = Field(5, ge=1)  # per user within the lock window
     login_lock_s: int = Field(300, ge=0)  # seconds a user stays locked after too many failures
+    session_idle_s: int = Field(1800, ge=60)  # a browser session ends after this long without use
+    session_max_s: int = Field(43200, ge=60)  # and this long after login in any case (cookie lifetime)
     oidc: bool = False  # use st.login with [auth] in .streamlit/secrets.toml
 
     @field_validator("timezone")

@@ -10,7 +10,7 @@ import sys
 
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import auth, data, ui
 from dashboard.i18n import LANGUAGES, t
 
 
@@ -38,21 +38,27 @@ st.sidebar.radio(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get, ke
 
 user = auth.current_user(settings)
 if user is None:
-    # Whatever page the address asks for, an anonymous session gets the login form only.
-    st.navigation([st.Page(_login, title=t("nav.login"), icon=":material/login:", default=True)], position="hidden")
+    # Whatever page the address asks for, an anonymous session gets the login form only. Every
+    # page's address leads to the form, so a bookmarked page stays in the address bar and opens
+    # after login (a page is known by its address).
+    st.navigation([st.Page(_login, title=t("nav.login"), icon=":material/login:", default=True)]
+                  + [st.Page(_login, title=t("nav.login"), url_path=key) for key in auth.PAGES], position="hidden")
+    auth.sync_cookie()
     _login()
     st.stop()
-else:
-    icons = {"overview": ":material/dashboard:", "listening": ":material/hearing:", "search": ":material/search:",
-             "security": ":material/security:", "sources": ":material/rss_feed:"}
-    pages = [st.Page(f"pages/{key}.py", title=t(f"nav.{key}"), icon=icons[key], url_path=key,
-                     default=key == "overview")
-             for key in auth.PAGES if user["role"] in auth.PAGE_ROLES[key]]
-    st.sidebar.markdown(t("sidebar.user", name=user["display_name"], role=t(f"role.{user['role']}")))
-    if st.sidebar.button(t("sidebar.refresh")):
-        data.clear_caches()
-    if st.sidebar.button(t("sidebar.logout")):
-        auth.logout(settings)
-        st.rerun()
 
-st.navigation(pages).run()
+icons = {"overview": ":material/dashboard:", "listening": ":material/hearing:", "search": ":material/search:",
+         "security": ":material/security:", "sources": ":material/rss_feed:", "users": ":material/manage_accounts:"}
+pages = {key: st.Page(f"pages/{key}.py", title=t(f"nav.{key}"), icon=icons[key], url_path=key,
+                      default=key == "overview")
+         for key in auth.PAGES if user["role"] in auth.PAGE_ROLES[key]}
+st.sidebar.markdown(t("sidebar.user", name=ui.safe(user["display_name"]), role=t(f"role.{user['role']}")))
+if st.sidebar.button(t("sidebar.refresh")):
+    data.clear_caches()
+if st.sidebar.button(t("sidebar.logout")):
+    auth.logout(settings)
+    st.rerun()
+
+page = st.navigation(list(pages.values()))
+auth.sync_cookie()
+page.run()

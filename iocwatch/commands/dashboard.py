@@ -12,7 +12,7 @@ import click
 def app_path() -> Path:
     import dashboard
 
-    return Path(dashboard.__file__).parent / "app.py"
+    return Path(dashboard.__file__).parent / "server.py"  # app.py behind the HTTP guard and session routes
 
 
 def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:

@@ -18,8 +18,8 @@ PASSWORDS = {"comms": "truyenthong-demo", "security": "anninh-demo", "analyst": 
              "admin": "quantri-demo"}
 ALLOWED = {"comms": ["overview", "listening", "search"], "security": ["overview", "search", "security"],
            "analyst": ["overview", "listening", "search"],
-           "admin": ["overview", "listening", "search", "security", "sources"]}
-PAGES = ["overview", "listening", "search", "security", "sources"]
+           "admin": ["overview", "listening", "search", "security", "sources", "users"]}
+PAGES = ["overview", "listening", "search", "security", "users", "sources"]
 
 
 def _rows(name: str) -> list[dict]:

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from core.documents import Alert, Author, Post
 
@@ -28,6 +29,8 @@ HOSTILE = (f"[bấm vào đây](https://{EVIL}/a) ![ảnh](https://{EVIL}/i.png)
 HOSTILE_BLOCK = HOSTILE + "\n# tiêu đề giả\n- mục\n> trích\n| a | b |\n|---|---|\n| 1 | 2 |"
 HOSTILE_URL = "javascript:alert(document.cookie)"  # a url field that must never become a link
 SAFE_URL = "https://tin.example/bai-viet(1)"  # a real http(s) url field: the only link allowed
+# Spreadsheet formula triggers at the start of cells (title, text, author; source "-2+3").
+FORMULAS = (f'=HYPERLINK("https://{EVIL}/x","ngập")', "+cmd|' /C calc'!A0", "@SUM(1+1)")
 
 
 def plant(data_dir: Path, now: datetime | None = None) -> dict[str, str]:
@@ -44,6 +47,9 @@ def plant(data_dir: Path, now: datetime | None = None) -> dict[str, str]:
         Post.new(platform="news", source="tin-that", native_id="hostile-2", url=SAFE_URL,
                  title=f"ngập tiêu đề hai {HOSTILE}", text=f"ngập {HOSTILE}",
                  published_at=now - timedelta(minutes=2), sentiment="negative", sentiment_score=0.8),
+        Post.new(platform="forum", source="-2+3", native_id="hostile-3", url=SAFE_URL + "?3",  # formulas
+                 title=FORMULAS[0], text=FORMULAS[1], author=Author(id="y", name=FORMULAS[2]),
+                 published_at=now - timedelta(minutes=4), keywords=["\tTAB", "\rCR"]),
     ]
     at = now - timedelta(minutes=1)
     alert = Alert.model_validate({
@@ -58,7 +64,7 @@ def plant(data_dir: Path, now: datetime | None = None) -> dict[str, str]:
         assert store.upsert_many("alerts", [alert]).ok
     finally:
         store.close()
-    return {"post": posts[0].id, "safe_post": posts[1].id, "alert": alert.id}
+    return {"post": posts[0].id, "safe_post": posts[1].id, "formula_post": posts[2].id, "alert": alert.id}
 
 
 def free_port() -> int:
@@ -104,15 +110,17 @@ def serve(data_dir: Path, root: Path, **env: str) -> Iterator[str]:
                 proc.wait()
 
 
-def http(url: str, *, cookie: str | None = None, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
-    """One real HTTP request: ``(status, body, headers)``, errors included."""
+def http(url: str, *, cookie: str | None = None, method: str = "GET",
+         body: bytes | None = None) -> tuple[int, bytes, Any]:
+    """One real HTTP request: ``(status, body, headers)`` (headers looked up in any case),
+    errors included."""
     import urllib.error
 
-    request = urllib.request.Request(url, method=method)
+    request = urllib.request.Request(url, method=method, data=body)
     if cookie:
         request.add_header("Cookie", cookie)
     try:
         with urllib.request.urlopen(request, timeout=20) as resp:
-            return resp.status, resp.read(), dict(resp.headers)
+            return resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), dict(exc.headers)
+        return exc.code, exc.read(), exc.headers

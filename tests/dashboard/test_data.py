@@ -47,14 +47,19 @@ def test_export_keeps_text_inert_in_excel_and_vietnamese_in_csv():
     from openpyxl import load_workbook
 
     src = {"id": "p1", "title": "=HYPERLINK(\"http://127.0.0.1\")", "text": "Ngập ở Ninh Kiều",
-           "published_at": "2026-11-21T17:30:00+00:00", "topics": ["ngap_lut", "giao_thong"],
-           "engagement": {"likes": 3}}
-    row = export.flatten(src, "Asia/Ho_Chi_Minh")
-    assert row[1] == "2026-11-22 00:30:00" and row[11] == "ngap_lut; giao_thong"
-    assert export.to_csv([row]).startswith("\ufeffid,".encode())
-    assert "Ngập ở Ninh Kiều" in export.to_csv([row]).decode("utf-8-sig")
-    sheet = load_workbook(io.BytesIO(export.to_xlsx([row])))["posts"]
+           "published_at": "2026-11-21T17:30:00+00:00", "topics": ["traffic", "health"],
+           "sentiment": "negative", "engagement": {"likes": 3}}
+    row = export.flatten(src, "Asia/Ho_Chi_Minh", "vi")
+    assert row[1] == "2026-11-22 00:30:00" and row[8] == "Tiêu cực"
+    assert row[11] == "; ".join(data.topic_names().get(k, k) for k in ("traffic", "health"))
+    assert export.to_csv([row], "vi").startswith("\ufeffMã bài,".encode())
+    assert "Ngập ở Ninh Kiều" in export.to_csv([row], "vi").decode("utf-8-sig")
+    sheet = load_workbook(io.BytesIO(export.to_xlsx([row], lang="vi")))["posts"]
     assert sheet["E2"].value == "'=HYPERLINK(\"http://127.0.0.1\")" and sheet["E2"].data_type == "s"
+    assert sheet["A1"].value == "Mã bài" and sheet["I1"].value == "Cảm xúc"
+    english = export.flatten(src, "Asia/Ho_Chi_Minh", "en")
+    assert english[8] == "Negative" and english[11] == "Traffic; Health"
+    assert export.to_csv([english], "en").startswith("\ufeffID,Published,Source".encode())
 
 
 def test_data_schedule_seconds_reads_the_crawler_format():

@@ -82,7 +82,8 @@ def test_pages_render_allowed_pages_for_each_role(dash_env, role):
     for page in ALLOWED[role][1:]:
         at.switch_page(f"pages/{page}.py").run()
         _check_page(at, page, dash_env)
-    titles = {"security": "An ninh mạng", "sources": "Nguồn thu thập", "listening": "Lắng nghe mạng xã hội"}
+    titles = {"security": "An ninh mạng", "sources": "Nguồn thu thập", "listening": "Lắng nghe mạng xã hội",
+              "users": "Quản lý người dùng"}
     for page in sorted(set(PAGES) - set(ALLOWED[role])):  # not routed: a request for it lands elsewhere
         try:
             at.switch_page(f"pages/{page}.py").run()
@@ -156,7 +157,7 @@ def test_pages_search_exports_every_result_to_csv_and_excel(dash_env, monkeypatc
     export = at.session_state["s_export"]
     assert export["rows"] == dash_env["posts"]
     rows = list(csv.reader(io.StringIO(export["csv"].decode("utf-8-sig"))))
-    assert rows[0][:3] == ["id", "published_at", "source"] and len(rows) == dash_env["posts"] + 1
+    assert rows[0][:3] == ["Mã bài", "Thời gian đăng", "Nguồn"] and len(rows) == dash_env["posts"] + 1
     assert len({r[0] for r in rows[1:]}) == dash_env["posts"]  # no post twice across pages
     sheet = list(load_workbook(io.BytesIO(export["xlsx"]), read_only=True)["posts"].iter_rows(values_only=True))
     assert len(sheet) == dash_env["posts"] + 1
