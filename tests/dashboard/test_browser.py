@@ -25,9 +25,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--no-first-run", "--disable-sync",
                   "--window-size=1440,2400", "--lang=vi"]
 NAV = {"overview": "Tổng quan", "listening": "Lắng nghe", "search": "Tìm kiếm", "security": "An ninh mạng",
-       "sources": "Nguồn"}
+       "sources": "Nguồn", "users": "Người dùng"}
 TITLES = {"overview": "Tổng quan", "listening": "Lắng nghe mạng xã hội", "search": "Tìm kiếm",
-          "security": "An ninh mạng", "sources": "Nguồn thu thập"}
+          "security": "An ninh mạng", "sources": "Nguồn thu thập", "users": "Quản lý người dùng"}
 WAIT_S = 40
 
 
@@ -187,8 +187,9 @@ def _label(link) -> str:
 
 def _wait_rendered(driver, page: str) -> None:
     _wait(driver, "h1", text=TITLES[page])
-    _wait(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, '
-                  '.vega-embed canvas, .vega-embed svg')
+    if page != "users":  # the users page is a table and forms
+        _wait(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg, '
+                      '.vega-embed canvas, .vega-embed svg')
     if page == "search":  # one list of results, each with its button to open it; no table
         _wait(driver, '[data-testid="stButton"] button', text="Xem")
     else:
