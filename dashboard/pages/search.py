@@ -176,6 +176,5 @@ ready = st.session_state.get("s_export")
 if ready and ready["sig"] == export_sig:
     st.success(t("search.exported", rows=ui.num(ready["rows"])))
     d1, d2 = st.columns(2)
-    d1.download_button(t("search.csv"), ready["csv"], file_name="iocwatch-posts.csv", mime="text/csv")
-    d2.download_button(t("search.xlsx"), ready["xlsx"], file_name="iocwatch-posts.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ui.download(d1, t("search.csv"), ready["csv"], "iocwatch-posts.csv", "text/csv")
+    ui.download(d2, t("search.xlsx"), ready["xlsx"], "iocwatch-posts.xlsx", export.XLSX_MIME)
