@@ -11,10 +11,11 @@ Query syntax::
 * matching folds case and diacritics with :func:`core.text.fold` ("can tho" matches
   "Cần Thơ", "da nang" matches "Đà Nẵng") and respects word boundaries.
 
-YAML::
+YAML (``title`` is the display name; ``name`` is stored on posts and must not change)::
 
     watchlists:
       - name: ngap-lut
+        title: Ngập lụt, triều cường
         query: '(ngập OR "triều cường") AND ("cần thơ" OR "ninh kiều")'
         tags: [thien-tai]
 """
@@ -200,6 +201,12 @@ class Watchlist:
     query: str
     tags: list[str] = field(default_factory=list)
     node: Any = None
+    title: str = ""  # the display name; the name when empty
+
+    @property
+    def label(self) -> str:
+        """The name people read: the title, else the name."""
+        return self.title or self.name
 
     def __post_init__(self) -> None:
         if self.node is None:
@@ -269,14 +276,14 @@ def parse_watchlists(data: Any, *, where: str = "<watchlists>") -> list[Watchlis
         label = raw.get("name") if isinstance(raw, dict) and raw.get("name") else f"#{i + 1}"
         if not isinstance(raw, dict) or not raw.get("name") or not raw.get("query"):
             raise ConfigError(f"watchlist {label!r} needs 'name' and 'query'", where=where)
-        unknown = set(raw) - {"name", "query", "tags"}
+        unknown = set(raw) - {"name", "query", "tags", "title"}
         if unknown:
             raise ConfigError(f"watchlist {label!r}, key {sorted(unknown)[0]!r}: unknown key", where=where)
         if raw["name"] in names:
             raise ConfigError(f"watchlist {label!r}: name used twice", where=where)
         try:
             wl = Watchlist(name=str(raw["name"]), query=str(raw["query"]),
-                           tags=[str(t) for t in raw.get("tags") or []])
+                           tags=[str(t) for t in raw.get("tags") or []], title=str(raw.get("title") or ""))
         except ValueError as exc:
             raise ConfigError(f"watchlist {label!r}, key 'query': {exc}", where=where,
                               hint='use AND, OR, NOT, parentheses and "quoted phrases"') from None

@@ -163,6 +163,9 @@ def test_search_page_card_shows_confidence_places_and_display_names(tmp_path, mo
     at.text_input(key="s_text").input("zzyzx").run()
     assert _total(at) == 2
     assert at.multiselect(key="s_watchlists").format_func("ngap-do-thi") == "Ngập đô thị"
+    from crawlers.watchlists import load_watchlists
+
+    assert [w.label for w in load_watchlists(wl)] == ["Ngập đô thị"]  # the crawler reads the same file
     second = next(b for b in at.button if b.key == f"s_open_{posts[1].id}")
     second.click().run()
     card = next(md.value for md in at.markdown if md.value.startswith("**Nhãn:**"))
@@ -173,3 +176,12 @@ def test_search_page_card_shows_confidence_places_and_display_names(tmp_path, mo
     assert ":gray-badge[Bình thường · 98 \\% \\(chưa chắc\\)]" in card
     assert ":green-badge[Ninh Kiều (Cần Thơ)]" in card.replace("\\(", "(").replace("\\)", ")")
     assert ":blue-badge[Ngập đô thị]" in card and "ngập sâu" in card
+
+
+def test_search_page_bundled_watchlists_have_display_names(dash_env):
+    from crawlers.watchlists import load_watchlists
+    from dashboard import data
+
+    labels = data.watchlist_labels()
+    assert labels == {w.name: w.label for w in load_watchlists()}
+    assert labels["ngap-lut"] == "Ngập lụt, triều cường"
