@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 def model_paths(settings: Settings) -> dict[str, Path]:
     base = settings.path("security")
     return {"dir": base, "detector": base / "detector.joblib", "templates": base / "templates.json",
-            "baseline_templates": base / "baseline_templates.json", "meta": base / "model.json"}
+            "baseline_templates": base / "baseline_templates.json", "meta": base / "model.json",
+            "analytics": base / "analytics.json"}
 
 
 def _progress(iterable: Iterable, desc: str, unit: str) -> Iterator:
@@ -82,6 +83,8 @@ def run_learn(settings: Settings, *, pcaps: Iterable[str | Path] = (), logs: Ite
     # detector goes last but one, so a failure before it leaves the old detector in use.
     miner.save()
     atomic_write_json(paths["baseline_templates"], model.baseline_templates)
+    if model.analytics is not None:  # learnt baselines; the running state starts afresh
+        model.analytics.save(paths["analytics"])
     model.detector.save(paths["detector"])
     det = model.detector
     meta = {"detector": det.name, "contamination": det.contamination, "threshold": det.threshold_,
@@ -108,7 +111,12 @@ def load_monitor(settings: Settings):
             baseline_templates = {int(k): int(v) for k, v in raw.items()}
     else:
         log.warning("no fitted detector in %s: rules only (run `iocwatch monitor learn`)", paths["dir"])
-    return Monitor(settings.security, detector, _template_miner(settings), baseline_templates)
+    analytics = None
+    if settings.security.analytics_enabled:
+        from security.analytics.engine import AnalyticsEngine
+
+        analytics = AnalyticsEngine.open(paths["analytics"], settings.security)
+    return Monitor(settings.security, detector, _template_miner(settings), baseline_templates, analytics)
 
 
 def merge_with_stored(store, alerts: list[Alert]) -> list[Alert]:
@@ -176,6 +184,8 @@ def run_monitor(settings: Settings, store, *, pcaps: Iterable[str | Path] = (),
     if monitor.templates is not None:
         monitor.templates.save()
     report = store_result(settings, store, result, stats, started)
+    if monitor.analytics is not None:  # after the alerts are stored: a kill before re-judges the input
+        monitor.analytics.save(model_paths(settings)["analytics"])
     report["detector"] = monitor.detector.name if monitor.detector is not None else None
     report["alert_ids"] = [a.id for a in result.alerts]
     return report
@@ -237,6 +247,8 @@ def follow_monitor(settings: Settings, store, *, logs: Iterable[str | Path] = ()
             result = monitor.finish()
             stats = [f.stats for f in followers] + ([cap_stats] if cap_stats else [])
             report = store_result(settings, store, result, stats, started)
+            if monitor.analytics is not None:
+                monitor.analytics.save(model_paths(settings)["analytics"])
             for f in followers:  # only now: these lines' alerts are stored (or durably spooled)
                 registry.update(f.path, f.position())
             registry.save()

@@ -7,6 +7,12 @@ busiest upload hour, its failed logins, served scripts. Otherwise (:meth:`observ
 feed the running state, and :meth:`detect` returns findings for the horizon ending at
 the newest record seen. A behaviour (analytic and key) is raised once per
 ``analytics_realert_s``. :meth:`save` / :meth:`open` keep everything in one state file.
+
+Replays: per record type the engine remembers up to when it has seen records; an older
+record (the same file scored again) is not folded in twice. Instead, the findings raised
+earlier whose time range the replayed records cover are returned again, unchanged, so a
+re-run gives the same alerts with the same counts. An input older than what the engine
+already saw of its kind is judged by the rules and the detector only.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +79,10 @@ class AnalyticsEngine:
         self.now = float("-inf")
         self.learnt = False
         self.problems: list[str] = []  # state that could not be used, with the reason
+        self.until: dict[str, float] = {}  # record type -> newest time folded in by earlier runs
+        self._run_max: dict[str, float] = {}
+        self._replay: list[float] = []  # [first, last] time of the replayed records in this run
+        self.findings: dict[str, dict[str, Any]] = {}  # "analytic|key" -> the finding raised (for replays)
         self._route: dict[type, list[Analytic]] = {}
         for a in self.analytics:
             for t in getattr(a, "records", ()):
@@ -102,7 +113,16 @@ class AnalyticsEngine:
         self.learnt = True
 
     def observe(self, rec: Any) -> None:
-        """A monitored record."""
+        """A monitored record (one already folded in by an earlier run is a replay, see above)."""
+        kind = type(rec).__name__
+        if rec.ts <= self.until.get(kind, float("-inf")):
+            if self._replay:
+                self._replay = [min(self._replay[0], rec.ts), max(self._replay[1], rec.ts)]
+            else:
+                self._replay = [rec.ts, rec.ts]
+            return
+        if rec.ts > self._run_max.get(kind, float("-inf")):
+            self._run_max[kind] = rec.ts
         if rec.ts > self.now:
             self.now = rec.ts
         if isinstance(rec, Connection) and self.ctx.internal(rec.src):
@@ -116,9 +136,15 @@ class AnalyticsEngine:
         ``covered`` holds (entity, technique) pairs the per-window rules already raised in
         this run; findings for them are dropped (the rule's alert says it first).
         """
-        if self.now == float("-inf"):
-            return []
         out: list[Finding] = []
+        if self._replay:
+            lo, hi = self._replay
+            for doc in self.findings.values():
+                if doc["first_seen"] <= hi and doc["last_seen"] >= lo:
+                    out.append(Finding(**doc))
+            self._replay = []
+        if self.now == float("-inf"):
+            return out
         for a in self.analytics:
             for f in a.detect(self.now):
                 if (f.entity, f.technique) in covered:
@@ -128,15 +154,21 @@ class AnalyticsEngine:
                 if last is not None and self.now - last < self.realert_s:
                     continue
                 self.raised[key] = self.now
+                self.findings[key] = asdict(f)
                 out.append(f)
         cutoff = self.now - self.realert_s
         self.raised = {k: t for k, t in self.raised.items() if t >= cutoff}
+        self.findings = {k: v for k, v in self.findings.items() if k in self.raised}
+        for kind, t in self._run_max.items():
+            self.until[kind] = max(t, self.until.get(kind, float("-inf")))
+        self._run_max = {}
         return out
 
     # state ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         return {"learnt": self.learnt, "now": self.now if self.now != float("-inf") else None,
-                "raised": self.raised, "context": self.ctx.state(),
+                "raised": self.raised, "findings": self.findings, "until": self.until,
+                "context": self.ctx.state(),
                 "analytics": {a.name: a.state() for a in self.analytics}}
 
     def load(self, state: dict[str, Any]) -> None:
@@ -144,6 +176,8 @@ class AnalyticsEngine:
         try:
             self.ctx.load(state.get("context", {}))
             self.raised = {str(k): float(v) for k, v in state.get("raised", {}).items()}
+            self.findings = {str(k): dict(v) for k, v in state.get("findings", {}).items()}
+            self.until = {str(k): float(v) for k, v in state.get("until", {}).items()}
             self.learnt = bool(state.get("learnt", False))
             self.now = float(state["now"]) if state.get("now") is not None else float("-inf")
         except (TypeError, ValueError, AttributeError) as exc:

@@ -77,3 +77,16 @@ def test_analytics_monitor_hands_beacons_back_to_the_rule_when_disabled():
     assert on.rules["beaconing"]["enabled"] is False and "beaconing" in on.analytics.names
     assert off.rules["beaconing"].get("enabled", True) and "beaconing" not in off.analytics.names
     assert none.analytics is None
+
+
+def test_analytics_state_replay_returns_the_same_findings_without_double_counting(tmp_path):
+    path = tmp_path / "analytics.json"
+    first = AnalyticsEngine.open(path, SecuritySettings())
+    found = run(first, _beacon(0, 12))
+    first.save(path)
+    again = AnalyticsEngine.open(path, SecuritySettings())
+    replayed = run(again, _beacon(0, 12))
+    assert [(f.rule, f.entity, f.first_seen, f.count) for f in replayed] == \
+        [(f.rule, f.entity, f.first_seen, f.count) for f in found]
+    beacons = next(a for a in again.analytics if a.name == "beaconing")
+    assert len(beacons.pairs["10.1.1.5>185.7.7.7"]) == 12
