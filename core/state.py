@@ -50,8 +50,10 @@ class LockHeldError(IocwatchError):
         self.holder = holder or {}
         who = describe_holder(self.holder)
         waited = f" after waiting {waited_s:.0f} s" if waited_s > 0 else ""
+        scope = path.name[len(".writer-"):-len(".lock")] if path.name.startswith(".writer-") else ""
+        what = f"the data directory ({scope})" if scope else "the data directory"
         super().__init__(
-            f"the data directory is being written by {who}{waited}",
+            f"{what} is being written by {who}{waited}",
             hint="wait for that run to finish, or stop it; pass --wait SECONDS to queue behind it",
             where=str(path.parent),
         )
@@ -177,6 +179,9 @@ class WriterLock:
             (e.g. ``"iocwatch index load posts.jsonl"``).
         wait_s: how long to wait for another holder to finish; 0 refuses at once.
         poll_s: how often to retry while waiting.
+        scope: what the holder writes (e.g. ``"posts"``, ``"security"``): writers of different
+            scopes of one directory do not exclude each other (lock file
+            ``.writer-<scope>.lock``); no scope is the whole directory (``.writer.lock``).
 
     Raises:
         LockHeldError: on ``__enter__``, when the lock is still held after ``wait_s``.
@@ -191,8 +196,8 @@ class WriterLock:
     _guard = threading.Lock()  # one thread of this process acquires or releases at a time
 
     def __init__(self, data_dir: str | os.PathLike[str], purpose: str | None = None, *,
-                 wait_s: float = 0.0, poll_s: float = 0.2):
-        self.path = Path(data_dir) / LOCK_NAME
+                 wait_s: float = 0.0, poll_s: float = 0.2, scope: str | None = None):
+        self.path = Path(data_dir) / (f".writer-{scope}.lock" if scope else LOCK_NAME)
         self.purpose = purpose or " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3])
         self.wait_s = max(0.0, float(wait_s))
         self.poll_s = poll_s

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from iocwatch.commands._writer import data_writer, wait_option
+from iocwatch.commands._writer import MODEL, POSTS, SECURITY, data_writer, wait_option
 
 
 @click.command()
@@ -19,7 +19,7 @@ def demo(only: tuple[str, ...], as_json: bool, wait_s: float) -> None:
     from iocwatch.demo import run_demo
 
     settings = get_settings()
-    with data_writer(settings, wait_s):
+    with data_writer(settings, wait_s, scopes=[POSTS, SECURITY, MODEL]):
         report = run_demo(settings, only=list(only) or None)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))

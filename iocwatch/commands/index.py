@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from iocwatch.commands._writer import data_writer, wait_option
+from iocwatch.commands._writer import POSTS, SECURITY, data_writer, wait_option
 
 
 def _store():
@@ -84,8 +84,9 @@ def rebuild_cmd(from_dir: Path | None, kind: tuple[str, ...], wait_s: float) -> 
     from index.rebuild import rebuild
 
     settings = get_settings()
-    with data_writer(settings, wait_s):
-        counts = rebuild(settings, kinds=list(kind) or ["posts", "alerts"], from_dir=from_dir)
+    kinds = list(kind) or ["posts", "alerts"]
+    with data_writer(settings, wait_s, scopes=[POSTS if k == "posts" else SECURITY for k in kinds]):
+        counts = rebuild(settings, kinds=kinds, from_dir=from_dir)
     for name, n in counts.items():
         click.echo(f"{name}: {n} documents re-indexed")
 

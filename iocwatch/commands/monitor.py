@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from iocwatch.commands._writer import data_writer, wait_option
+from iocwatch.commands._writer import MODEL, SECURITY, data_writer, wait_option
 from security.logs import FORMATS
 
 
@@ -60,7 +60,7 @@ def monitor(ctx, pcaps, logs, log_format, iface, bpf, follow, interval, batches,
     if follow and not logs:
         raise click.UsageError("--follow follows log files: give at least one --log")
     settings = get_settings()
-    with data_writer(settings, wait_s):
+    with data_writer(settings, wait_s, scopes=[SECURITY]):
         store = open_spooled_store(settings, "monitor")  # alerts survive a store outage
         try:
             _run(settings, store, pcaps, logs, log_format, iface, bpf, follow, interval, batches, as_json)
@@ -128,7 +128,7 @@ def learn(pcaps, logs, log_format, as_json, wait_s) -> None:
     from iocwatch.flows.monitor import run_learn
 
     settings = get_settings()
-    with data_writer(settings, wait_s):
+    with data_writer(settings, wait_s, scopes=[MODEL]):
         meta = run_learn(settings, pcaps=pcaps, logs=logs, log_format=log_format)
     if as_json:
         click.echo(json.dumps(meta, ensure_ascii=False, default=str))

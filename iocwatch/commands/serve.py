@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from iocwatch.commands._writer import data_writer, wait_option
+from iocwatch.commands._writer import POSTS, SECURITY, data_writer, wait_option
 
 
 @click.command()
@@ -44,7 +44,7 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
     if replay:
         from iocwatch.ops.spool import open_spooled_store
 
-        with data_writer(settings, wait_s):
+        with data_writer(settings, wait_s, scopes=[POSTS, SECURITY]):
             store = open_spooled_store(settings, name)
             try:
                 out = store.flush(force=True)
@@ -53,9 +53,8 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
         click.echo(f"replayed {out.batches} batch(es), {len(out.stored)} documents; "
                    f"{out.remaining} left" + (f" (store: {out.unavailable})" if out.unavailable else ""))
         sys.exit(0 if out.unavailable is None else 1)
-    with data_writer(settings, wait_s):
-        summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
-                              demo=demo, max_seconds=max_seconds, name=name)
+    summary = run_service(settings, once=once, short=short or demo, only=list(only) or None,
+                          demo=demo, max_seconds=max_seconds, name=name, wait_s=wait_s)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
         return
@@ -67,9 +66,27 @@ def serve(once: bool, short: bool, only: tuple[str, ...], demo: bool, max_second
         click.echo(f"  {name:<28} runs={job['runs']:<3} {state}  {figures}")
 
 
+def service_scopes(job_names: list[str]) -> list[str]:
+    """The writer scopes a service holds for its life: ``posts`` when it collects (sources,
+    left-over hand-over files, spikes), ``security`` when it monitors captures or logs."""
+    scopes = set()
+    for job in job_names:
+        kind = job.split(":", 1)[0]
+        if kind in ("source", "outbox", "spikes"):
+            scopes.add(POSTS)
+        elif kind == "monitor":
+            scopes.add(SECURITY)
+    return sorted(scopes)
+
+
 def run_service(settings, *, once: bool = False, short: bool = False, only: list[str] | None = None,
-                demo: bool = False, max_seconds: float | None = None, name: str = "serve") -> dict:
-    """Build and run the service (with the demo site when ``demo``); returns its summary."""
+                demo: bool = False, max_seconds: float | None = None, name: str = "serve",
+                wait_s: float = 0.0) -> dict:
+    """Build and run the service (with the demo site when ``demo``); returns its summary.
+
+    The service holds the writer locks of what its jobs write (:func:`service_scopes`) for
+    its whole life, so a hand-run import or monitor of the same kind is refused meanwhile.
+    """
     import os
     from contextlib import ExitStack
 
@@ -90,6 +107,8 @@ def run_service(settings, *, once: bool = False, short: bool = False, only: list
             settings = settings.model_copy(update={"crawl": crawl})
         service = Service(settings, short=short, once=once, only=only, env=env, name=name)
         service.build()
+        stack.enter_context(data_writer(settings, wait_s, purpose=f"iocwatch serve --name {name}",
+                                        scopes=service_scopes([j.name for j in service.jobs])))
         service.install_signal_handlers()
         return service.run(max_seconds=max_seconds)
 

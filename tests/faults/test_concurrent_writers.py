@@ -26,7 +26,7 @@ def export(tmp_path: Path) -> Path:
         for i in range(ROWS):
             fh.write(json.dumps({"url": f"https://example.vn/bai-{i}.html", "source": "vnexpress",
                                  "platform": "news", "title": f"Tin {i}", "text": f"Nội dung số {i}",
-                                 "published_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+07:00"},
+                                 "published_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+07:00"},
                                 ensure_ascii=False) + "\n")
     return path
 
@@ -44,7 +44,7 @@ def _load(data_dir: Path, export: Path, *extra: str) -> subprocess.Popen:
 
 
 def _wait_for_holder(data_dir: Path, pid: int) -> dict:
-    lock = data_dir / ".writer.lock"
+    lock = data_dir / ".writer-posts.lock"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if lock.exists() and lock.read_text().strip():
@@ -97,3 +97,29 @@ def test_faults_two_index_loads_with_wait_store_each_id_once(tmp_path: Path, exp
         assert report["read"] == ROWS and report["rejected"] == 0
     ids = _stored_ids(data)
     assert len(ids) == ROWS and len(set(ids)) == ROWS, "an id was stored twice"
+
+
+def test_faults_writers_of_other_scopes_run_side_by_side(tmp_path: Path, export: Path):
+    """An import (posts) does not stop the monitor (security), but stops a rebuild of the posts."""
+    data = tmp_path / "data"
+    log = Path(__file__).parents[1] / "data" / "security" / "auth.log"
+    first = _load(data, export)
+    holder = _wait_for_holder(data, first.pid)
+    monitor = subprocess.run([sys.executable, "-m", "iocwatch", "-q", "monitor", "--log", str(log)],
+                             cwd=tmp_path, env=_env(data), capture_output=True, text=True, timeout=120)
+    rebuild = subprocess.run([sys.executable, "-m", "iocwatch", "-q", "index", "rebuild", "--kind", "posts"],
+                             cwd=tmp_path, env=_env(data), capture_output=True, text=True, timeout=120)
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert monitor.returncode == 0, monitor.stderr
+    assert rebuild.returncode == 2 and f"pid {holder['pid']}" in rebuild.stderr and "(posts)" in rebuild.stderr
+
+
+def test_faults_service_scopes_let_the_compose_collector_and_monitor_share_a_data_dir():
+    from iocwatch.commands.serve import service_scopes
+
+    collector = ["source:baocantho", "source:vnexpress", "spikes", "digest", "spool", "outbox"]
+    monitor = ["monitor:pcaps", "monitor:follow", "notify", "spool"]
+    assert service_scopes(collector) == ["posts"]
+    assert service_scopes(monitor) == ["security"]
+    assert service_scopes(collector + monitor) == ["posts", "security"]

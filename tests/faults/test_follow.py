@@ -161,7 +161,7 @@ def test_follow_cli_ctrl_c_stores_the_lines_appended_before_the_stop(settings, t
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         registry = follow_registry_path(settings)
-        lock = settings.data_dir / ".writer.lock"
+        lock = settings.data_dir / ".writer-security.lock"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
             time.sleep(0.1)
