@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,55 @@ def _open_store(store_name: str, data_dir: str, es_url: str | None, _tz: str):
     from index import open_store
 
     log.info("dashboard opens the %s store at %s", store_name, es_url or data_dir)
-    return open_store(settings())
+    opened = open_store(settings())
+    _ROOTS[id(opened)] = _root_id(opened)
+    return opened
+
+
+_ROOTS: dict[int, tuple | None] = {}  # what each opened store found in its index folder
+_SEEN: set[str] = set()  # index folders this process has found: a later absence is a deletion
+
+
+def _root_id(opened: Any) -> tuple | None:
+    """The identity (inodes) of an embedded store's index folder and its kind folders; None for
+    other stores or when there is no folder."""
+    root = getattr(opened, "root", None)
+    if root is None:
+        return None
+    try:
+        return (os.stat(root).st_ino, *sorted((c.name, c.stat().st_ino) for c in Path(root).iterdir() if c.is_dir()))
+    except FileNotFoundError:
+        return None
 
 
 def store():
-    """The store for the current settings (one per process and data directory)."""
+    """The store for the current settings (one per process and data directory).
+
+    An embedded index deleted or rebuilt while the dashboard runs is noticed here: while a
+    deleted one is missing, :class:`StoreError` says so (the pages show it); a rebuilt one
+    (new folders) is reopened; the cached query results are dropped in both cases.
+    """
+    from core.errors import StoreError
+
+    opened = _open_store(*_context())
+    root = getattr(opened, "root", None)
+    if root is None:
+        return opened
+    found, known = _root_id(opened), _ROOTS.get(id(opened))
+    if found is None and str(root) in _SEEN:
+        _open_store.clear()
+        st.cache_data.clear()
+        log.error("the index at %s has disappeared", root)
+        raise StoreError(f"the index at {root} is missing",
+                         hint="rebuild it with `iocwatch index load` or restore it; the dashboard reopens it")
+    if found is not None:
+        _SEEN.add(str(root))
+    if known is None or found == known:
+        _ROOTS[id(opened)] = found
+        return opened
+    log.warning("the index at %s was replaced (rebuilt); reopening it", root)
+    _open_store.clear()
+    st.cache_data.clear()
     return _open_store(*_context())
 
 
@@ -280,14 +325,72 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
     out["spike_alerts"] = [{"time": h.source.get("@timestamp"), "title": h.source.get("title"),
                             "entity": h.source.get("entity"), "severity": h.source.get("severity")}
                            for h in spike_alerts.hits]
-    negative = posts_query(range_key, sentiments=("negative",), **filters)
-    out["top_negative"] = [_post_row(h.source) for h in s.search(
-        "posts", negative, size=TOP_N, sort=[{"sentiment_score": {"order": "desc"}}]).hits]
+    out["top_negative"] = notable_posts(s, posts_query(range_key, sentiments=("negative",), **filters),
+                                        "sentiment", "negative")
+    out["top_positive"] = notable_posts(s, posts_query(range_key, sentiments=("positive",), **filters),
+                                        "sentiment", "positive")
+    out["top_toxic"] = notable_posts(s, posts_query(range_key, toxicities=("offensive", "hate"), **filters),
+                                     "toxicity", "toxic")
     out["top_engaged"] = _most_engaged(s, query)
-    toxic = posts_query(range_key, toxicities=("offensive", "hate"), **filters)
-    out["top_toxic"] = [_post_row(h.source) for h in s.search(
-        "posts", toxic, size=TOP_N, sort=[{"toxicity_score": {"order": "desc"}}]).hits]
     return out
+
+
+NOTABLE_POOL = 5  # candidates read per listed row: re-ranked by probability, repeated texts dropped
+# Store order that brings the most likely posts of a label first (the score is monotone enough
+# to fetch candidates; the exact order is the model's probability, computed below).
+_NOTABLE_SORT = {"negative": ("sentiment_score", "asc"), "positive": ("sentiment_score", "desc"),
+                 "toxic": ("toxicity_score", "desc")}
+
+
+def label_probability(src: dict[str, Any], task: str, label: str) -> float:
+    """The model's probability that the post carries ``label`` for ``task``, in [0, 1].
+
+    ``label_confidence[task]`` is the probability of the label the model chose, so it is the
+    answer when that label is ``label``. Otherwise it is read from the scores the NLP stages
+    write: ``sentiment_score`` = P(positive) - P(negative), a lower bound of P(negative) when
+    negated (of P(positive) as it is); ``toxicity_score`` = 1 - P(clean) = P(offensive or hateful).
+    """
+    if task == "toxicity":
+        return min(1.0, max(0.0, float(src.get("toxicity_score") or 0.0)))
+    confidence = (src.get("label_confidence") or {}).get(task)
+    if src.get(task) == label and confidence is not None:
+        return min(1.0, max(0.0, float(confidence)))
+    score = float(src.get("sentiment_score") or 0.0)
+    return min(1.0, max(0.0, -score if label == "negative" else score))
+
+
+def _text_key(src: dict[str, Any]) -> str:
+    """What makes two posts "the same text" in a list: their text (or title), case and blanks folded."""
+    return " ".join(str(src.get("text") or src.get("title") or "").casefold().split())
+
+
+def notable_posts(s, query: dict[str, Any], task: str, label: str, size: int = TOP_N) -> list[dict[str, Any]]:
+    """The posts most likely to carry ``label`` (``"negative"``, ``"positive"`` or ``"toxic"``),
+    most likely first, one row per distinct text; each row's ``probability`` is
+    :func:`label_probability` (ties: the more engaged, then the newer post first)."""
+    field, order = _NOTABLE_SORT[label]
+    hits = s.search("posts", query, size=size * NOTABLE_POOL, sort=[{field: {"order": order}}]).hits
+    newest_first = sorted((h.source for h in hits), key=lambda src: str(src.get("published_at") or ""),
+                          reverse=True)
+    ranked = sorted(newest_first, key=lambda src: (-label_probability(src, task, label), -_engagement(src)))
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for src in ranked:
+        key = _text_key(src)
+        if key in seen:
+            continue
+        seen.add(key)
+        row = _post_row(src)
+        row["probability"] = label_probability(src, task, label)
+        rows.append(row)
+        if len(rows) == size:
+            break
+    return rows
+
+
+def _engagement(src: dict[str, Any]) -> int:
+    eng = src.get("engagement") or {}
+    return int(eng.get("likes", 0)) + int(eng.get("comments", 0)) + int(eng.get("shares", 0))
 
 
 def _most_engaged(s, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -296,8 +399,11 @@ def _most_engaged(s, query: dict[str, Any]) -> list[dict[str, Any]]:
     for field in ("engagement.shares", "engagement.comments", "engagement.likes"):
         for hit in s.search("posts", query, size=TOP_N, sort=[{field: {"order": "desc"}}]).hits:
             seen[hit.id] = hit.source
-    rows = [_post_row(src) for src in seen.values()]
-    rows.sort(key=lambda r: r["engagement"], reverse=True)
+    rows, texts = [], set()
+    for src in sorted(seen.values(), key=_engagement, reverse=True):
+        if _text_key(src) not in texts:  # one row per distinct text
+            texts.add(_text_key(src))
+            rows.append(_post_row(src))
     return rows[:TOP_N]
 
 

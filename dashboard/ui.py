@@ -115,10 +115,11 @@ def download(container: Any, label: str, payload: bytes, file_name: str, mime: s
 
 
 def load(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a data function; a store failure becomes one clear message and stops the page."""
+    """Call a data function; a store failure becomes one clear message and stops the page (an
+    OSError too: index files removed while a query reads them)."""
     try:
         return fn(*args, **kwargs)
-    except IocwatchError as exc:
+    except (IocwatchError, OSError) as exc:
         log.error("dashboard query %s failed: %s", getattr(fn, "__name__", fn), exc)
         st.error(t("common.store_error", error=safe(exc)))
         st.stop()
@@ -205,8 +206,10 @@ def health_frame(status: dict[str, Any], tz: str) -> pd.DataFrame:
 
 
 def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
-                toxicity: bool = False) -> pd.DataFrame:
-    """A table of posts with a link column to the original (``toxicity``: its label and score)."""
+                toxicity: bool = False, probability: str | None = None) -> pd.DataFrame:
+    """A table of posts with a link column to the original (``toxicity``: its label and score;
+    ``probability`` ("negative", "positive" or "toxic"): the model's probability of that label as a
+    whole percentage, in the column :func:`probability_column` formats)."""
     out = []
     # toxic posts: what was said matters more than the thread's title
     said = t("common.content") if toxicity else t("common.title")
@@ -214,6 +217,10 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
         row = {
             t("common.published"): local(r.get("published_at"), tz),
             said: (r.get("text") or r.get("title")) if toxicity else r.get("title"),
+        }
+        if probability:
+            row[t(f"notable.p_{probability}")] = round(100 * float(r.get("probability") or 0))
+        row |= {
             t("common.source"): r.get("source"),
             t("common.sentiment"): t(f"sentiment.{r['sentiment']}") if r.get("sentiment") else "",
             t("common.engagement"): r.get("engagement", 0),
@@ -223,9 +230,16 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
             row[t("common.sentiment") + " (%)"] = round(100 * float(r.get("sentiment_score") or 0))
         if toxicity:
             row[t("common.toxicity")] = t(f"toxicity.{r['toxicity']}") if r.get("toxicity") else ""
-            row[t("common.toxicity") + " (%)"] = round(100 * float(r.get("toxicity_score") or 0))
+            if not probability:
+                row[t("common.toxicity") + " (%)"] = round(100 * float(r.get("toxicity_score") or 0))
         out.append(row)
     return pd.DataFrame(out)
+
+
+def probability_column(label: str) -> dict[str, Any]:
+    """Column settings showing :func:`posts_frame`'s probability as "93 %" while it sorts as a number."""
+    name = t(f"notable.p_{label}")
+    return {name: st.column_config.NumberColumn(name, format="%d %%")}
 
 
 def link_column() -> dict[str, Any]:
