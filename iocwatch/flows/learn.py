@@ -127,3 +127,84 @@ def reanalyze(settings: Settings, *, since: str | None = None, store: Any = None
 
 def _labels(post: Post) -> tuple[Any, ...]:
     return (tuple(post.topics), post.sentiment, post.toxicity)
+
+
+def split_halves(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two halves of labelled rows, by the order of a hash of their ids (stable, label-blind)."""
+    import hashlib
+
+    ranked = sorted(rows, key=lambda r: hashlib.sha1(str(r["id"]).encode("utf-8")).hexdigest())
+    return ranked[0::2], ranked[1::2]
+
+
+def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
+                   tasks: tuple[str, ...] = ("sentiment", "topic"), order: str = "queue",
+                   weight: int | None = None) -> dict[str, Any]:
+    """Measure the correction loop: operators correct N posts of one half of ``rows`` (dicts with
+    ``id``, ``text`` and a label per task) through the dashboard's code path, retrain, and
+    the models are evaluated on the other half.
+
+    For each N a fresh data directory under ``work_dir`` gets the first half, analysed by the
+    shipped models; the first N posts in ``order`` (``"queue"``: the review queue's order;
+    ``"hash"``: a fixed label-blind order) are corrected for every task with
+    :func:`index.corrections.correct_post`, then each task is retrained as ``iocwatch nlp
+    retrain`` does. Returns per N and task the macro-F1 on the other half of the candidate,
+    of the model in use afterwards (the candidate if promoted, else the shipped one), and the
+    held-back comparison.
+    """
+    from core.settings import load_settings
+    from index import open_store
+    from index.corrections import correct_post, review_queue
+    from nlp.normalize import normalize_text
+    from nlp.pipeline import load_pipeline
+    from nlp.registry import ModelRegistry
+    from nlp.retrain import evaluate_on
+
+    first, other = split_halves(rows)
+    other_texts = [normalize_text(r["text"])[0] for r in other]
+    by_id = {r["id"]: r for r in first}
+    settings = load_settings(data_dir=work_dir / "analyse")
+    posts = [Post(id=str(r["id"]), source="learning-curve", platform="other", text=r["text"]) for r in first]
+    analysed = [p.to_doc() for p in load_pipeline(settings).pipe(posts)]
+    out: dict[str, Any] = {"n_first_half": len(first), "n_other_half": len(other), "order": order,
+                           "points": []}
+    shipped = {task: evaluate_on(f"default:{task}", other_texts, [r[task] for r in other])["macro_f1"]
+               for task in tasks}
+    for n in ns:
+        point: dict[str, Any] = {"n": n}
+        if n == 0:
+            for task in tasks:
+                point[task] = {"candidate": shipped[task], "in_use": shipped[task], "promoted": None}
+            out["points"].append(point)
+            continue
+        settings = load_settings(data_dir=work_dir / f"n{n}")
+        if weight is not None:
+            settings.learn.correction_weight = weight
+        store = open_store(settings)
+        try:
+            store.upsert_many("posts", analysed)
+            if order == "queue":
+                queued = [r["post"]["id"] for r in review_queue(store, None, limit=len(first),
+                                                                candidates=len(first))]
+                ids = queued + [p["id"] for p in analysed if p["id"] not in set(queued)]
+            else:
+                ids = [p["id"] for p in analysed]
+            for post_id in ids[:n]:
+                for task in tasks:
+                    correct_post(store, post_id, task, by_id[post_id][task], by="learning-curve",
+                                 role="analyst")
+            registry = ModelRegistry(settings.data_dir)
+            for task in tasks:
+                report = retrain_task(settings, task, by="learning-curve", store=store)
+                gold = [r[task] for r in other]
+                candidate = evaluate_on(registry.version(task, report["candidate"]).ref, other_texts, gold)
+                in_use = evaluate_on(registry.current(task).ref, other_texts, gold)
+                held = report["evaluations"].get("heldout", {})
+                point[task] = {"candidate": candidate["macro_f1"], "in_use": in_use["macro_f1"],
+                               "promoted": report["promoted"],
+                               "heldout": {k: v["macro_f1"] for k, v in held.items()}}
+        finally:
+            store.close()
+        out["points"].append(point)
+        log.info("learning curve N=%d: %s", n, point)
+    return out

@@ -126,3 +126,36 @@ def test_cli_nlp_reanalyze_keeps_human_labels(run, store):
     finally:
         store.close()
     assert json.loads(run("nlp", "reanalyze", "--since", "now-1d", "--json").stdout)["posts"] == 0
+
+
+def test_learning_curve_on_the_project_fixture(tmp_path, monkeypatch):
+    """The bench's loop (bench/nlp_loop.py) on the project's own small labelled text."""
+    from index import open_store
+    from iocwatch.flows.learn import learning_curve, split_halves
+
+    for key in list(os.environ):
+        if key.startswith("IOCWATCH_"):
+            monkeypatch.delenv(key)
+    rows = _rows()
+    first, other = split_halves(rows)
+    assert len(first) == len(other) == 30 and not {r["id"] for r in first} & {r["id"] for r in other}
+    curve = learning_curve(rows, [0, 30], tmp_path)
+    assert [p["n"] for p in curve["points"]] == [0, 30]
+    base, last = curve["points"]
+    for task in ("sentiment", "topic"):
+        assert 0 < base[task]["in_use"] <= 1 and base[task]["candidate"] == base[task]["in_use"]
+        point = last[task]
+        assert isinstance(point["promoted"], bool) and set(point["heldout"]) == {"current", "candidate"}
+        # the model in use afterwards is the candidate exactly when the held-back part promoted it
+        assert point["in_use"] == (point["candidate"] if point["promoted"] else base[task]["in_use"])
+    from core.settings import load_settings
+
+    store = open_store(load_settings(data_dir=tmp_path / "n30"))
+    try:  # the 30 corrections went through the dashboard's code path, topic and sentiment each
+        corrected = [Post.from_doc(h.source) for h in
+                     store.search("posts", {"term": {"flags": "corrected"}}, size=100).hits]
+    finally:
+        store.close()
+    assert len(corrected) == 30
+    assert all(set(p.human_labels()) == {"sentiment", "topic"} and p.corrections[0].by == "learning-curve"
+               for p in corrected)
