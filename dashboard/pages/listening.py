@@ -94,17 +94,22 @@ if res["top_toxic"]:
                                             bars=True, y_title=t("common.mentions")), width="stretch")
     with right:
         st.caption(t("listening.top_toxic"))
-        st.dataframe(ui.posts_frame(res["top_toxic"], tz, toxicity=True), hide_index=True,
-                     width="stretch", column_config=ui.link_column())
+        st.dataframe(ui.posts_frame(res["top_toxic"], tz, toxicity=True, probability="toxic"), hide_index=True,
+                     width="stretch", column_config=ui.link_column() | ui.probability_column("toxic"))
 else:
     st.info(t("listening.no_toxic"))
 
 left, right = st.columns(2)
 with left:
     st.subheader(t("listening.top_negative"))
-    st.dataframe(ui.posts_frame(res["top_negative"], tz, score=True), hide_index=True, width="stretch",
-                 column_config=ui.link_column())
+    st.dataframe(ui.posts_frame(res["top_negative"], tz, probability="negative"), hide_index=True, width="stretch",
+                 column_config=ui.link_column() | ui.probability_column("negative"))
 with right:
+    st.subheader(t("listening.top_positive"))
+    st.dataframe(ui.posts_frame(res["top_positive"], tz, probability="positive"), hide_index=True, width="stretch",
+                 column_config=ui.link_column() | ui.probability_column("positive"))
+left, right = st.columns(2)
+with left:
     st.subheader(t("listening.top_engaged"))
     st.dataframe(ui.posts_frame(res["top_engaged"], tz), hide_index=True, width="stretch",
                  column_config=ui.link_column())

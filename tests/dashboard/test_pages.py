@@ -38,12 +38,12 @@ def _check_page(at, page: str, expected: dict) -> None:
         assert _charts(at) >= 7  # sentiment, topics, watchlists, two shares of voice, places, toxicity
         topics = next(df.value for df in at.dataframe if "Chủ đề" in df.value.columns)
         assert "Môi trường, ngập lụt, thiên tai" in set(topics["Chủ đề"])  # taxonomy display names
-        toxic = at.dataframe[-3].value  # most toxic first, with the model's label in Vietnamese
-        assert list(toxic["Mức độc hại"]) == ["Thù ghét", "Xúc phạm", "Xúc phạm"]
-        assert list(toxic["Mức độc hại (%)"]) == [91, 84, 77]
+        toxic = next(df.value for df in at.dataframe if "Xác suất độc hại" in df.value.columns)
+        assert list(toxic["Mức độc hại"]) == ["Thù ghét", "Xúc phạm", "Xúc phạm"]  # most toxic first
+        assert list(toxic["Xác suất độc hại"]) == [91, 84, 77]
         assert list(toxic["Nội dung"])[0].startswith("Bọn ở trọ tỉnh khác")  # what was said, not the title
         assert _metrics(at)["Tỷ lệ độc hại"] == f"{3 / expected['listening_7d']:.1%}"
-        top_negative = at.dataframe[-2].value
+        top_negative = next(df.value for df in at.dataframe if "Xác suất tiêu cực" in df.value.columns)
         assert len(top_negative) > 0 and set(top_negative["Cảm xúc"]) == {"Tiêu cực"}
         assert list(top_negative["Liên kết"])[0].startswith("http://127.0.0.1/")
     elif page == "search":
