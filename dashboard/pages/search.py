@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.documents import SENTIMENTS
 from core.errors import IocwatchError, QuerySyntaxError
-from dashboard import auth, charts, data, export, ui
+from dashboard import auth, charts, corrections, data, export, ui
 from dashboard.i18n import t
 from index.querystring import searchable_fields
 
@@ -160,6 +160,8 @@ for hit in res["hits"]:
             post = ui.load(data.get_post, hit["id"])
             if post:
                 _card(post)
+                corrections.show_message()
+                corrections.widget(post, user, key="s_fix")
 
 st.subheader(t("search.export"))
 export_sig = hashlib.sha1(json.dumps([text, range_key, platforms, sources, topics, sentiments, watchlists],
