@@ -46,6 +46,7 @@ SERVER_NAMES = {WEB_SERVER: "srv-web", DB_SERVER: "srv-db", SSH_SERVER: "srv-ssh
                 MONITORING: "srv-mon", WIN_SERVER: "srv-win", FILE_SERVER: "srv-files"}
 ADMIN_HOSTS = [f"{NET}.2.5", f"{NET}.2.6"]
 WORKSTATIONS = [f"{NET}.1.{i}" for i in range(10, 50)]
+NEW_HOSTS = (f"{NET}.1.50", f"{NET}.1.51")  # laptops that join during the test period: no baseline of their own
 UPDATE_SERVER = "42.112.30.40"
 OFFSITE = "103.196.38.12"  # the city's cloud storage for off-site backup copies
 MEETINGS = ["52.113.194.132", "52.114.88.20", "170.114.10.77"]  # video-conferencing servers
@@ -168,10 +169,11 @@ class _Gen:
 
 
 # -- benign --------------------------------------------------------------------------------
-def _benign(g: _Gen, start: float, end: float) -> None:
+def _benign(g: _Gen, start: float, end: float, new_hosts: tuple[str, ...] = ()) -> None:
+    """The benign mix; ``new_hosts`` are workstations that join the network in this period (no baseline)."""
     rng = g.rng
     weights = [1.0 / (i + 1) for i in range(len(POPULAR))]
-    for host in WORKSTATIONS + ADMIN_HOSTS:
+    for host in WORKSTATIONS + ADMIN_HOSTS + list(new_hosts):
         offset = rng.uniform(0, 300)
         # monitoring agent every 300 s, NTP every 1024 s, update check hourly (+-5 %)
         t = start + offset
@@ -299,7 +301,7 @@ def _rand_domain(rng: random.Random) -> str:
 def _beacon(g, rng, t0, ctx):
     src = ctx["internal"]()
     dst = _ext_ip(rng)
-    period = rng.choice([30, 60, 120, 300, 600])
+    period = rng.choice([30, 60, 120, 300, 600, 900, 1800])
     jitter = rng.choice([0.0, 0.2, 0.35, 0.5])
     miss = rng.choice([0.0, 0.1, 0.2])
     per_beat = rng.choice([1, 1, 2, 3])
@@ -651,7 +653,7 @@ def generate(seed: int, *, hours: float = 24.0, learn_hours: float = 24.0, per_k
     lg = _Gen(random.Random(rng.random()))
     _benign(lg, learn_start, start)
     g = _Gen(random.Random(rng.random()))
-    _benign(g, start, end)
+    _benign(g, start, end, NEW_HOSTS)
     pool = [h for h in WORKSTATIONS]
     rng.shuffle(pool)
 
@@ -669,5 +671,5 @@ def generate(seed: int, *, hours: float = 24.0, learn_hours: float = 24.0, per_k
     records = [r for r in g.out + ag.out if start <= r.ts < end]
     records.sort(key=lambda r: r.ts)
     learn_records = sorted((r for r in lg.out if learn_start <= r.ts < start), key=lambda r: r.ts)
-    hosts = sorted(set(WORKSTATIONS + ADMIN_HOSTS + SERVERS))
+    hosts = sorted({*WORKSTATIONS, *ADMIN_HOSTS, *SERVERS, *NEW_HOSTS})
     return Scenario(seed, learn_start, start, start, end, learn_records, records, injected, hosts)
