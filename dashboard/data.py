@@ -28,6 +28,12 @@ PAGE_SIZE = 20  # posts or alerts per page of a list
 TOP_N = 10  # rows of a "top" list
 EXPORT_BATCH = 1000  # documents per store request while exporting
 OPEN_STATUSES = ("open", "acknowledged", "in_progress")
+# Time range the alert queues open with (An ninh mạng, the spike queue on Lắng nghe); Tổng quan
+# counts open alerts over the same range, so the figures of the three pages agree.
+QUEUE_RANGE = "30d"
+# Roles that triage each module's alerts: security alerts on An ninh mạng, listening alerts
+# (spikes) in their queue on Lắng nghe; the assignee is picked among users of these roles.
+TRIAGE_ROLES: dict[str, tuple[str, ...]] = {"security": ("security", "admin"), "listening": ("comms", "admin")}
 SEVERITIES = ("critical", "high", "medium", "low")
 # Time ranges offered in filters: start (date math) and histogram interval.
 RANGES: dict[str, tuple[str | None, str]] = {
@@ -238,9 +244,10 @@ def overview() -> dict[str, Any]:
     counts["negative_7d"] = sentiments.get("negative", 0)
     analysed = sum(sentiments.values())
     counts["negative_share"] = counts["negative_7d"] / analysed if analysed else None
-    alerts = s.aggregate("alerts", {"terms": {"status": list(OPEN_STATUSES)}}, {
-        "severity": {"terms": {"field": "severity", "size": 10}}})
-    counts["open_alerts"] = dict(_terms(alerts, "severity"))
+    security, listening = open_alerts("security"), open_alerts("listening")
+    counts["open_alerts"] = security["severity"]  # security alerts, as An ninh mạng counts them
+    counts["open_security"] = security["total"]
+    counts["open_listening"] = listening["total"]
     counts["per_day"] = [(int(b["key"]), int(b["doc_count"])) for b in _buckets(week, "per_day")]
     return counts
 
@@ -568,15 +575,46 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
             "talkers": talkers, "severity": dict(_terms(res, "severity"))}
 
 
+@cached
+def open_alerts(module: str = "security") -> dict[str, Any]:
+    """Open alerts of ``module`` over :data:`QUEUE_RANGE`: ``{"total", "severity": {sev: n}}``, the
+    query the module's queue opens with (An ninh mạng for security, Lắng nghe for listening)."""
+    query = alerts_query(QUEUE_RANGE, statuses=OPEN_STATUSES, module=module)
+    res = store().aggregate("alerts", query, {"severity": {"terms": {"field": "severity", "size": 4}}})
+    severity = dict(_terms(res, "severity"))
+    return {"total": sum(severity.values()), "severity": severity}
+
+
+@cached
+def listening_queue(range_key: str = QUEUE_RANGE, statuses: tuple[str, ...] = OPEN_STATUSES) -> list[dict[str, Any]]:
+    """Listening alerts (spikes) to triage, newest first (one page)."""
+    result = store().search("alerts", alerts_query(range_key, statuses=statuses, module="listening"),
+                            size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}])
+    return [{"id": h.id, "time": h.source.get("@timestamp"), "severity": h.source.get("severity"),
+             "status": h.source.get("status"), "title": h.source.get("title"), "entity": h.source.get("entity"),
+             "assignee": h.source.get("assignee"), "close_reason": h.source.get("close_reason")}
+            for h in result.hits]
+
+
 def get_alert(alert_id: str) -> dict[str, Any] | None:
     return store().get("alerts", alert_id)
 
 
 def triage_alert(alert_id: str, *, by: str, status: str | None = None, assignee: str | None = None,
-                 reason: str | None = None, note: str | None = None) -> dict[str, Any]:
-    """Write a triage action back to the store (who and when go into the history)."""
+                 reason: str | None = None, note: str | None = None, role: str | None = None) -> dict[str, Any]:
+    """Write a triage action back to the store (who and when go into the history).
+
+    ``role``: the acting user's role; a role not in :data:`TRIAGE_ROLES` for the alert's module
+    is refused with :class:`DashboardError`."""
+    from core.errors import DashboardError
     from index.triage import triage
 
+    if role is not None:
+        doc = store().get("alerts", alert_id)
+        module = (doc or {}).get("module", "security")
+        if role not in TRIAGE_ROLES.get(module, ()):
+            raise DashboardError(f"the {role} role cannot triage {module} alerts",
+                                 hint=f"ask one of: {', '.join(TRIAGE_ROLES.get(module, ()))}")
     alert = triage(store(), alert_id, status=status, assignee=assignee, reason=reason, by=by, note=note)
     clear_caches()
     log.info("alert %s triaged by %s: status=%s assignee=%s reason=%s", alert_id, by, status, assignee, reason)

@@ -111,7 +111,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "overview.neg": {"vi": "Tỷ lệ tiêu cực (7 ngày)", "en": "Negative share (7 days)"},
     "overview.open_alerts": {"vi": "Cảnh báo chưa đóng", "en": "Open alerts"},
     "overview.per_day": {"vi": "Đề cập theo ngày (7 ngày)", "en": "Mentions per day (7 days)"},
-    "overview.alerts_by_sev": {"vi": "Cảnh báo chưa đóng theo mức độ", "en": "Open alerts by severity"},
+    "overview.alerts_by_sev": {"vi": "Cảnh báo an ninh chưa đóng theo mức độ",
+                               "en": "Open security alerts by severity"},
     "overview.health": {"vi": "Tình trạng thu thập", "en": "Collection health"},
     "overview.no_status": {
         "vi": "Chưa có lần thu thập nào được ghi nhận.",
@@ -160,6 +161,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "listening.top_positive": {"vi": "Bài tích cực nổi bật", "en": "Top positive posts"},
     "overview.open_security": {"vi": "Cảnh báo an ninh chưa đóng", "en": "Open security alerts"},
     "overview.open_listening": {"vi": "Cảnh báo lắng nghe chưa đóng", "en": "Open listening alerts"},
+    "overview.open_help": {"vi": "Cảnh báo chưa đóng ({range}), đúng như hàng đợi xử lý của chúng đếm.",
+                           "en": "Alerts not closed ({range}), as their triage queue counts them."},
     "listening.queue": {"vi": "Hàng đợi cảnh báo lắng nghe (đột biến)", "en": "Listening alert queue (spikes)"},
     "listening.queue_empty": {"vi": "Không có cảnh báo lắng nghe chưa đóng.", "en": "No open listening alerts."},
     "listening.pick_alert": {"vi": "Chọn cảnh báo đột biến", "en": "Pick a spike alert"},

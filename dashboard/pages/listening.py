@@ -4,7 +4,8 @@ toxic content, top posts."""
 import pandas as pd
 import streamlit as st
 
-from core.documents import SENTIMENTS, TOXICITIES
+from core.documents import CLOSE_REASONS, SENTIMENTS, TOXICITIES
+from core.errors import IocwatchError
 from dashboard import auth, charts, corrections, data, ui
 from dashboard.i18n import t
 
@@ -50,6 +51,50 @@ if res["spike_alerts"]:
                                 t("common.watchlist"): a["entity"],
                                 t("security.severity"): t(f"severity.{a['severity']}")}
                                for a in res["spike_alerts"]]), hide_index=True, width="stretch")
+
+
+
+def _triage(alert_id: str, note: str, **change) -> None:
+    try:
+        done = data.triage_alert(alert_id, by=user["name"], note=note or None, role=user["role"], **change)
+    except IocwatchError as exc:
+        st.error(t("security.triage_failed", error=ui.safe(exc)))
+        return
+    st.session_state["l_flash"] = t("security.done", status=t(f"status.{done['status']}"))
+    st.rerun()
+
+
+def _spike_queue() -> None:
+    """Open listening alerts (spikes), triaged here by the roles of data.TRIAGE_ROLES["listening"]."""
+    st.subheader(t("listening.queue"))
+    flash = st.session_state.pop("l_flash", None)
+    if flash:
+        st.success(flash)
+    queue = ui.load(data.listening_queue)
+    if not queue:
+        st.info(t("listening.queue_empty"))
+        return
+    names = ui.load(data.watchlist_labels)
+    st.dataframe(pd.DataFrame([{
+        t("common.time"): ui.local(a["time"], tz), t("security.severity"): t(f"severity.{a['severity']}"),
+        t("security.status"): t(f"status.{a['status']}"), t("common.title"): a["title"],
+        t("common.watchlist"): names.get(a["entity"] or "", a["entity"] or ""),
+        t("security.assignee"): a["assignee"] or ""} for a in queue]), hide_index=True, width="stretch")
+    titles = {a["id"]: f"[{t('severity.' + a['severity'])}] {a['title']} – {ui.local(a['time'], tz)}" for a in queue}
+    picked = st.selectbox(t("listening.pick_alert"), list(titles), format_func=titles.get, key="l_alert")
+    status = next(a["status"] for a in queue if a["id"] == picked)
+    note = st.text_input(t("security.note"), key=f"l_note_{picked}")
+    b1, b2, b3 = st.columns(3)
+    if b1.button(t("security.ack"), disabled=status != "open", key="l_ack"):
+        _triage(picked, note, status="acknowledged")
+    reason = b2.selectbox(t("security.reason"), CLOSE_REASONS, format_func=lambda k: t(f"reason.{k}"),
+                          key=f"l_reason_{picked}")
+    if b3.button(t("security.close"), type="primary", key="l_close"):
+        _triage(picked, note, status="closed", reason=reason)
+
+
+if user["role"] in data.TRIAGE_ROLES["listening"]:
+    _spike_queue()
 
 left, right = st.columns(2)
 with left:

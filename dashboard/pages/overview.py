@@ -11,12 +11,14 @@ tz = settings.dashboard.timezone
 
 st.title(t("overview.title"))
 fig = ui.load(data.overview)
-open_total = sum(fig["open_alerts"].values())
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric(t("overview.m24"), ui.num(fig["m24"]), ui.delta(fig["m24"], fig["m24_prev"]))
 c2.metric(t("overview.m7d"), ui.num(fig["m7d"]), ui.delta(fig["m7d"], fig["m7d_prev"]))
 c3.metric(t("overview.neg"), "–" if fig["negative_share"] is None else f"{fig['negative_share']:.0%}")
-c4.metric(t("overview.open_alerts"), open_total)
+# the counts An ninh mạng and Lắng nghe's spike queue open with (data.open_alerts)
+queue_help = t("overview.open_help", range=t(f"range.{data.QUEUE_RANGE}"))
+c4.metric(t("overview.open_security"), ui.num(fig["open_security"]), help=queue_help)
+c5.metric(t("overview.open_listening"), ui.num(fig["open_listening"]), help=queue_help)
 
 left, right = st.columns(2)
 with left:

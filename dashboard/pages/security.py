@@ -19,7 +19,7 @@ if flash:
     st.success(flash)
 facets = ui.load(data.alert_facets)
 c1, c2, c3, c4, c5, c6 = st.columns(6)
-range_key = ui.range_select("sec_range", default="30d", container=c1)
+range_key = ui.range_select("sec_range", default=data.QUEUE_RANGE, container=c1)
 severities = tuple(ui.pick(c2, t("security.severity"), data.SEVERITIES, format_func=lambda k: t(f"severity.{k}"),
                                   key="sec_sev"))
 statuses = tuple(ui.pick(c3, t("security.status"), STATUSES, default=list(data.OPEN_STATUSES),
@@ -104,7 +104,7 @@ st.markdown(f"**{t('security.triage')}**")
 
 def act(**change):
     try:
-        done = data.triage_alert(picked, by=user["name"], note=note or None, **change)
+        done = data.triage_alert(picked, by=user["name"], note=note or None, role=user["role"], **change)
     except IocwatchError as exc:
         st.error(t("security.triage_failed", error=ui.safe(exc)))
         return

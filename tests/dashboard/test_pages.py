@@ -29,7 +29,8 @@ def _check_page(at, page: str, expected: dict) -> None:
         assert m["Đề cập 24 giờ"] == str(expected["m24"])
         assert m["Đề cập 7 ngày"] == str(expected["m7d"])
         assert m["Tỷ lệ tiêu cực (7 ngày)"] == f"{expected['negative_share']:.0%}"
-        assert m["Cảnh báo chưa đóng"] == str(expected["open_alerts"])
+        assert m["Cảnh báo an ninh chưa đóng"] == str(expected["security_open_30d"])  # as An ninh mạng counts
+        assert m["Cảnh báo lắng nghe chưa đóng"] == str(expected["open_alerts"] - expected["security_open_30d"])
         assert _charts(at) == 2
         health = at.dataframe[0].value
         assert len(health) == 3 and set(health["Nguồn / đầu vào"]) == {"tuoitre-cantho", "baocantho", "eth0"}
