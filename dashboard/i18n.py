@@ -290,6 +290,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "query.bad_range": {"vi": "khoảng phải viết dạng [từ TO đến] hoặc {từ TO đến}",  # never formatted
                         "en": "a range is written [from TO to] or {from TO to}"},
     "query.too_deep": {"vi": "lồng ngoặc quá {limit} cấp", "en": "nesting deeper than {limit} levels"},
+    "query.unsupported_operator": {"vi": "chưa hỗ trợ {op} (tìm gần đúng, khoảng cách hoặc trọng số)",
+                                   "en": "{op} (fuzzy, proximity or boost) is not supported"},
+    "query.exact_prefix": {"vi": "tìm theo tiền tố (từ*) không dùng được với đúng dấu",
+                           "en": "a prefix (word*) cannot be diacritic-precise"},
     # security
     "security.title": {"vi": "An ninh mạng", "en": "Network security"},
     "security.severity": {"vi": "Mức độ", "en": "Severity"},

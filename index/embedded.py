@@ -934,7 +934,8 @@ class Translator:
         handler = getattr(self, "_q_" + op, None)
         if handler is None:
             raise QuerySyntaxError(f"query type {op!r} is not supported by the embedded store",
-                                   hint="use match, match_phrase, multi_match, term, terms, range, exists, ids or bool")
+                                   hint="use match, match_phrase, multi_match, term, terms, prefix, range, exists, ids "
+                                        "or bool")
         return handler(body, negated)
 
     def _field(self, name: str) -> tuple[str, str]:
@@ -1067,6 +1068,20 @@ class Translator:
         if ftype == "keyword":
             return tantivy.Query.term_set_query(self.schema, tn, [str(v) for v in values])
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, self._value_query(ftype, tn, v)) for v in values])
+
+    def _q_prefix(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
+        """Terms starting with ``value``: as indexed (folded on full text, as stored on keywords)."""
+        (field, spec), = body.items()
+        value = str(spec.get("value", "") if isinstance(spec, dict) else spec)
+        ftype, tn = self._field(field)
+        if ftype not in ("text", "keyword") or not value:
+            raise QuerySyntaxError(f"prefix on {field!r} needs a text or keyword field and a value")
+        if ftype == "text":
+            tokens = self.ix.analyzers["vi_fold"].analyze(value)
+            if len(tokens) != 1:
+                raise QuerySyntaxError(f"prefix {value!r} is not one word")
+            value = tokens[0]
+        return tantivy.Query.regex_query(self.schema, tn, re.escape(value) + ".*")
 
     def _q_ids(self, body: dict[str, Any], negated: bool) -> tantivy.Query:
         values = body.get("values") or []

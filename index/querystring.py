@@ -12,6 +12,7 @@ same reading of the same input. Syntax::
     title:"cháy nhà"             one full-text field (title, text; evidence on alerts)
     title:(cháy OR nổ)           a group inside one field
     exact:"Huế"                  diacritic-precise (Huế, not Hue or Huê)
+    ngập*                        words starting with "ngập" (folded: "ngap*" too); source:bao*
     place:"Ninh Kiều"            the places a post names, at any level (a ward of Ninh Kiều,
                                  before or after 2025, the district, the city), folded
     source:baocantho             a keyword filter (source, platform, topic, sentiment, ...);
@@ -22,7 +23,8 @@ same reading of the same input. Syntax::
 Malformed input is refused, never guessed at: an unclosed quote or parenthesis, a
 stray ``)``, an operator with nothing on one side (``AND`` alone, ``ngập OR``, ``NOT``
 at the end), an empty group, a field with no value, an unknown field, a value of the
-wrong type or nesting deeper than the limit raise :class:`core.errors.QuerySyntaxError`
+wrong type, nesting deeper than the limit, or Lucene syntax this language does not
+support (``ngap~``, ``"a b"~2``, ``ngap^2``) raise :class:`core.errors.QuerySyntaxError`
 whose ``position`` (0-based offset into the query) and ``code`` say where and what.
 ``word:`` followed by a space stays text ("Lưu ý: ngập"); put other text with a colon in
 quotes (``"https://..."``). Parsing is iterative where input can repeat without bound
@@ -38,6 +40,7 @@ from typing import Any
 
 from core.errors import QuerySyntaxError
 from core.settings import IndexSettings
+from core.text import fold
 from index.datemath import parse_date
 from index.fields import DEFAULT_TEXT_FIELDS, FIELDS
 
@@ -62,6 +65,8 @@ _STOP = set(" \t\n\r\f\v()") | set(_QUOTES)
 _FIELD_NAME = re.compile(r"[^\W\d][\w.]*", re.UNICODE)
 _OPERATORS = {"AND": "and", "&&": "and", "&": "and", "OR": "or", "||": "or", "|": "or", "NOT": "not"}
 _COMPARE = re.compile(r"^(>=|<=|>|<)(.*)$", re.DOTALL)
+_SUFFIX = re.compile(r"(?<=\w)([~^])[\d.]*$")  # Lucene's fuzzy, proximity and boost suffixes
+_PREFIX = re.compile(r"^(\w+)\*$")  # word* : words starting with "word"
 
 # English messages by code; the dashboard translates by code (dashboard/i18n.py "query.*").
 MESSAGES = {
@@ -76,6 +81,8 @@ MESSAGES = {
     "bad_value": "{value!r} is not a valid {type} for {field!r}",
     "bad_range": "a range is written [from TO to] or {{from TO to}}",
     "too_deep": "nesting deeper than {limit} levels",
+    "unsupported_operator": "{op} (fuzzy, proximity or boost) is not supported",
+    "exact_prefix": "a prefix (word*) cannot be diacritic-precise",
 }
 
 
@@ -129,6 +136,8 @@ def _lex(text: str, fields: frozenset[str] = frozenset()) -> list[_Tok]:
             if i >= n:
                 raise syntax_error("unclosed_quote", start, text, quote=text[start])
             i += 1
+            if i < n and text[i] in "~^":
+                raise syntax_error("unsupported_operator", i, text, op=text[i])
             toks.append(_Tok("phrase", "".join(out), start))
         elif ch in "-+" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] not in "-+":
             toks.append(_Tok("neg" if ch == "-" else "plus", ch, i))
@@ -156,6 +165,9 @@ def _lex(text: str, fields: frozenset[str] = frozenset()) -> list[_Tok]:
                     break
             if not raw:
                 continue
+            suffix = _SUFFIX.search(raw)
+            if suffix:  # ngap~, ngap~2, ngap^3
+                raise syntax_error("unsupported_operator", offset + suffix.start(), text, op=suffix.group(1))
             kind = _OPERATORS.get(raw, "word") if offset == start else "word"
             toks.append(_Tok(kind, word, offset))
     return toks
@@ -319,11 +331,25 @@ class _Parser:
         return self.atom(inner)
 
     def value(self, tok: _Tok, ctx: _Ctx, phrase: bool) -> dict[str, Any] | None:
+        prefix = None if phrase or ctx.ftype not in ("text", "keyword") else _PREFIX.match(tok.value)
+        if prefix:
+            return self.prefix(prefix.group(1), tok, ctx)
         if ctx.ftype == "text":
             return self.text(tok.value, phrase, ctx)
         if ctx.ftype == "keyword":
             return {"term": {ctx.field: tok.value}}
         return self.ranged(tok, ctx)
+
+    def prefix(self, stem: str, tok: _Tok, ctx: _Ctx) -> dict[str, Any]:
+        """``word*``: a prefix query; on full text the stem is folded as the index folds words."""
+        if ctx.ftype == "keyword":
+            return {"prefix": {ctx.field: {"value": stem}}}
+        if ctx.exact or self.exact:
+            raise self.error("exact_prefix", tok.pos)
+        folded = fold(stem)
+        fields = [ctx.field] if ctx.field else list(self.text_fields)
+        parts = [{"prefix": {f: {"value": folded}}} for f in fields]
+        return parts[0] if len(parts) == 1 else _or(parts)
 
     def ranged(self, tok: _Tok, ctx: _Ctx) -> dict[str, Any]:
         """A date or number field's value: exact, compared (>, >=, <, <=) or a range."""

@@ -52,7 +52,7 @@ def test_search_page_every_query_error_has_a_message_in_both_languages(lang):
     from index.querystring import MESSAGES, parse_query
 
     seen = set()
-    for query in [*HOSTILE, "(" * 31 + "x" + ")" * 31, "date:>*", "likes:[1 TO"]:
+    for query in [*HOSTILE, "(" * 31 + "x" + ")" * 31, "date:>*", "likes:[1 TO", "ngap~2", "exact:Huế*"]:
         try:
             parse_query(query)
         except QuerySyntaxError as exc:

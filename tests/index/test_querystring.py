@@ -74,6 +74,10 @@ def test_querystring_alert_fields():
     ("likes:nhiều", "bad_value", 7),
     ("date:[now-7d TO", "bad_range", 6),
     ("sentiment_score:>nan", "bad_value", 17),
+    ("ngap~", "unsupported_operator", 5),
+    ('"ngập lụt"~2', "unsupported_operator", 11),
+    ("ngập^2 lụt", "unsupported_operator", 5),
+    ("exact:Huế*", "exact_prefix", 7),
 ])
 def test_querystring_refuses_malformed_queries_naming_the_column(query, code, column):
     if code is None:
@@ -138,3 +142,26 @@ def test_querystring_phrase_boost_follows_runs_of_bare_words_only():
     assert "should" not in parse_query("ngập")
     exact = parse_query("Huế mưa", exact=True)["bool"]["should"][0]["multi_match"]
     assert exact["fields"] == ["title.exact", "text.exact"]
+
+
+def test_querystring_prefixes_are_folded_like_the_index(store):
+    from datetime import UTC, datetime
+
+    from core.documents import Post
+
+    assert parse_query("title:cháy*") == {"prefix": {"title": {"value": "chay"}}}
+    assert parse_query("source:bao*") == {"prefix": {"source": {"value": "bao"}}}
+    assert parse_query("covid-19*")["multi_match"]["query"] == "covid-19*"  # not one word: plain text
+    store.upsert_many("posts", [
+        Post.new(platform="news", source=src, native_id=str(i), title=title, text="",
+                 published_at=datetime(2026, 11, 20, i, tzinfo=UTC))
+        for i, (src, title) in enumerate([("baocantho", "Ngập nặng"), ("baomoi", "Ngáp ngủ"),
+                                          ("vnexpress", "Cháy chợ"), ("baocantho", "Ngâm mình")])])
+
+    def titles(query):
+        return sorted(h.source["title"] for h in store.search("posts", parse_query(query), size=10).hits)
+
+    assert titles("ngập*") == titles("ngap*") == ["Ngáp ngủ", "Ngập nặng"]  # folded, as every word
+    assert titles("nga*") == ["Ngáp ngủ", "Ngâm mình", "Ngập nặng"]
+    assert titles("source:bao*") == ["Ngáp ngủ", "Ngâm mình", "Ngập nặng"]
+    assert titles("source:bao* -ngap*") == ["Ngâm mình"]
