@@ -232,6 +232,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "- `ngập OR lụt`, `ngập AND lụt` (AND là mặc định), `NOT quảng cáo`, `-quảng`\n"
               "- `(kẹt xe OR ùn tắc) cần thơ`: nhóm; AND ưu tiên hơn OR\n"
               "- `trường:giá trị`, `trường:\"cụm từ\"`, `trường:(a OR b)`\n"
+              "- `ngập*`: các từ bắt đầu bằng «ngập» (không phân biệt dấu)\n"
               "- `likes:>100`, `date:[now-7d TO *]`: so sánh và khoảng cho số và ngày\n"
               "- Truy vấn sai cú pháp (ngoặc, dấu nháy chưa đóng, AND/OR/NOT lơ lửng, trường không có) "
               "bị từ chối kèm vị trí lỗi.",
@@ -240,6 +241,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "- `ngập OR lụt`, `ngập AND lụt` (AND is the default), `NOT quảng cáo`, `-quảng`\n"
               "- `(kẹt xe OR ùn tắc) cần thơ`: grouping; AND binds tighter than OR\n"
               "- `field:value`, `field:\"phrase\"`, `field:(a OR b)`\n"
+              "- `ngập*`: words starting with «ngập» (diacritics ignored)\n"
               "- `likes:>100`, `date:[now-7d TO *]`: comparisons and ranges on numbers and dates\n"
               "- A malformed query (an unclosed parenthesis or quote, a dangling AND/OR/NOT, an unknown "
               "field) is refused with the place of the error.",
