@@ -729,7 +729,8 @@ class EmbeddedStore:
                     value = get_path(src, base)
                     text = " … ".join(value) if isinstance(value, list) else (value or "")
                     frags = make_highlight(text, tr.folded_terms, tr.exact_terms,
-                                           folded_phrases=tr.folded_phrases, exact_phrases=tr.exact_phrases)
+                                           folded_phrases=tr.folded_phrases, exact_phrases=tr.exact_phrases,
+                                           folded_prefixes=tr.folded_prefixes)
                     if frags:
                         hit.highlight[field] = frags
             hits.append(hit)
@@ -923,6 +924,7 @@ class Translator:
         # phrases are highlighted only where their words stand together
         self.folded_phrases: set[tuple[str, ...]] = set()
         self.exact_phrases: set[tuple[str, ...]] = set()
+        self.folded_prefixes: set[str] = set()  # word*: words starting with these, once folded
 
     # queries
     def query(self, q: dict[str, Any] | None, negated: bool = False) -> tantivy.Query:
@@ -1081,6 +1083,8 @@ class Translator:
             if len(tokens) != 1:
                 raise QuerySyntaxError(f"prefix {value!r} is not one word")
             value = tokens[0]
+            if not negated:
+                self.folded_prefixes.add(value)
         return tantivy.Query.regex_query(self.schema, tn, re.escape(value) + ".*")
 
     def _q_ids(self, body: dict[str, Any], negated: bool) -> tantivy.Query:

@@ -35,10 +35,12 @@ def fold_text(text: str) -> str:
 
 def match_spans(text: str, folded_terms: set[str], exact_terms: set[str],
                 folded_phrases: Collection[tuple[str, ...]] = (),
-                exact_phrases: Collection[tuple[str, ...]] = ()) -> list[tuple[int, int]]:
+                exact_phrases: Collection[tuple[str, ...]] = (),
+                folded_prefixes: Collection[str] = ()) -> list[tuple[int, int]]:
     """(start, end) of the words of ``text`` equal to a folded term once folded, or to an
-    exact term once lower-cased, and of the runs of consecutive words equal to a phrase's
-    words (folded, or lower-cased for exact phrases), one span per word.
+    exact term once lower-cased, of the runs of consecutive words equal to a phrase's
+    words (folded, or lower-cased for exact phrases), one span per word, and of the words
+    that start with a folded prefix once folded.
 
     Folding and lower-casing map each character of Vietnamese (Latin) text to one, so
     the whole text is converted once and the terms are found with one regular
@@ -58,6 +60,9 @@ def match_spans(text: str, folded_terms: set[str], exact_terms: set[str],
     for phrases, word in ((folded_phrases, _fold_word), (exact_phrases, str.lower)):
         if phrases:
             spans.update(_phrase_spans(text, phrases, word))
+    if folded_prefixes:
+        starts = tuple(folded_prefixes)
+        spans.update(m.span() for m in WORD.finditer(text) if _fold_word(m.group()).startswith(starts))
     return sorted(spans)
 
 
@@ -85,12 +90,13 @@ def _terms_pattern(terms: frozenset[str]) -> re.Pattern[str]:
 
 def highlight(text: str, folded_terms: set[str], exact_terms: set[str], *,
               folded_phrases: Collection[tuple[str, ...]] = (), exact_phrases: Collection[tuple[str, ...]] = (),
-              fragment_chars: int = 200, max_fragments: int = 2) -> list[str]:
+              folded_prefixes: Collection[str] = (), fragment_chars: int = 200,
+              max_fragments: int = 2) -> list[str]:
     """Up to ``max_fragments`` HTML fragments of ``text`` with matching words in ``<mark>``
-    (phrases: their words where they stand together)."""
-    if not text or not (folded_terms or exact_terms or folded_phrases or exact_phrases):
+    (phrases: their words where they stand together; prefixes: the words they start)."""
+    if not text or not (folded_terms or exact_terms or folded_phrases or exact_phrases or folded_prefixes):
         return []
-    spans = match_spans(text, folded_terms, exact_terms, folded_phrases, exact_phrases)
+    spans = match_spans(text, folded_terms, exact_terms, folded_phrases, exact_phrases, folded_prefixes)
     if not spans:
         return []
     fragments: list[str] = []

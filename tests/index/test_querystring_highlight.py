@@ -57,3 +57,14 @@ def test_highlight_through_the_store_marks_phrases_not_scattered_words(store):
     # bare words stay highlighted wherever they are
     words = store.search("posts", parse_query("can tho ngap"), highlight=["title"]).hits[0]
     assert words.highlight["title"] == ["<mark>Cần</mark> cẩu gãy"]
+
+
+def test_highlight_prefixes_mark_the_words_they_start(store):
+    assert highlight("Ngập nặng, ngáp ngủ, Ngâm", set(), set(), folded_prefixes={"ngap"}) == [
+        "<mark>Ngập</mark> nặng, <mark>ngáp</mark> ngủ, Ngâm"]
+    store.upsert_many("posts", [Post.new(platform="news", source="s", native_id="1", title="Ngập nặng ở Cái Răng",
+                                         text="", published_at=datetime(2026, 11, 20, tzinfo=UTC))])
+    hit = store.search("posts", parse_query("ngap* -cai*"), highlight=["title"])
+    assert hit.total == 0
+    hit = store.search("posts", parse_query("ngap* -hue*"), highlight=["title"]).hits[0]
+    assert hit.highlight["title"] == ["<mark>Ngập</mark> nặng ở Cái Răng"]
