@@ -35,6 +35,11 @@ def to_ms(value: str | int) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def count_axis() -> alt.Axis:
+    """An axis for counts: whole-number ticks only (no 0.5 alerts)."""
+    return alt.Axis(format="d", tickMinStep=1)
+
+
 def _time_axis(title: str) -> alt.X:
     return alt.X("time:T", title=title, scale=alt.Scale(type="utc"),
                  axis=alt.Axis(format=TIME_FORMAT, labelAngle=-30))
@@ -74,7 +79,7 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
         df["label"] = df["time"].dt.strftime("%d/%m %Hh" if step < 86_400_000 else "%d/%m")
         return alt.Chart(df).mark_bar().encode(
             x=alt.X("label:O", title=t("common.time"), sort=None, axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
-            y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions")),
+            y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions"), axis=count_axis()),
             color=colour,
             tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                      alt.Tooltip("group:N", title=group_title),
@@ -82,7 +87,7 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
         )
     chart = alt.Chart(df).mark_area(opacity=0.85).encode(
         x=_time_axis(t("common.time")),
-        y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions")),
+        y=alt.Y("count:Q", stack="zero", title=y_title or t("common.mentions"), axis=count_axis()),
         color=colour,
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("group:N", title=group_title),
@@ -105,7 +110,7 @@ def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: st
     df = _label_col(df)
     return alt.Chart(df).mark_line(point=True).encode(
         x=_time_axis(t("common.time")),
-        y=alt.Y("count:Q", title=t("common.mentions")),
+        y=alt.Y("count:Q", title=t("common.mentions"), axis=count_axis()),
         color=alt.Color("group:N", title=group_title),
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("group:N", title=group_title),
@@ -123,7 +128,7 @@ def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str) -> al
     df["time_label"] = df["time"].dt.strftime("%d/%m/%Y %H:%M")
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("label:O", title=t("common.time"), sort=None, axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
-        y=alt.Y("count:Q", title=y_title),
+        y=alt.Y("count:Q", title=y_title, axis=count_axis()),
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("count:Q", title=y_title)],
     )
@@ -131,8 +136,9 @@ def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str) -> al
 
 def bars(items: Iterable[tuple[str, float]], *, label_title: str, value_title: str,
          colours: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-         share: bool = False) -> alt.Chart:
-    """Horizontal bars, largest first; ``share`` adds each bar's percentage to the tooltip."""
+         share: bool = False, counts: bool = True) -> alt.Chart:
+    """Horizontal bars, largest first; ``share`` adds each bar's percentage to the tooltip;
+    ``counts``: the values are counts, drawn on a whole-number axis."""
     df = pd.DataFrame(list(items), columns=["key", "value"])
     labels = labels or {}
     df["label"] = [labels.get(k, k) for k in df["key"]]
@@ -147,9 +153,27 @@ def bars(items: Iterable[tuple[str, float]], *, label_title: str, value_title: s
         tooltip.append(alt.Tooltip("share:Q", title=t("common.share"), format=".1%"))
     return alt.Chart(df).mark_bar().encode(
         y=alt.Y("label:N", title=label_title, sort="-x"),
-        x=alt.X("value:Q", title=value_title),
+        x=alt.X("value:Q", title=value_title, axis=count_axis() if counts else alt.Axis()),
         color=colour,
         tooltip=tooltip,
+    )
+
+
+def talkers(rows: list[dict], *, internal_label: str, external_label: str) -> alt.Chart:
+    """Source addresses in the order given (riskiest first): alerts per address on a whole-number
+    axis, coloured internal or external, with total and worst risk in the tooltip."""
+    df = pd.DataFrame(rows, columns=["ip", "count", "total_risk", "max_risk", "internal"])
+    df["where"] = [internal_label if v else external_label for v in df["internal"]]
+    return alt.Chart(df).mark_bar().encode(
+        y=alt.Y("ip:N", title=t("security.talker_ip"), sort=list(df["ip"])),
+        x=alt.X("count:Q", title=t("security.alerts"), axis=count_axis()),
+        color=alt.Color("where:N", title=t("security.where"),
+                        scale=alt.Scale(domain=[external_label, internal_label], range=["#d62728", "#1f77b4"])),
+        tooltip=[alt.Tooltip("ip:N", title=t("security.talker_ip")),
+                 alt.Tooltip("where:N", title=t("security.where")),
+                 alt.Tooltip("count:Q", title=t("security.alerts")),
+                 alt.Tooltip("total_risk:Q", title=t("security.total_risk"), format=",.1f"),
+                 alt.Tooltip("max_risk:Q", title=t("security.risk"), format=",.1f")],
     )
 
 
@@ -163,7 +187,7 @@ def topic_change(current: list[tuple[str, int]], previous: dict[str, int]) -> al
     return alt.Chart(df).mark_bar().encode(
         y=alt.Y("topic:N", title=t("common.topic"), sort=[k for k, _ in current]),
         yOffset=alt.YOffset("period:N", sort=[t("common.current"), t("common.previous")]),
-        x=alt.X("count:Q", title=t("common.mentions")),
+        x=alt.X("count:Q", title=t("common.mentions"), axis=count_axis()),
         color=alt.Color("period:N", title="", sort=[t("common.current"), t("common.previous")]),
         tooltip=[alt.Tooltip("topic:N", title=t("common.topic")),
                  alt.Tooltip("period:N", title=""), alt.Tooltip("count:Q", title=t("common.mentions"))],
@@ -189,7 +213,7 @@ def grouped_bars(rows: Iterable[tuple[str, str, float]], *, label_title: str, va
     return alt.Chart(df).mark_bar().encode(
         y=alt.Y("label:N", title=label_title),
         yOffset=alt.YOffset("series:N"),
-        x=alt.X("value:Q", title=value_title),
+        x=alt.X("value:Q", title=value_title, axis=count_axis()),
         color=alt.Color("series:N", title=""),
         tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("series:N", title=""),
                  alt.Tooltip("value:Q", title=value_title)],

@@ -272,6 +272,14 @@ def post_facets() -> dict[str, list[str]]:
     return {name: sorted(k for k, _ in _terms(res, name)) for name in res}
 
 
+def change_percent(current: int, previous: int) -> float | None:
+    """Change against the previous period in percent (683.3 for +683 %); None when there was nothing
+    before (a percentage of nothing means nothing)."""
+    if not previous:
+        return None
+    return round(100.0 * (current - previous) / previous, 1)
+
+
 def spikes_in(series: list[tuple[int, int]], *, z: float = 2.5, min_count: int = 5) -> list[int]:
     """Bucket times whose count stands ``z`` standard deviations above the series mean."""
     values = [c for _, c in series]
@@ -555,8 +563,8 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
     res = s.aggregate("alerts", query, {
         "over_time": _histogram("@timestamp", RANGES[range_key][1], settings().dashboard.timezone,
                                 aggs={"severity": {"terms": {"field": "severity", "size": 4}}}),
-        "talkers": {"terms": {"field": "source.ip", "size": TOP_N},
-                    "aggs": {"risk": {"avg": {"field": "risk_score"}},
+        "talkers": {"terms": {"field": "source.ip", "size": TALKER_CANDIDATES},
+                    "aggs": {"risk": {"sum": {"field": "risk_score"}},
                              "top_risk": {"max": {"field": "risk_score"}}}},
         "severity": {"terms": {"field": "severity", "size": 4}},
     })
@@ -567,12 +575,36 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
         "entity": h.source.get("entity") or h.source.get("source.ip"),
         "title": h.source.get("title"), "assignee": h.source.get("assignee"),
     } for h in result.hits]
-    talkers = [{"ip": str(b["key"]), "count": int(b["doc_count"]),
-                "avg_risk": round(float(b.get("risk", {}).get("value") or 0), 1),
-                "max_risk": round(float(b.get("top_risk", {}).get("value") or 0), 1)}
-               for b in _buckets(res, "talkers")]
     return {"total": result.total, "rows": rows, "timeline": _nested(res, "over_time", "severity"),
-            "talkers": talkers, "severity": dict(_terms(res, "severity"))}
+            "talkers": rank_talkers(_buckets(res, "talkers")), "severity": dict(_terms(res, "severity"))}
+
+
+TALKER_CANDIDATES = 1000  # source addresses read per queue: ranked by alerts and risk, the top TOP_N shown
+
+
+def rank_talkers(buckets: list[dict[str, Any]], size: int = TOP_N) -> list[dict[str, Any]]:
+    """Source addresses ranked by their alerts' total risk (alerts weighted by risk), then by alerts
+    and worst risk; each marked internal or external against ``security.internal_networks``, so an
+    outside attacker with a few high-risk alerts ranks above many low-risk internal ones."""
+    import ipaddress
+
+    nets = [ipaddress.ip_network(n, strict=False) for n in settings().security.internal_networks]
+
+    def internal(ip: str) -> bool | None:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        return any(address in net for net in nets)
+
+    rows = [{"ip": str(b["key"]), "count": int(b["doc_count"]),
+             "total_risk": round(float(b.get("risk", {}).get("value") or 0), 1),
+             "max_risk": round(float(b.get("top_risk", {}).get("value") or 0), 1),
+             "internal": internal(str(b["key"]))} for b in buckets]
+    for row in rows:
+        row["avg_risk"] = round(row["total_risk"] / row["count"], 1) if row["count"] else 0.0
+    rows.sort(key=lambda r: (-r["total_risk"], -r["count"], -r["max_risk"], r["ip"]))
+    return rows[:size]
 
 
 @cached

@@ -103,10 +103,12 @@ with left:
         labelled = [(ui.topic_label(k), v) for k, v in res["topics"]]
         previous = {ui.topic_label(k): v for k, v in res["topics_prev"].items()}
         st.altair_chart(charts.topic_change(labelled, previous), width="stretch")
+        # the change is a number (sorts as one), shown as "+683 %"; empty for a topic new this period
         st.dataframe(pd.DataFrame([{t("common.topic"): ui.topic_label(k), t("common.current"): v,
                                     t("common.previous"): res["topics_prev"].get(k, 0),
-                                    t("common.change"): ui.delta(v, res["topics_prev"].get(k, 0)) or "0%"}
-                                   for k, v in res["topics"]]), hide_index=True, width="stretch")
+                                    t("common.change"): data.change_percent(v, res["topics_prev"].get(k, 0))}
+                                   for k, v in res["topics"]]), hide_index=True, width="stretch",
+                     column_config={t("common.change"): st.column_config.NumberColumn(format="%+d %%")})
 with right:
     st.subheader(t("listening.watchlists"))
     if res["watchlist_time"]:

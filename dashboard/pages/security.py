@@ -59,12 +59,14 @@ with left:
     else:
         st.info(t("common.no_data"))
 with right:
-    st.subheader(t("security.talkers"))
-    talkers = res["talkers"]
+    st.subheader(t("security.talkers_ranked"))
+    talkers = res["talkers"]  # ranked by total risk, then alerts (data.rank_talkers)
     if talkers:
-        st.altair_chart(charts.bars([(r["ip"], r["count"]) for r in talkers], label_title=t("security.talker_ip"),
-                                    value_title=t("common.count")), width="stretch")
-        st.dataframe(pd.DataFrame([{t("security.talker_ip"): r["ip"], t("common.count"): r["count"],
+        where = {True: t("security.internal"), False: t("security.external"), None: ""}
+        st.altair_chart(charts.talkers(talkers, internal_label=where[True], external_label=where[False]),
+                        width="stretch")
+        st.dataframe(pd.DataFrame([{t("security.talker_ip"): r["ip"], t("security.where"): where[r["internal"]],
+                                    t("security.alerts"): r["count"], t("security.total_risk"): r["total_risk"],
                                     t("security.avg_risk"): r["avg_risk"], t("security.risk"): r["max_risk"]}
                                    for r in talkers]), hide_index=True, width="stretch")
     else:

@@ -57,7 +57,7 @@ def _check_page(at, page: str, expected: dict) -> None:
         assert _charts(at) == 3  # timeline, top talkers, explanation of the first alert
         talkers = at.dataframe[1].value
         ip, count = expected["top_talker"]
-        assert (talkers.iloc[0]["IP nguồn"], talkers.iloc[0]["Số lượng"]) == (ip, count)
+        assert (talkers.iloc[0]["IP nguồn"], talkers.iloc[0]["Số cảnh báo"]) == (ip, count)
     elif page == "sources":
         assert len(at.dataframe[0].value) == 3  # run status
         configured = at.dataframe[1].value

@@ -23,6 +23,8 @@ POSITIVE = [("pos-a", 0.97, "Chợ nổi Cái Răng đón khách trở lại, b�
 TOXIC = [("tox-a", 0.99, "offensive", "Lũ chủ quán karaoke mất dạy, hát tới khuya không cho ai ngủ."),
          ("tox-b", 0.95, "offensive", "Mấy đứa đua xe ngu như bò, phá hết đường.")]
 ATTACKER = "203.0.113.66"  # an external address with several high-risk alerts
+LONE_ATTACKER = "198.51.100.7"  # an external address with one critical alert
+NOISE = [f"10.99.0.{i}" for i in range(1, 13)]  # internal addresses with one low alert each
 
 
 def truth_posts(now: datetime) -> list[Post]:
@@ -66,6 +68,10 @@ def truth_alerts(now: datetime) -> list[Alert]:
                                          contribution=0.0)],
                 evidence=["GET /login.php?id=1%27%20OR%20%271%27=%271 HTTP/1.1 2026-01-01T00:00:00Z"])
           for i in range(3)],
+        alert("ssh_bruteforce", LONE_ATTACKER, 8, 97, severity="critical", source_ip=LONE_ATTACKER,
+              title=f"SSH brute force from {LONE_ATTACKER}"),
+        *[alert("port_scan", ip, 9 + i, 20, severity="low", source_ip=ip, title=f"Port scan from {ip}")
+          for i, ip in enumerate(NOISE)],
     ]
 
 
