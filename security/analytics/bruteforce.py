@@ -65,22 +65,21 @@ class BruteForce(Analytic):
         if e.outcome not in FAILED or e.service in self.web:
             return
         cap = self.cfg["max_events"]
-        if e.src:
-            lst = self.by_src.setdefault(e.src, [])
-            lst.append([e.ts, e.user or ""])
+        for table, name, other, kind in ((self.by_src, e.src, e.user or "", "src"),
+                                         (self.by_user, e.user, e.src, "user")):
+            if not name or (kind == "user" and not other):
+                continue
+            lst = table.get(name)
+            if lst is None:
+                lst = table[name] = []
+            lst.append([e.ts, other])
             if len(lst) > cap:
                 del lst[0]
-            self.dirty.add(f"src:{e.src}")
-            s = self.samples.setdefault(f"src:{e.src}", [])
-            if len(s) < self.max_evidence:
-                s.append(_sample(e))
-        if e.user and e.src:
-            lst = self.by_user.setdefault(e.user, [])
-            lst.append([e.ts, e.src])
-            if len(lst) > cap:
-                del lst[0]
-            self.dirty.add(f"user:{e.user}")
-            s = self.samples.setdefault(f"user:{e.user}", [])
+            key = f"{kind}:{name}"
+            self.dirty.add(key)
+            s = self.samples.get(key)
+            if s is None:
+                s = self.samples[key] = []
             if len(s) < self.max_evidence:
                 s.append(_sample(e))
 

@@ -40,9 +40,11 @@ from security.analytics import (  # noqa: F401  (each module registers its analy
 )
 from security.analytics.base import REGISTRY, Analytic, Context, Finding
 from security.analytics.state import load_state, save_state
-from security.records import Connection
+from security.records import AuthEvent, Connection, DnsQuery, HttpRequest
 
 log = logging.getLogger(__name__)
+
+_NAMES = {t: t.__name__ for t in (Connection, AuthEvent, DnsQuery, HttpRequest)}
 
 
 def analytics_config(overrides: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
@@ -114,8 +116,8 @@ class AnalyticsEngine:
 
     def observe(self, rec: Any) -> None:
         """A monitored record (one already folded in by an earlier run is a replay, see above)."""
-        kind = type(rec).__name__
-        if rec.ts <= self.until.get(kind, float("-inf")):
+        kind = _NAMES.get(type(rec)) or type(rec).__name__
+        if kind in self.until and rec.ts <= self.until[kind]:
             if self._replay:
                 self._replay = [min(self._replay[0], rec.ts), max(self._replay[1], rec.ts)]
             else:

@@ -8,10 +8,11 @@ administrator who mistypes once before each login never builds such a streak.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import UTC, datetime
 from typing import Any
 
-from security.analytics.base import Analytic, Finding, prune_list, register
+from security.analytics.base import Analytic, Finding, register
 from security.records import AuthEvent
 
 
@@ -35,39 +36,47 @@ class LoginAfterFailures(Analytic):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.fails: dict[str, list] = {}  # src -> [[ts, user], ...]
-        self.wins: dict[str, list] = {}  # src -> [[ts, user], ...]
+        self.streaks: dict[str, list] = {}  # src -> [first ts, last ts, failures, {user: failures}] since a success
+        self.wins: dict[str, list[float]] = {}  # src -> success times within the horizon
         self.pending: list[Finding] = []
 
     def observe(self, e: AuthEvent) -> None:
         if not e.src:
             return
+        c = self.cfg
+        st = self.streaks.get(e.src)
         if e.outcome in ("failure", "invalid_user"):
-            self.fails.setdefault(e.src, []).append([e.ts, e.user or ""])
+            if st is None or e.ts - st[1] > c["horizon_s"]:
+                st = self.streaks[e.src] = [e.ts, e.ts, 0, {}]
+            st[1] = max(st[1], e.ts)
+            st[2] += 1
+            user = e.user or ""
+            st[3][user] = st[3].get(user, 0) + 1
             return
         if e.outcome != "success":
             return
-        c = self.cfg
         wins = self.wins.setdefault(e.src, [])
-        since = max(e.ts - c["horizon_s"], wins[-1][0] if wins else float("-inf"))  # the failures of this streak
-        recent = sum(1 for w in wins if w[0] >= e.ts - c["horizon_s"])
-        wins.append([e.ts, e.user or ""])
-        before = [f for f in self.fails.get(e.src, []) if since < f[0] <= e.ts]
-        if not before:
+        recent = len(wins) - bisect_left(wins, e.ts - c["horizon_s"])
+        wins.append(e.ts)
+        if st is None:
             return
-        same = sum(1 for _, u in before if u == e.user)
-        users = {u for _, u in before if u}
-        ratio = len(before) / (len(before) + recent + 1)
-        if not (same >= c["min_same_user"] or (len(before) >= c["min_failures"] and len(users) >= c["min_users"]
+        del self.streaks[e.src]  # a success ends the streak
+        failures = st[2]
+        if failures < min(c["min_same_user"], c["min_failures"]) or e.ts - st[1] > c["horizon_s"]:
+            return
+        same = st[3].get(e.user or "", 0)
+        users = len([u for u in st[3] if u])
+        ratio = failures / (failures + recent + 1)
+        if not (same >= c["min_same_user"] or (failures >= c["min_failures"] and users >= c["min_users"]
                                                 and ratio >= c["min_failure_ratio"])):
             return
-        risk = min(c["max_risk"], c["risk"] + c["risk_per_failure"] * len(before))
+        risk = min(c["max_risk"], c["risk"] + c["risk_per_failure"] * failures)
         when = datetime.fromtimestamp(e.ts, UTC)
         self.pending.append(self.finding(
-            entity=e.src, key=f"{e.src}:{e.user}", first=before[0][0], last=e.ts, count=len(before) + 1, risk=risk,
-            title=f"Login as {e.user} on {e.host} from {e.src} after {len(before)} failed logins "
-                  f"({same} on {e.user}, {len(users)} account(s)) over {(e.ts - before[0][0]) / 3600:.1f} h",
-            observed={"failed_before": len(before), "failed_same_user": same, "distinct_users": len(users)},
+            entity=e.src, key=f"{e.src}:{e.user}", first=st[0], last=e.ts, count=failures + 1, risk=risk,
+            title=f"Login as {e.user} on {e.host} from {e.src} after {failures} failed logins "
+                  f"({same} on {e.user}, {users} account(s)) over {(e.ts - st[0]) / 3600:.1f} h",
+            observed={"failed_before": failures, "failed_same_user": same, "distinct_users": users},
             baselines={"failed_before": None},
             thresholds={"min_same_user": c["min_same_user"], "min_failures": c["min_failures"]},
             evidence=[f"{when:%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:200]}"],
@@ -76,18 +85,19 @@ class LoginAfterFailures(Analytic):
 
     def detect(self, now: float) -> list[Finding]:
         cutoff = now - self.cfg["horizon_s"]
-        for table in (self.fails, self.wins):
-            for k in list(table):
-                table[k] = prune_list(table[k], cutoff)
-                if not table[k]:
-                    del table[k]
+        self.streaks = {k: v for k, v in self.streaks.items() if v[1] >= cutoff}
+        for k in list(self.wins):
+            self.wins[k] = self.wins[k][bisect_left(self.wins[k], cutoff):]
+            if not self.wins[k]:
+                del self.wins[k]
         out, self.pending = self.pending, []
         self.dirty.clear()
         return out
 
     def state(self) -> dict[str, Any]:
-        return {"fails": self.fails, "wins": self.wins}
+        return {"streaks": self.streaks, "wins": self.wins}
 
     def load(self, state: dict[str, Any]) -> None:
-        self.fails = {k: [list(x) for x in v] for k, v in state.get("fails", {}).items()}
-        self.wins = {k: [list(x) for x in v] for k, v in state.get("wins", {}).items()}
+        self.streaks = {k: [float(v[0]), float(v[1]), int(v[2]), dict(v[3])]
+                        for k, v in state.get("streaks", {}).items()}
+        self.wins = {k: [float(t) for t in v] for k, v in state.get("wins", {}).items()}
