@@ -459,6 +459,7 @@ class _Load:
         self.pending: list[str] = []  # added, not committed yet
         self.seen: dict[str, str] = {}  # id → month, for ids this session added (searchers do not see them yet)
         self.writers: dict[str, tantivy.IndexWriter] = {}
+        self.replaced = 0  # documents added that replaced one stored (or added earlier in the session)
 
     def _validated(self, doc: Doc) -> BaseModel:
         model = self.model
@@ -523,6 +524,7 @@ class _Load:
                 continue
             before = seen.get(doc_id)
             if before is not None or doc_id in stored:
+                self.replaced += 1
                 for name in {*stored.get(doc_id, ()), *([before] if before else [])}:
                     self._writer(name).delete_documents_by_term("id", doc_id)
             (writers.get(home) or self._writer(home)).add_document(tdoc)

@@ -234,12 +234,11 @@ def normalise_row(row: dict[str, Any], default_source: str, *, now: datetime | N
     return doc
 
 
-def _existing(store: Store, ids: list[str]) -> set[str]:
-    """Which of ``ids`` the store holds already (one ids query per batch)."""
+def _existing(store: Store, ids: list[str]) -> int:
+    """How many of ``ids`` (distinct) the store holds already: one ids count per batch."""
     if not ids:
-        return set()
-    found = store.search("posts", {"ids": {"values": ids}}, size=len(ids))
-    return {hit.id for hit in found.hits}
+        return 0
+    return store.count("posts", {"ids": {"values": ids}})
 
 
 def load_file(store: Store, path: Path, *, source: str | None = None, batch: int = 2000,
@@ -265,20 +264,25 @@ def load_file(store: Store, path: Path, *, source: str | None = None, batch: int
     with store.bulk("posts") as load:
 
         def flush() -> None:
-            ids = [p.id for _, p in pending]
-            before = _existing(store, [i for i in ids if i not in seen]) | (set(ids) & seen)
+            replaced = getattr(load, "replaced", None)  # the embedded store counts replacements
+            fresh = {p.id for _, p in pending} - seen
+            # otherwise ask the store which ids it holds, before the batch is added (a commit
+            # inside add() would make the batch itself visible)
+            known = _existing(store, sorted(fresh)) if replaced is None else 0
             part = load.add([p for _, p in pending])
             lines = {p.id: n for n, p in pending}
             for doc_id, reason in part.rejected:
                 report.rejected.append({"line": lines.get(doc_id or ""), "id": doc_id, "reason": reason})
             rejected = {doc_id for doc_id, _ in part.rejected}
-            for doc_id in ids:
-                if doc_id in rejected:
-                    continue
-                if doc_id in before:
-                    report.updated += 1
-                before.add(doc_id)  # a second row with this id in the same batch replaces the first
-                seen.add(doc_id)
+            written = [p.id for _, p in pending if p.id not in rejected]
+            if replaced is not None:
+                report.updated += load.replaced - replaced
+            else:
+                if rejected & fresh:  # rare: not written, so not among the updated rows
+                    known -= _existing(store, sorted(rejected & fresh))
+                # rows replacing a post: those the store held, and repeats of an id in this file
+                report.updated += known + len(written) - len(fresh - rejected)
+            seen.update(written)
             pending.clear()
 
         for lineno, row in _rows(path):

@@ -123,3 +123,30 @@ def test_faults_service_scopes_let_the_compose_collector_and_monitor_share_a_dat
     assert service_scopes(collector) == ["posts"]
     assert service_scopes(monitor) == ["security"]
     assert service_scopes(collector + monitor) == ["posts", "security"]
+
+
+@pytest.mark.slow
+def test_faults_two_200k_row_imports_at_once_store_each_id_once(tmp_path: Path):
+    """The issue's case at its size: 200,000 rows loaded twice at the same time."""
+    rows = 200_000
+    path = tmp_path / "big.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(rows):
+            fh.write(json.dumps({"url": f"https://example.vn/p-{i}", "text": f"bài {i}",
+                                 "published_at": f"2025-{1 + i % 12:02d}-01T00:00:00Z"}) + "\n")
+    data = tmp_path / "data"
+    first = _load(data, path, "--wait", "900")
+    _wait_for_holder(data, first.pid)
+    second = _load(data, path, "--wait", "900")
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err
+        assert json.loads(out)[str(path)]["stored"] == rows
+    from core.settings import load_settings
+    from index import open_store
+
+    store = open_store(load_settings(data_dir=data))
+    try:
+        assert store.count("posts") == rows  # a duplicate would be counted twice
+    finally:
+        store.close()
