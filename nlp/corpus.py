@@ -53,9 +53,9 @@ LABELS = ("topic", "sentiment", "toxicity")
 TEMPLATE_TASKS: dict[str, dict[str, float]] = {
     # one-sentence neutral statements built from fragments
     "news": {"toxicity": 1.0},
-    # citizens' praise, complaints, questions and requests: a tenth teaches the words of
-    # social comments without drowning the passages
-    "opinion": {"topic": 0.1, "sentiment": 0.1, "toxicity": 1.0},
+    # citizens' praise, complaints, questions and requests: a share of them teaches the
+    # words of social comments without drowning the passages
+    "opinion": {"topic": 0.3, "sentiment": 0.2, "toxicity": 1.0},
     # students' feedback on teaching (kept for comments like UIT-VSFC's)
     "teaching": {"topic": 0.1, "sentiment": 0.3, "toxicity": 1.0},
     "toxic": {"toxicity": 1.0},  # profanity and insults (the toxicity model's only examples)
