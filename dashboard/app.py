@@ -28,6 +28,13 @@ def _login() -> None:
     auth.login_page(data.settings())
 
 
+@st.cache_resource(show_spinner=False)
+def _warn_unguarded() -> None:
+    logging.getLogger("dashboard.app").warning(
+        "dashboard started without dashboard/server.py: sessions do not survive a reload, downloads are off "
+        "and /_stcore/metrics is served; start it with `iocwatch dashboard`")
+
+
 settings = data.settings()
 _configure_logging(settings.log_level)
 st.set_page_config(page_title="iocwatch", page_icon=":material/satellite_alt:", layout="wide")
@@ -36,6 +43,8 @@ if "lang" not in st.session_state:
     st.session_state["lang"] = settings.dashboard.language
 st.sidebar.radio(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True)
 
+if not auth.served():
+    _warn_unguarded()
 user = auth.current_user(settings)
 if user is None:
     # Whatever page the address asks for, an anonymous session gets the login form only. Every

@@ -566,10 +566,14 @@ class _Registry:
             token, deadline = self._codes.pop(code, ("", 0.0))
         return token if token and deadline > time.monotonic() else None
 
-    def add_export(self, sid: str, slot: str, data: bytes, file_name: str, mime: str) -> str:
+    def add_export(self, sid: str, slot: str, data: bytes, file_name: str, mime: str, *,
+                   keep_s: float = float("inf")) -> str:
         """Keep ``data`` for ``sid`` in ``slot`` (replacing what the slot held); the same bytes
-        offered again keep their id, so a page that reruns keeps a stable link."""
+        offered again keep their id, so a page that reruns keeps a stable link. Exports older
+        than ``keep_s`` (of any session) are dropped."""
         with self._lock:
+            now = time.monotonic()
+            self._exports = {k: v for k, v in self._exports.items() if now - v["at"] < keep_s}
             for export_id, entry in list(self._exports.items()):
                 if entry["sid"] == sid and entry["slot"] == slot:
                     if entry["data"] is data and entry["file_name"] == file_name:
@@ -580,7 +584,7 @@ class _Registry:
                 del self._exports[old]
             export_id = secrets.token_urlsafe(24)
             self._exports[export_id] = {"sid": sid, "slot": slot, "data": data, "file_name": file_name,
-                                        "mime": mime}
+                                        "mime": mime, "at": now}
         return export_id
 
     def export_for(self, export_id: str, sid: str) -> dict[str, Any] | None:
@@ -602,10 +606,12 @@ def claim_handoff(code: str) -> str | None:
     return _REGISTRY.claim(code)
 
 
-def offer_export(sid: str, slot: str, data: bytes, file_name: str, mime: str) -> str:
-    """Keep a prepared export for session ``sid`` in ``slot``; returns the path the browser
-    downloads it from (served by :mod:`dashboard.server` to that session only)."""
-    return ROUTE_EXPORT + _REGISTRY.add_export(sid, slot, data, file_name, mime)
+def offer_export(sid: str, slot: str, data: bytes, file_name: str, mime: str, *,
+                 keep_s: float = float("inf")) -> str:
+    """Keep a prepared export for session ``sid`` in ``slot`` (at most ``keep_s`` seconds);
+    returns the path the browser downloads it from (served by :mod:`dashboard.server` to
+    that session only)."""
+    return ROUTE_EXPORT + _REGISTRY.add_export(sid, slot, data, file_name, mime, keep_s=keep_s)
 
 
 def export_for(export_id: str, sid: str) -> dict[str, Any] | None:
@@ -729,11 +735,13 @@ def session_export(slot: str, data: bytes, file_name: str, mime: str) -> str | N
     session has no server-side record."""
     import streamlit as st
 
+    from core.settings import get_settings
+
     session = st.session_state.get(SESSION_KEY) or {}
     sid = session.get("sid")
     if not sid or not _SERVED:
         return None
-    return offer_export(sid, slot, data, file_name, mime)
+    return offer_export(sid, slot, data, file_name, mime, keep_s=get_settings().dashboard.session_max_s)
 
 
 def mark_served() -> None:

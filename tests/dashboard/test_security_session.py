@@ -102,3 +102,10 @@ def test_security_session_exports_belong_to_the_session_that_prepared_them():
     assert newer != path and auth.export_for(export_id, "sid-a") is None  # the slot's old file goes
     auth._REGISTRY.drop_session("sid-a")
     assert auth.export_for(newer.rsplit("/", 1)[-1], "sid-a") is None
+
+
+def test_security_session_old_exports_are_dropped():
+    kept = auth.offer_export("sid-c", "a.csv", b"1", "a.csv", "text/csv")
+    later = auth.offer_export("sid-d", "b.csv", b"2", "b.csv", "text/csv", keep_s=0)  # drops every older one
+    assert auth.export_for(kept.rsplit("/", 1)[-1], "sid-c") is None
+    assert auth.export_for(later.rsplit("/", 1)[-1], "sid-d") is not None
