@@ -99,3 +99,19 @@ def test_registry_pipeline_loads_the_promoted_version(settings):
     s_labels, s_proba = shipped.predict([normalised], {})
     assert (s_labels[0], round(float(s_proba[0].max()), 4)) != (
         post.sentiment, post.label_confidence["sentiment"])  # not the shipped model's answer
+
+
+def test_registry_pipeline_writes_what_the_review_queue_reads(settings):
+    from core.documents import RULES_DISAGREE_FLAG
+    from nlp.pipeline import load_pipeline
+    from nlp.taxonomy import load_taxonomy
+
+    nlp = load_pipeline(settings)
+    stale = Post(id="p2", source="t", text="Hôm nay trời đẹp, cả nhà đi chơi vui vẻ.", flags=[RULES_DISAGREE_FLAG])
+    post = nlp(stale)
+    assert set(post.label_confidence) == {"topic", "sentiment"}  # toxicity uses its score
+    assert all(0 < v <= 1 for v in post.label_confidence.values())
+    rules = load_taxonomy(None).rule_topics(post.text_normalized)
+    expected = bool(rules) and post.topics[0] not in rules
+    assert (RULES_DISAGREE_FLAG in post.flags) == expected  # recomputed, a stale flag does not stay
+    assert post.flags.count(RULES_DISAGREE_FLAG) <= 1
