@@ -248,3 +248,40 @@ def test_browser_session_planted_markup_shows_as_text(browser, site):
         browser.save_screenshot(str(tb.ARTIFACTS / "planted-security.png"))
     _assert_no_planted_markup(browser)
     browser.save_screenshot(str(tb.ARTIFACTS / "planted-security.png"))
+
+
+def test_browser_session_admin_adds_a_user_who_signs_in_until_removed(browser, chromium, site, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url, settings, _ = site
+    browser.get(f"{url}/users")
+    tb._log_in(browser, "admin")
+    tb._wait(browser, "h1", text="Quản lý người dùng")
+    form = tb._wait(browser, '[data-testid="stForm"]')
+    fields = [i for i in form.find_elements(By.CSS_SELECTOR, "input") if i.get_attribute("type") in ("text",
+                                                                                                     "password")]
+    name, display, password = fields[0], fields[1], next(i for i in fields if i.get_attribute("type") == "password")
+    name.send_keys("hoa.tran")
+    display.send_keys("Trần Hoa")
+    password.send_keys("mat-khau-cua-hoa")
+    form.find_element(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button').click()
+    _main_text_with(browser, "Đã thêm hoa.tran")
+    browser.save_screenshot(str(tb.ARTIFACTS / "users-added.png"))
+    assert auth.load_users(settings)["hoa.tran"].role == "comms"  # the store the CLI reads
+
+    other = _driver(chromium, tmp_path / "hoa")
+    try:
+        other.get(url)
+        user = tb._wait(other, 'input[aria-label="Tên đăng nhập"]')
+        user.send_keys("hoa.tran")
+        other.find_element(By.CSS_SELECTOR, 'input[type="password"]').send_keys("mat-khau-cua-hoa")
+        other.find_element(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button').click()
+        tb._wait(other, "h1", text="Tổng quan")
+        assert tb._nav_labels(other) == [tb.NAV[p] for p in ("overview", "listening", "search")]
+        auth.remove_user(settings, "hoa.tran")  # as `iocwatch users remove hoa.tran` does
+        tb._click(other, '[data-testid="stSidebarNav"] a', "Tìm kiếm")
+        tb._wait(other, LOGIN)
+        other.refresh()
+        tb._wait(other, LOGIN)  # the cookie no longer opens anything
+    finally:
+        other.quit()
