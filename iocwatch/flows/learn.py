@@ -105,9 +105,12 @@ def reanalyze(settings: Settings, *, since: str | None = None, store: Any = None
     store = store or open_store(settings)
     counts = {"posts": 0, "changed": 0, "human_kept": 0, "rejected": 0}
     try:
-        docs = list(iter_posts(store, query))  # read first: writes must not move the pages
-        for start in range(0, len(docs), batch_size):
-            chunk = [Post.from_doc(d) for d in docs[start:start + batch_size]]
+        # ids first (writes could move documents between pages), then one batch at a time
+        ids = [doc["id"] for doc in iter_posts(store, query)]
+        for start in range(0, len(ids), batch_size):
+            wanted = ids[start:start + batch_size]
+            found = store.search("posts", {"ids": {"values": wanted}}, size=len(wanted))
+            chunk = [Post.from_doc(hit.source) for hit in found.hits]
             before = [_labels(p) for p in chunk]
             fresh = [post.keep_human_labels() for post in pipeline.pipe(chunk, batch_size=batch_size)]
             result = store.upsert_many("posts", fresh)
