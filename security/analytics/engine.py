@@ -6,7 +6,9 @@ with ``DEFAULTS`` overridden by ``security.analytics.<name>``. In learning mode
 busiest upload hour, its failed logins, served scripts. Otherwise (:meth:`observe`) they
 feed the running state, and :meth:`detect` returns findings for the horizon ending at
 the newest record seen. A behaviour (analytic and key) is raised once per
-``analytics_realert_s``. :meth:`save` / :meth:`open` keep everything in one state file.
+``analytics_realert_s``: while it goes on within that period, later findings keep the
+first one's start time, so they update the same alert (its count and last time) instead
+of raising new ones. :meth:`save` / :meth:`open` keep everything in one state file.
 
 Replays: per record type the engine remembers up to when it has seen records; an older
 record (the same file scored again) is not folded in twice. Instead, the findings raised
@@ -153,9 +155,15 @@ class AnalyticsEngine:
                     continue
                 key = f"{a.name}|{f.key or f.entity}"
                 last = self.raised.get(key)
+                prev = self.findings.get(key)
                 if last is not None and self.now - last < self.realert_s:
-                    continue
-                self.raised[key] = self.now
+                    if prev is None:
+                        continue
+                    # still going on: the same alert (same first time, so the same id) grows
+                    f.first_seen = prev["first_seen"]
+                    f.count = max(f.count, prev["count"])
+                else:
+                    self.raised[key] = self.now
                 self.findings[key] = asdict(f)
                 out.append(f)
         cutoff = self.now - self.realert_s
