@@ -376,6 +376,13 @@ class Alert(BaseModel):
     rule_name: str = Field(alias="rule.name")
     threat_technique_id: str | None = Field(None, alias="threat.technique.id")
     threat_technique_name: str | None = Field(None, alias="threat.technique.name")
+    rule_id: str | None = Field(None, alias="rule.id")  # e.g. a Sigma rule's id
+    rule_ruleset: str | None = Field(None, alias="rule.ruleset")  # "sigma", "intel"; None = built-in
+    rule_level: str | None = Field(None, alias="rule.level")  # a Sigma rule's own level
+    tags: list[str] = Field(default_factory=list)  # a Sigma rule's tags (attack.t1110.001, ...)
+    threat_feed_name: str | None = Field(None, alias="threat.feed.name")  # intel feed that matched
+    threat_indicator_name: str | None = Field(None, alias="threat.indicator.name")  # the indicator
+    threat_indicator_type: str | None = Field(None, alias="threat.indicator.type")  # ip, cidr, domain, url, hash
     title: str = ""
     risk_score: float = Field(0.0, ge=0, le=100)
     severity: Severity = Severity.LOW

@@ -145,6 +145,23 @@ class SecuritySettings(_Section):
     analytics_realert_s: int = Field(43200, ge=0)  # one behaviour (analytic and key) is raised again after 12 h
     internal_networks: StrList = Field(  # the monitored network: its hosts get baselines, edges and peers
         default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])
+    # Sigma rules (security/sigma/): the bundled rules plus every *.yml/*.yaml in these folders
+    sigma_enabled: bool = True  # evaluate Sigma rules on the normalised log events
+    sigma_bundled: bool = True  # include the project's own rules (security/sigma/rules/)
+    sigma_rules_dirs: StrList = Field(default_factory=list)  # operators' folders of Sigma rules
+    sigma_level_risk: dict[str, float] = Field(  # risk score of an alert per Sigma level
+        default_factory=lambda: {"informational": 20.0, "low": 35.0, "medium": 55.0, "high": 78.0,
+                                 "critical": 92.0})
+    sigma_max_events: int = Field(100_000, ge=1)  # events kept per correlation rule and batch (oldest dropped)
+    # threat intelligence (security/intel/): feeds loaded with `iocwatch security intel load`
+    intel_enabled: bool = True  # match connections, DNS queries and web requests against loaded feeds
+    intel_dir: str | None = None  # where loaded feeds are kept; None = <data_dir>/security/intel
+    intel_default_confidence: int = Field(70, ge=0, le=100)  # for indicators whose feed gives none
+    intel_ttl_days: float = Field(90.0, ge=0)  # expiry of indicators without one, from loading; 0 = never
+    intel_max_indicators: int = Field(5_000_000, ge=1)  # per feed; the rest of a larger feed is dropped
+    intel_min_confidence: int = Field(0, ge=0, le=100)  # indicators below this never alert
+    intel_risk_min: float = Field(45.0, ge=0, le=100)  # risk of a match at confidence 0 ...
+    intel_risk_max: float = Field(85.0, ge=0, le=100)  # ... and at confidence 100 (linear between)
 
 
 class DashboardSettings(_Section):

@@ -99,8 +99,11 @@ class Monitor:
     """
 
     def __init__(self, config: SecuritySettings, detector: Detector | None = None, templates=None,
-                 baseline_templates: dict[int, int] | None = None, analytics: AnalyticsEngine | None = None):
+                 baseline_templates: dict[int, int] | None = None, analytics: AnalyticsEngine | None = None,
+                 observers: Iterable[Any] = ()):
         self.config = config
+        # Sigma rules, intel matchers: observe(record) on every parsed record, finish() -> alerts
+        self.observers = list(observers)
         self.rules = rule_config(config.rules)
         # behaviour analytics over hours (fresh state unless the shell hands over a saved engine)
         self.analytics = analytics if analytics is not None or not config.analytics_enabled \
@@ -167,6 +170,11 @@ class Monitor:
         if len(lst) < self.max_evidence:
             lst.append(text)
 
+    def _observe(self, rec: Record) -> None:
+        if not self.learning:
+            for obs in self.observers:
+                obs.observe(rec)
+
     def _analytic(self, rec: Record) -> None:
         if self.learning:
             self.analytics.learn(rec)
@@ -174,6 +182,7 @@ class Monitor:
             self.analytics.observe(rec)
 
     def _connection(self, c: Connection) -> None:
+        self._observe(c)
         if self.analytics is not None:
             self._analytic(c)
         self.agg.add_connection(c)
@@ -184,6 +193,7 @@ class Monitor:
                                       f"{c.state or ''} {c.orig_pkts + c.resp_pkts} pkts")
 
     def _auth(self, e: AuthEvent) -> None:
+        self._observe(e)
         if self.analytics is not None:
             self._analytic(e)
         self.agg.add_auth(e)
@@ -219,6 +229,7 @@ class Monitor:
                 u["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
 
     def _http(self, r: HttpRequest) -> None:
+        self._observe(r)
         if self.analytics is not None:
             self._analytic(r)
         self.agg.add_http(r)
@@ -228,6 +239,7 @@ class Monitor:
             self.web_hits.setdefault((r.src, self.window_start(r.ts)), []).append((r.ts, kinds, sample))
 
     def _dns(self, q: DnsQuery) -> None:
+        self._observe(q)
         if self.analytics is not None:
             self._analytic(q)
         self.agg.add_dns(q)
@@ -247,6 +259,7 @@ class Monitor:
             d["samples"].append(q.query)
 
     def _syslog(self, line: SyslogLine) -> None:
+        self._observe(line)
         rare = False
         if self.templates is not None:
             tid, _template = self.templates.add(f"{line.service}: {line.message}")
@@ -270,6 +283,14 @@ class Monitor:
             scores = self.detector.decision_function(rows)
             scored = list(zip(windows, (float(s) for s in scores), strict=True))
         alerts, suppressed, anomalies = self._alerts(detections, scored)
+        if self.observers and not self.learning:  # Sigma and intel alerts, allow-list applied
+            merged = {a.id: a for a in alerts}
+            for a in (a for obs in self.observers for a in obs.finish()):
+                if self.allow.suppresses(a):
+                    suppressed += 1
+                else:
+                    self._merge(merged, a)
+            alerts = sorted(merged.values(), key=lambda a: (-a.risk_score, a.first_seen))
         return MonitorResult(alerts, len(windows), self.records, suppressed, len(detections), anomalies)
 
     def window_start(self, ts: float) -> float:

@@ -89,3 +89,8 @@ def eval_scenario_cmd(seeds, hours, learn_hours, per_kind, batch_s):
                for s in seeds]
     out = results[0] if len(results) == 1 else {**combine(results), "runs": results}
     click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+from iocwatch.commands.sigma_intel import sigma  # noqa: E402  (subcommand groups of their own module)
+
+security.add_command(sigma)

@@ -32,7 +32,8 @@ def test_monitor_flow_demo_raises_each_injected_attack_once(settings, store, dem
         assert hits[0].entity == spec["entity"] and hits[0].threat_technique_id == spec["technique"]
         assert hits[0].explanation and hits[0].evidence
         assert any(e.baseline is not None for e in hits[0].explanation)
-    benign = [a for a in alerts if a.rule_name not in INJECTED]
+    attackers = {spec["entity"] for spec in INJECTED.values()}  # Sigma rules may alert on them too
+    benign = [a for a in alerts if a.rule_name not in INJECTED and a.entity not in attackers]
     assert all(a.severity.rank <= 1 for a in benign)
     assert report["stored"] == len(alerts) and not report["rejected"]
     assert store.count("alerts") == len(alerts)
@@ -65,7 +66,8 @@ def test_monitor_flow_cli_lists_and_triages(settings, demo_dir, monkeypatch):
     assert report["by_rule"]["port_scan"] == 1 and report["detector"] is None  # rules only: nothing learnt here
     res = runner.invoke(cli, ["alerts", "list", "--min-severity", "high", "--json"])
     out = json.loads(res.output)
-    assert out["total"] == len(out["alerts"]) == 5
+    assert out["total"] == len(out["alerts"])  # the five injected attacks, and Sigma rules firing on them
+    assert {a["rule"] for a in out["alerts"] if not a["rule"].startswith("sigma:")} == set(INJECTED)
     first = out["alerts"][0]
     for key in ("id", "rule", "technique", "severity", "risk_score", "source_ip", "destination_ip",
                 "destination_domain", "user", "first_seen", "last_seen", "count", "explanation"):
@@ -90,8 +92,8 @@ def test_monitor_flow_follow_stores_alerts_per_batch_and_reports_bad_inputs(sett
         f"2026-11-20T10:00:{i:02d}+00:00 srv sshd[9]: Failed password for root from 198.51.100.7 port {4000 + i} ssh2\n"
         for i in range(30)))
     reports = list(follow_monitor(settings, store, logs=[log], interval_s=0.5, max_batches=1, from_start=True))
-    assert reports[0]["by_rule"] == {"ssh_brute_force": 1}
-    assert store.count("alerts") == 1
+    assert reports[0]["by_rule"] == {"ssh_brute_force": 1, "sigma:ssh_brute_force_source": 1}  # built-in and Sigma
+    assert store.count("alerts") == 2
 
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(b"\x00" * 100)
@@ -119,7 +121,8 @@ def test_monitor_flow_accepts_a_store_that_only_upserts(settings, tmp_path):
                    '"GET /a?q=1%20UNION%20SELECT%201 HTTP/1.1" 500 1 "-" "x"\n')
     spool = SpoolLike()
     report = run_monitor(settings, spool, logs=[log])
-    assert report["stored"] == 1 and spool.docs[0].rule_name == "web_attack"
+    assert report["stored"] == 2  # the built-in rule and the bundled Sigma rule
+    assert {d.rule_name for d in spool.docs} == {"web_attack", "sigma:sql_injection_in_a_web_request"}
 
 
 def test_monitor_flow_demo_step_meets_the_done_criteria(settings):
