@@ -330,13 +330,26 @@ CLOSE_REASONS = ("true_positive", "false_positive", "benign")
 
 
 class Explanation(BaseModel):
-    """One feature that drove an alert: what was observed against the baseline."""
+    """One figure behind an alert: what was observed against the baseline or the rule's threshold.
+
+    ``kind`` "rule": a figure the rule itself tested (``threshold`` and ``direction`` say what
+    it had to reach); "anomaly": a feature far from the entity's baseline (``tail_p``: the share
+    of baseline windows at least this high; ``distance``: baseline spreads above the median;
+    ``baseline_of``: "entity" for the entity's own windows, "all" for every entity's). Rows
+    written before these fields have ``kind`` None.
+    """
 
     model_config = ConfigDict(extra="ignore")
     feature: str
     observed: float
     baseline: float | None = None
-    contribution: float = 0.0  # share of the score, 0..1
+    contribution: float = 0.0  # share of the anomaly's rarity, 0..1 (0 for rule figures)
+    kind: Literal["rule", "anomaly"] | None = None
+    threshold: float | None = None  # the rule's threshold for this figure
+    direction: Literal["min", "max"] | None = None  # the figure had to reach at least / at most it
+    tail_p: float | None = None
+    distance: float | None = None
+    baseline_of: Literal["entity", "all"] | None = None
 
 
 class HistoryEntry(BaseModel):

@@ -6,6 +6,7 @@ Times arrive as epoch milliseconds; they are shifted to local wall-clock time
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -194,16 +195,30 @@ def topic_change(current: list[tuple[str, int]], previous: dict[str, int]) -> al
     )
 
 
-def explanation(rows: list[dict]) -> alt.Chart:
-    """An alert's explanation: each feature's contribution, with observed and baseline values."""
-    df = pd.DataFrame(rows, columns=["feature", "observed", "baseline", "contribution"])
+def explanation(rows: list[dict], names: dict[str, str]) -> alt.Chart:
+    """An anomaly's features in the order given (furthest from the baseline first): bar length is
+    rarity, -log10 of the baseline's tail probability, so a feature seen in 1 baseline window in
+    1000 draws three units; the tooltip gives observed, baseline, tail probability and distance.
+    Rows written before tail probabilities were kept fall back to their share of the score."""
+    df = pd.DataFrame(rows)
+    for col in ("observed", "baseline", "tail_p", "distance", "contribution"):
+        if col not in df:
+            df[col] = None
+    df["label"] = [names.get(f, f) for f in df["feature"]]
+    if df["tail_p"].notna().all():
+        df["value"] = [-math.log10(max(float(p), 1e-12)) for p in df["tail_p"]]
+        title, fmt = t("security.rarity"), ".2f"
+    else:
+        df["value"] = df["contribution"].astype(float)
+        title, fmt = t("security.contribution"), ".0%"
     return alt.Chart(df).mark_bar(color="#d62728").encode(
-        y=alt.Y("feature:N", title=t("security.feature"), sort="-x"),
-        x=alt.X("contribution:Q", title=t("security.contribution"), axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("feature:N", title=t("security.feature")),
+        y=alt.Y("label:N", title=t("security.feature"), sort=list(df["label"])),
+        x=alt.X("value:Q", title=title, axis=alt.Axis(format=fmt)),
+        tooltip=[alt.Tooltip("label:N", title=t("security.feature")),
                  alt.Tooltip("observed:Q", title=t("security.observed"), format=",.2f"),
                  alt.Tooltip("baseline:Q", title=t("security.baseline"), format=",.2f"),
-                 alt.Tooltip("contribution:Q", title=t("security.contribution"), format=".0%")],
+                 alt.Tooltip("tail_p:Q", title=t("security.tail_p"), format=".2%"),
+                 alt.Tooltip("value:Q", title=title, format=fmt)],
     )
 
 

@@ -12,6 +12,7 @@ import functools
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -626,6 +627,55 @@ def listening_queue(range_key: str = QUEUE_RANGE, statuses: tuple[str, ...] = OP
              "status": h.source.get("status"), "title": h.source.get("title"), "entity": h.source.get("entity"),
              "assignee": h.source.get("assignee"), "close_reason": h.source.get("close_reason")}
             for h in result.hits]
+
+
+_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def local_times(text: str, tz: str) -> str:
+    """``text`` with every ISO-like timestamp in it (UTC when it names no offset, as the monitor
+    writes them) rewritten as wall-clock time in ``tz``: evidence shown in the dashboard's timezone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def shift(m: re.Match[str]) -> str:
+        offset = m.group(4) or "+00:00"
+        if offset == "Z":
+            offset = "+00:00"
+        elif ":" not in offset:
+            offset = offset[:3] + ":" + offset[3:]
+        clock = m.group(2) if m.group(2).count(":") == 2 else m.group(2) + ":00"
+        try:
+            moment = datetime.fromisoformat(f"{m.group(1)}T{clock}{offset}")
+        except ValueError:
+            return m.group(0)
+        return moment.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M:%S")
+
+    return _STAMP.sub(shift, text)
+
+
+def decode_payload(line: str) -> str | None:
+    """What an evidence line carries once decoded: URL-encoding undone (twice, as the web-attack
+    rule reads requests), and an encoded DNS label (base32, base64 or hex) read when it gives
+    printable text. None when decoding changes nothing."""
+    import base64
+    import binascii
+    from urllib.parse import unquote_plus
+
+    decoded = unquote_plus(unquote_plus(line)) if "%" in line or "+" in line else line
+    for label in re.findall(r"(?<![\w.-])([A-Za-z0-9+/=_-]{16,})(?=\.[A-Za-z0-9-]+\.)", decoded):
+        for decode in (lambda x: base64.b32decode(x.upper() + "=" * (-len(x) % 8)),
+                       lambda x: base64.b64decode(x + "=" * (-len(x) % 4), altchars=b"-_", validate=True),
+                       bytes.fromhex):
+            try:
+                raw = decode(label)
+            except (binascii.Error, ValueError):
+                continue
+            text = raw.decode("utf-8", errors="replace")
+            if text and sum(c.isprintable() for c in text) / len(text) >= 0.9:
+                decoded = decoded.replace(label, f"{label} «{text}»")
+                break
+    return decoded if decoded != line else None
 
 
 def get_alert(alert_id: str) -> dict[str, Any] | None:

@@ -182,6 +182,8 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "Baseline probability of this value or more"},
     "security.rarity": {"vi": "Độ hiếm (−log₁₀ p)", "en": "Rarity (−log₁₀ p)"},
     "security.crossed": {"vi": "Vượt ngưỡng", "en": "Crossed"},
+    "security.crossed_yes": {"vi": "Có", "en": "Yes"},
+    "security.crossed_no": {"vi": "Không", "en": "No"},
     "security.payload": {"vi": "Nội dung đã giải mã", "en": "Decoded payload"},
     "security.close_reason_is": {"vi": "Đã đóng – lý do: {reason}", "en": "Closed – reason: {reason}"},
     "security.reason_col": {"vi": "Lý do", "en": "Reason"},
@@ -410,6 +412,62 @@ TOPICS_EN = {
     "urban_construction": "Urban planning, construction", "information_security": "Information security",
     "culture_society": "Culture, society", "other": "Other",
 }
+
+
+# Names of the figures alerts are explained by (detector features, rule and analytic figures).
+FEATURE_NAMES: dict[str, tuple[str, str]] = {
+    "flows": ("Số kết nối", "Connections"), "packets": ("Số gói tin", "Packets"),
+    "bytes_out": ("Dữ liệu gửi đi (byte)", "Bytes sent"), "bytes_in": ("Dữ liệu nhận về (byte)", "Bytes received"),
+    "distinct_dst_ips": ("Số địa chỉ đích khác nhau", "Distinct destination addresses"),
+    "distinct_dst_ports": ("Số cổng đích khác nhau", "Distinct destination ports"),
+    "syn_no_ack_ratio": ("Tỷ lệ kết nối TCP không được trả lời", "Share of unanswered TCP connections"),
+    "rejected_ratio": ("Tỷ lệ kết nối bị từ chối", "Share of refused connections"),
+    "mean_flow_duration": ("Thời lượng kết nối trung bình (giây)", "Mean connection duration (s)"),
+    "dns_queries": ("Số truy vấn DNS", "DNS queries"), "dns_query_len": ("Độ dài truy vấn DNS", "DNS query length"),
+    "dns_entropy": ("Độ ngẫu nhiên tên miền truy vấn", "Randomness of queried names"),
+    "dns_distinct_names": ("Số tên miền truy vấn khác nhau", "Distinct queried names"),
+    "dns_label_len": ("Độ dài nhãn tên miền con", "Sub-domain label length"),
+    "dns_label_entropy": ("Độ ngẫu nhiên nhãn tên miền con", "Sub-domain label randomness"),
+    "dns_unique_ratio": ("Tỷ lệ tên miền con không lặp lại", "Share of unique sub-domains"),
+    "unique_subdomains": ("Số tên miền con khác nhau", "Distinct sub-domains"),
+    "encoded_share": ("Tỷ lệ nhãn mã hoá (base32/64, hex)", "Share of encoded labels"),
+    "http_requests": ("Số yêu cầu HTTP", "HTTP requests"), "http_4xx_ratio": ("Tỷ lệ lỗi HTTP 4xx", "HTTP 4xx share"),
+    "http_5xx_ratio": ("Tỷ lệ lỗi HTTP 5xx", "HTTP 5xx share"), "url_len": ("Độ dài URL", "URL length"),
+    "url_entropy": ("Độ ngẫu nhiên URL", "URL randomness"),
+    "failed_logins": ("Số lần đăng nhập thất bại", "Failed logins"),
+    "successful_logins": ("Số lần đăng nhập thành công", "Successful logins"),
+    "refused_logins": ("Số lần đăng nhập bị từ chối", "Refused logins"),
+    "refused_ratio": ("Tỷ lệ đăng nhập bị từ chối", "Share of refused logins"),
+    "distinct_users": ("Số tài khoản khác nhau", "Distinct accounts"),
+    "distinct_sources": ("Số nguồn khác nhau", "Distinct sources"),
+    "failed_before": ("Số lần thất bại trước khi vào được", "Failures before the success"),
+    "failed_same_user": ("Số lần thất bại cùng tài khoản", "Failures on the same account"),
+    "log_lines": ("Số dòng nhật ký", "Log lines"), "rare_templates": ("Số mẫu nhật ký hiếm", "Rare log templates"),
+    "periodicity": ("Tính chu kỳ", "Periodicity"), "connections": ("Số kết nối", "Connections"),
+    "mean_interval_s": ("Khoảng cách trung bình giữa kết nối (giây)", "Mean interval (s)"),
+    "interval_cv": ("Độ dao động khoảng cách (CV)", "Interval variation (CV)"),
+    "beacon_score": ("Điểm beacon", "Beacon score"),
+    "destination_prevalence": ("Số máy nội bộ từng liên lạc đích", "Internal hosts contacting the destination"),
+    "hosts_on_one_port": ("Số máy bị dò trên một cổng", "Hosts probed on one port"),
+    "failed_ports_on_one_host": ("Số cổng dò thất bại trên một máy", "Failed ports on one host"),
+    "failed_hosts_on_one_port": ("Số máy dò thất bại trên một cổng", "Failed hosts on one port"),
+    "new_admin_edges": ("Số kết nối quản trị mới", "New admin connections"),
+    "admin_hosts": ("Số máy được quản trị", "Administered hosts"),
+    "duration_h": ("Thời lượng (giờ)", "Duration (h)"), "count": ("Tổng số sự kiện", "Events"),
+    "sql_injection_requests": ("Yêu cầu chèn SQL", "SQL injection requests"),
+    "xss_requests": ("Yêu cầu XSS", "XSS requests"),
+    "path_traversal_requests": ("Yêu cầu duyệt thư mục", "Path traversal requests"),
+    "command_injection_requests": ("Yêu cầu chèn lệnh", "Command injection requests"),
+    "posts_per_hour": ("Số bài mỗi giờ", "Posts per hour"), "negative_share": ("Tỷ lệ tiêu cực", "Negative share"),
+}
+
+
+def feature_name(name: str, lang: str | None = None) -> str:
+    """A feature's name in the session's language (its id, spaced, when it has none)."""
+    names = FEATURE_NAMES.get(name)
+    if names is None:
+        return name.replace("_", " ")
+    return names[1] if (lang or current_language()) == "en" else names[0]
 
 
 def translate(key: str, lang: str = "vi", **values: Any) -> str:

@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, Callable[[float], Any]] = {}
 MODEL_FORMAT = 1
+# An entity's own baseline for explanations: the windows of each entity kept at fit time (a
+# sorted sample per feature), used once it has ENTITY_MIN_WINDOWS of them; below that its
+# features are compared with every entity's windows. Bounded: ENTITY_SAMPLE windows for each
+# of the ENTITY_MAX entities with the most windows (float32: about 10 MB at the caps).
+ENTITY_MIN_WINDOWS = 8
+ENTITY_SAMPLE = 64
+ENTITY_MAX = 2000
 
 
 def register(name: str):
@@ -175,7 +182,10 @@ class Detector:
         self.name = name
         self.contamination = contamination
 
-    def fit(self, rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> Detector:
+    def fit(self, rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None,
+            entities: list[str] | None = None) -> Detector:
+        """Fit on baseline windows; ``entities`` (one per row) also keeps each entity's own
+        baseline (``entity_ecdf_``) so :meth:`explain` compares a window with its entity's past."""
         rows = list(rows)
         self.schema_ = FeatureSchema().fit(rows, columns)
         X = self.schema_.transform(rows)
@@ -196,6 +206,17 @@ class Detector:
                                     "p95": float(np.quantile(col, 0.95))}
         step = max(1, len(raw) // 2000)
         self.ecdf_ = np.sort(raw[::step], axis=0)
+        self.entity_ecdf_ = {}
+        if entities is not None and len(entities) == len(raw):
+            by_entity: dict[str, list[int]] = {}
+            for i, entity in enumerate(entities):
+                by_entity.setdefault(str(entity), []).append(i)
+            kept = sorted(by_entity, key=lambda e: -len(by_entity[e]))[:ENTITY_MAX]
+            for entity in kept:
+                idx = by_entity[entity]
+                if len(idx) >= ENTITY_MIN_WINDOWS:
+                    idx = idx[:: max(1, len(idx) // ENTITY_SAMPLE)][:ENTITY_SAMPLE]
+                    self.entity_ecdf_[entity] = np.sort(raw[idx], axis=0).astype(np.float32)
         self.versions_ = versions()
         self.fitted_at_ = datetime.now(UTC).isoformat()
         self.n_train_ = len(rows)
@@ -225,33 +246,48 @@ class Detector:
         """Share of baseline windows scoring below ``score`` (0..1)."""
         return float(np.searchsorted(self.baseline_scores_, score, side="right") / len(self.baseline_scores_))
 
-    def explain(self, row: Mapping[str, Any], top: int = 5) -> list[dict[str, float | str | None]]:
-        """The features that make ``row`` unusual: observed value, baseline median, share of the total.
+    def explain(self, row: Mapping[str, Any], top: int = 5,
+                entity: str | None = None) -> list[dict[str, float | str | None]]:
+        """The features that make ``row`` unusual, furthest from the baseline first.
 
-        Each feature's outlyingness is the -log probability, under the baseline's
-        empirical distribution, of a value at least this high (ECOD's right-tail term):
-        alerts are about more of something (ports, failures, queries) than usual.
+        The baseline is the entity's own windows when :meth:`fit` kept at least
+        :data:`ENTITY_MIN_WINDOWS` of them (``baseline_of`` = "entity"), else every entity's
+        (``"all"``). For each feature, ``tail_p`` is the share of baseline windows with a value at
+        least as high (ECOD's right tail, (k + 1) / (n + 1)): alerts are about more of something
+        than usual; only features with ``tail_p`` <= 1/3 and above the baseline median count.
+        They are ranked by rarity (-log10 ``tail_p``), ties (several features beyond every
+        baseline window) by ``distance``: how many baseline spreads (p95 - median, at least a
+        tenth of the median, at least 1e-9) the value stands above the median. ``contribution`` is
+        each feature's share of rarity + log10(1 + distance) among those returned, so features
+        equally rare but not equally far never get an equal split.
         """
         self._check()
         raw = self.schema_.raw([row])[0]
-        n = len(self.ecdf_)
-        terms = []
+        own = getattr(self, "entity_ecdf_", {}).get(str(entity)) if entity is not None else None
+        sample, baseline_of = (own, "entity") if own is not None else (self.ecdf_, "all")
+        n = len(sample)
+        found = []
         for j, name in enumerate(self.schema_.numeric_):
-            col = self.ecdf_[:, j]
-            x = raw[j]
-            right = (n - np.searchsorted(col, x, side="left") + 1) / (n + 1)
-            terms.append((-math.log(right), name, float(x)))
-        total = sum(t for t, _, _ in terms) or 1.0
-        terms.sort(key=lambda t: -t[0])
-        out = []
-        for t, name, x in terms:
-            # only features clearly above the baseline (tail probability below ~1/3) explain an alert
-            if t >= 1.0 and x > self.baseline_[name]["median"]:
-                out.append({"feature": name, "observed": x, "baseline": self.baseline_[name]["median"],
-                            "contribution": round(t / total, 4)})
-            if len(out) == top:
-                break
-        return out
+            col = sample[:, j]
+            x = float(raw[j])
+            tail = (n - int(np.searchsorted(col, x, side="left")) + 1) / (n + 1)
+            active = col[col != 0]
+            median = float(np.median(active)) if len(active) else 0.0
+            if baseline_of == "all":
+                median = self.baseline_[name]["median"]
+            spread = max(float(np.quantile(col, 0.95)) - median, 0.1 * abs(median), 1e-9)
+            distance = max(0.0, (x - median) / spread)
+            if tail <= 1 / 3 and x > median:
+                found.append({"feature": name, "observed": x, "baseline": median, "tail_p": round(tail, 6),
+                              "rarity": round(-math.log10(tail), 4), "distance": round(distance, 3),
+                              "baseline_of": baseline_of})
+        found.sort(key=lambda e: (-e["rarity"], -e["distance"], e["feature"]))
+        found = found[:top]
+        weights = [e["rarity"] + math.log10(1 + e["distance"]) for e in found]
+        total = sum(weights) or 1.0
+        for e, w in zip(found, weights, strict=True):
+            e["contribution"] = round(w / total, 4)
+        return found
 
     def save(self, path: str | Path) -> Path:
         import joblib

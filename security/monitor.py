@@ -297,19 +297,18 @@ class Monitor:
         return math.floor(ts / self.dedup) * self.dedup
 
     def _explain(self, w, detection: Detection | None) -> list[Explanation]:
-        out: list[Explanation] = []
+        """A rule's own figures against its thresholds first (``kind`` "rule"), then the window's
+        features furthest from the entity's own baseline (``kind`` "anomaly")."""
+        out: list[Explanation] = rule_explanation(detection) if detection is not None else []
+        base = self.detector.baseline_ if self.detector is not None else {}
+        for e in out:  # a rule figure the detector also measures: its typical value in the baseline
+            if e.baseline is None and e.feature in FEATURES and e.feature in base:
+                e.baseline = base[e.feature]["median"]
         if self.detector is not None and w is not None:
-            for e in self.detector.explain(w.features(), top=5):
-                out.append(Explanation(feature=str(e["feature"]), observed=float(e["observed"]),
-                                       baseline=e["baseline"], contribution=float(e["contribution"])))
-        if detection is not None:
             have = {e.feature for e in out}
-            base = self.detector.baseline_ if self.detector is not None else {}
-            for name, value in detection.observed.items():
-                if name not in have:
-                    b = base.get(name, {}).get("median") if name in FEATURES else None
-                    b = getattr(detection, "baselines", {}).get(name, b)  # an analytic's own baseline
-                    out.append(Explanation(feature=name, observed=float(value), baseline=b, contribution=0.0))
+            for e in self.detector.explain(w.features(), top=5, entity=w.entity):
+                if e["feature"] not in have:
+                    out.append(Explanation(kind="anomaly", **e))
         return out
 
     def _alerts(self, detections: list[Detection], scored: list[tuple[Any, float]]):
@@ -379,6 +378,46 @@ class Monitor:
         merge_alerts(old, alert)
 
 
+# Which observed figure each rule threshold is about (the first one the detection reports);
+# "count" is the detection's own count (requests, queries, connections it saw).
+THRESHOLD_FIGURES: dict[str, tuple[str, ...]] = {
+    "min_ports": ("distinct_dst_ports", "failed_ports_on_one_host"),
+    "min_hosts": ("hosts_on_one_port", "failed_hosts_on_one_port", "admin_hosts"),
+    "min_failed_ratio": ("syn_no_ack_ratio",), "min_failure_ratio": ("refused_ratio",),
+    "min_queries": ("dns_queries",), "min_label_len": ("dns_label_len",), "min_entropy": ("dns_label_entropy",),
+    "min_unique_ratio": ("dns_unique_ratio",), "min_unique": ("unique_subdomains",),
+    "min_encoded_share": ("encoded_share",), "min_connections": ("connections",), "max_cv": ("interval_cv",),
+    "min_failures": ("failed_logins", "failed_before", "refused_logins"),
+    "min_failures_per_user": ("failed_logins",), "dist_min_failures": ("failed_logins",),
+    "min_users": ("distinct_users",), "spray_min_users": ("distinct_users",),
+    "min_sources": ("distinct_sources",), "dist_min_sources": ("distinct_sources",),
+    "min_same_user": ("failed_same_user",), "min_new_edges": ("new_admin_edges",),
+    "min_score": ("beacon_score",), "min_beats": ("beats", "connections"), "min_bytes": ("bytes_out",),
+    "min_hits": ("count",),
+}
+
+
+def rule_explanation(d: Detection) -> list[Explanation]:
+    """The figures a rule or analytic tested, each with its threshold when it has one (``min_*``:
+    at least, ``max_*``: at most) and the entity's own baseline when the analytic keeps one."""
+    figures = {**{k: float(v) for k, v in d.observed.items() if isinstance(v, int | float)}, "count": float(d.count)}
+    limits: dict[str, tuple[float, str]] = {}
+    for name, value in (d.thresholds or {}).items():
+        target = next((f for f in THRESHOLD_FIGURES.get(name, ()) if f in figures), None)
+        if target is not None and target not in limits and isinstance(value, int | float):
+            limits[target] = (float(value), "max" if name.startswith("max_") else "min")
+    baselines = getattr(d, "baselines", {}) or {}
+    out = []
+    for name, value in figures.items():
+        if name == "count" and name not in limits:
+            continue
+        threshold, direction = limits.get(name, (None, None))
+        base = baselines.get(name)
+        out.append(Explanation(kind="rule", feature=name, observed=value, threshold=threshold, direction=direction,
+                               baseline=float(base) if isinstance(base, int | float) else None))
+    return out
+
+
 def merge_alerts(old: Alert, new: Alert) -> Alert:
     """Fold ``new`` into ``old`` (same id): widen the time range, add counts, keep the worse risk."""
     old.count += new.count
@@ -425,7 +464,8 @@ def learn(records: Iterable[Record], config: SecuritySettings, templates=None) -
     if len(rows) < 5:
         raise SecurityMonitorError(f"the baseline gave only {len(rows)} entity windows",
                                    hint="learn on more traffic or a longer period")
-    det = Detector(config.detector, config.contamination).fit(rows, list(FEATURES))
+    det = Detector(config.detector, config.contamination).fit(rows, list(FEATURES),
+                                                              entities=[w.entity for w in m.windows])
     return Model(det, dict(m.template_counts), len(rows), m.analytics)
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 from core.documents import CLOSE_REASONS, AlertStatus
 from core.errors import IocwatchError
 from dashboard import auth, charts, data, ui
-from dashboard.i18n import t
+from dashboard.i18n import feature_name, t
 
 settings = data.settings()
 user = auth.require("security", settings)
@@ -88,18 +88,50 @@ st.caption(" · ".join(ui.safe(x) for x in (
     alert.get("threat.technique.name"), f"{t('security.risk')} {alert.get('risk_score')}",
     t(f"status.{alert.get('status')}")) if x))
 d1, d2 = st.columns(2)
+explanation = alert.get("explanation") or []
+names = {e["feature"]: feature_name(e["feature"]) for e in explanation}
+# a rule's own figures (kind "rule"), else features far from the entity's baseline (kind "anomaly");
+# rows stored before kinds existed: the detector's carried a share of the score, the rule's had none
+kinds = [e.get("kind") or ("anomaly" if e.get("contribution") else "rule") for e in explanation]
+rule_rows = [e for e, kind in zip(explanation, kinds, strict=True) if kind == "rule"]
+anomaly_rows = [e for e, kind in zip(explanation, kinds, strict=True) if kind == "anomaly"]
 with d1:
-    st.markdown(f"**{t('security.explanation')}**")
-    if alert.get("explanation"):
-        st.altair_chart(charts.explanation(alert["explanation"]), width="stretch")
-    else:
+    if not explanation:
+        st.markdown(f"**{t('security.explanation')}**")
         st.info(t("security.no_explanation"))
+    if rule_rows:
+        st.markdown(f"**{t('security.rule_evidence')}**")
+        yes_no = {True: t("security.crossed_yes"), False: t("security.crossed_no"), None: ""}
+        st.dataframe(pd.DataFrame([{
+            t("security.feature"): names[e["feature"]], t("security.observed"): e["observed"],
+            t("security.threshold"): "" if e.get("threshold") is None else
+            f"{'≤' if e.get('direction') == 'max' else '≥'} {e['threshold']:g}",
+            t("security.crossed"): yes_no[None if e.get("threshold") is None else
+                                          (e["observed"] <= e["threshold"] if e.get("direction") == "max"
+                                           else e["observed"] >= e["threshold"])],
+            t("security.baseline"): e.get("baseline")} for e in rule_rows]), hide_index=True, width="stretch")
+    if anomaly_rows:
+        st.markdown(f"**{t('security.anomaly_evidence')}**")
+        st.altair_chart(charts.explanation(anomaly_rows, names), width="stretch")
+        st.dataframe(pd.DataFrame([{
+            t("security.feature"): names[e["feature"]], t("security.observed"): e["observed"],
+            t("security.baseline"): e.get("baseline"),
+            t("security.tail_p"): None if e.get("tail_p") is None else round(100 * e["tail_p"], 2)}
+            for e in anomaly_rows]), hide_index=True, width="stretch",
+            column_config={t("security.tail_p"): st.column_config.NumberColumn(format="%.2f %%")})
 with d2:
     st.markdown(f"**{t('security.evidence')}**")
-    st.code("\n".join(alert.get("evidence") or []) or "–", language=None)
-    st.json({k: alert.get(k) for k in ("source.ip", "destination.ip", "destination.port", "destination.domain",
-                                       "user.name", "host.name", "entity", "count", "first_seen", "last_seen")
-             if alert.get(k) is not None}, expanded=False)
+    evidence = [data.local_times(line, tz) for line in alert.get("evidence") or []]  # the dashboard's timezone
+    st.code("\n".join(evidence) or "–", language=None)
+    decoded = [d for d in (data.decode_payload(line) for line in evidence) if d]
+    if decoded:
+        st.markdown(f"**{t('security.payload')}**")
+        st.code("\n".join(decoded), language=None)
+    fields = {k: alert.get(k) for k in ("source.ip", "destination.ip", "destination.port", "destination.domain",
+                                        "user.name", "host.name", "entity", "count") if alert.get(k) is not None}
+    fields |= {k: ui.local(alert.get(k), tz, "%d/%m/%Y %H:%M:%S") for k in ("first_seen", "last_seen")
+               if alert.get(k)}
+    st.json(fields, expanded=False)
 
 st.markdown(f"**{t('security.triage')}**")
 

@@ -25,6 +25,10 @@ TOXIC = [("tox-a", 0.99, "offensive", "Lũ chủ quán karaoke mất dạy, hát
 ATTACKER = "203.0.113.66"  # an external address with several high-risk alerts
 LONE_ATTACKER = "198.51.100.7"  # an external address with one critical alert
 NOISE = [f"10.99.0.{i}" for i in range(1, 13)]  # internal addresses with one low alert each
+ANOMALOUS = "10.20.1.9"  # an internal host with one anomaly alert
+# (feature, observed, its own baseline, tail probability, distance, contribution), as the monitor ranks them
+ANOMALY_ROWS = [("dns_queries", 4200.0, 35.0, 0.0156, 410.0, 0.31), ("dns_entropy", 4.6, 2.9, 0.0156, 3.1, 0.23),
+                ("bytes_out", 9.1e6, 2.0e5, 0.05, 40.0, 0.2)]
 
 
 def truth_posts(now: datetime) -> list[Post]:
@@ -64,10 +68,16 @@ def truth_alerts(now: datetime) -> list[Alert]:
         *[alert("web_attack", ATTACKER, 5 + i, 85, source_ip=ATTACKER, destination_ip="10.20.1.5",
                 title=f"Web attack from {ATTACKER}", threat_technique_id="T1190",
                 threat_technique_name="Exploit Public-Facing Application",
-                explanation=[Explanation(feature="sql_injection_requests", observed=14, baseline=None,
-                                         contribution=0.0)],
-                evidence=["GET /login.php?id=1%27%20OR%20%271%27=%271 HTTP/1.1 2026-01-01T00:00:00Z"])
+                explanation=[Explanation(kind="rule", feature="sql_injection_requests", observed=14),
+                             Explanation(kind="rule", feature="xss_requests", observed=3),
+                             Explanation(kind="rule", feature="count", observed=17, threshold=10, direction="min")],
+                evidence=["2026-01-01T00:00:00Z GET /login.php?id=1%27%20OR%20%271%27=%271 HTTP/1.1"])
           for i in range(3)],
+        alert("anomaly_ecod", ANOMALOUS, 6, 60, severity="medium", source_ip=ANOMALOUS,
+              title=f"Unusual activity from {ANOMALOUS}",
+              explanation=[Explanation(kind="anomaly", feature=f, observed=o, baseline=b, tail_p=p, distance=d,
+                                       baseline_of="entity", contribution=c)
+                           for f, o, b, p, d, c in ANOMALY_ROWS]),
         alert("ssh_bruteforce", LONE_ATTACKER, 8, 97, severity="critical", source_ip=LONE_ATTACKER,
               title=f"SSH brute force from {LONE_ATTACKER}"),
         *[alert("port_scan", ip, 9 + i, 20, severity="low", source_ip=ip, title=f"Port scan from {ip}")
