@@ -73,11 +73,9 @@ def can_correct(user: dict[str, Any] | None) -> bool:
 
 
 def plain(text: Any) -> str:
-    """Stored text shown as literal markdown (no links, emphasis or HTML from the post)."""
-    out = str(text or "")
-    for char in "\\`*_{}[]()#+-.!|<>~":
-        out = out.replace(char, "\\" + char)
-    return out
+    """Stored text shown as literal markdown (no links, emphasis or HTML from the post): the
+    dashboard's one helper for collected text, :func:`dashboard.ui.safe`."""
+    return ui.safe(text or "")
 
 
 def _label_text(task: str, label: str | None) -> str:
