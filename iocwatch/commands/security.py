@@ -91,6 +91,7 @@ def eval_scenario_cmd(seeds, hours, learn_hours, per_kind, batch_s):
     click.echo(json.dumps(out, ensure_ascii=False, indent=1))
 
 
-from iocwatch.commands.sigma_intel import sigma  # noqa: E402  (subcommand groups of their own module)
+from iocwatch.commands.sigma_intel import intel, sigma  # noqa: E402  (subcommand groups of their own module)
 
 security.add_command(sigma)
+security.add_command(intel)

@@ -103,3 +103,68 @@ def sigma_export_cmd(paths, target, fmt, no_bundled, output):
                    f"{len(result['problems'])} not converted")
     else:
         _echo_json(result)
+
+
+@click.group()
+def intel() -> None:
+    """Threat-intelligence feeds (STIX 2.1, MISP feed/event/CSV, CSV and text lists) matched by the monitor."""
+
+
+def intel_load(path: str, name: str, fmt: str | None = None, confidence: int | None = None,
+               ttl_days: float | None = None) -> dict:
+    """Read a feed file (or MISP feed folder) and store it as feed ``name``; returns its summary."""
+    from core.settings import get_settings
+    from iocwatch.commands._writer import data_writer
+    from iocwatch.flows.monitor import intel_dir
+    from security.intel.store import load_feed
+
+    settings = get_settings()
+    cfg = settings.security
+    with data_writer(settings, scopes=("intel",)):
+        return load_feed(intel_dir(settings), path, name, fmt=fmt,
+                         confidence=cfg.intel_default_confidence if confidence is None else confidence,
+                         ttl_days=cfg.intel_ttl_days if ttl_days is None else ttl_days,
+                         max_indicators=cfg.intel_max_indicators)
+
+
+@intel.command("load")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--name", required=True, help="Feed name shown on alerts (replaces a feed of that name).")
+@click.option("--format", "fmt", type=click.Choice(("stix", "misp", "misp-csv", "csv", "text")),
+              help="Feed format (default: detected).")
+@click.option("--confidence", type=click.IntRange(0, 100), help="For indicators without one "
+              "(default: security.intel_default_confidence).")
+@click.option("--ttl-days", type=click.FloatRange(min=0), help="Expiry of indicators without one, from now "
+              "(default: security.intel_ttl_days; 0 = never).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def intel_load_cmd(path, name, fmt, confidence, ttl_days, as_json):
+    """Load a feed file: STIX bundle, MISP feed folder or event JSON, MISP CSV, CSV or text list."""
+    out = intel_load(path, name, fmt, confidence, ttl_days)
+    if as_json:
+        _echo_json(out)
+        return
+    st = out["stats"]
+    click.echo(f"feed {name}: {st['indicators']} indicators ({', '.join(f'{k} {v}' for k, v in st['by_type'].items())})"
+               f" from {path} [{st['format']}]; skipped: {st['skipped'] or 'none'}")
+
+
+@intel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def intel_list_cmd(as_json):
+    """The stored feeds: indicators by type, when loaded, how many have expired since."""
+    from core.settings import get_settings
+    from iocwatch.flows.monitor import intel_dir
+    from security.intel.store import list_feeds
+
+    feeds = list_feeds(intel_dir(get_settings()))
+    if as_json:
+        _echo_json({"feeds": feeds})
+        return
+    for f in feeds:
+        if "error" in f:
+            click.echo(f"{f['name']}: ERROR {f['error']}")
+        else:
+            click.echo(f"{f['name']}: {f['indicators']} indicators {f['by_type']} from {f['source']} "
+                       f"[{f['feed_format']}] loaded {f['loaded_at']}; expired since: {f['expired_now']}")
+    if not feeds:
+        click.echo("no feeds loaded (iocwatch security intel load FILE --name NAME)")

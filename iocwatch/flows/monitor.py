@@ -121,7 +121,7 @@ def load_monitor(settings: Settings):
 
 
 def detection_observers(settings: Settings) -> list:
-    """The monitor's observers: Sigma rules (bundled and the operators' folders) and, later, intel feeds."""
+    """The monitor's observers: Sigma rules (bundled and the operators' folders) and intel feeds."""
     cfg = settings.security
     out: list = []
     if cfg.sigma_enabled:
@@ -131,7 +131,19 @@ def detection_observers(settings: Settings) -> list:
         ruleset = load_cached(cfg.sigma_rules_dirs, bundled=cfg.sigma_bundled)
         if ruleset.rules:
             out.append(SigmaEngine(ruleset, cfg))
+    if cfg.intel_enabled:
+        from security.intel.matcher import IntelObserver
+        from security.intel.store import open_cached
+
+        opened = open_cached(intel_dir(settings), min_confidence=cfg.intel_min_confidence)
+        if len(opened.matcher):
+            out.append(IntelObserver(opened.matcher, cfg))
     return out
+
+
+def intel_dir(settings: Settings) -> Path:
+    """Where loaded threat-intelligence feeds are kept (security.intel_dir, default <data_dir>/security/intel)."""
+    return Path(settings.security.intel_dir) if settings.security.intel_dir else settings.path("security", "intel")
 
 
 def merge_with_stored(store, alerts: list[Alert]) -> list[Alert]:
