@@ -105,6 +105,7 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
     for kind, k in per_kind.items():
         k["rate"] = round(k["alerted"] / k["injected"], 3)
         if ttds[kind]:
+            k["ttd_s"] = [round(t) for t in ttds[kind]]
             k["ttd_s_median"] = round(median(ttds[kind]))
             k["ttd_s_max"] = round(max(ttds[kind]))
     false = [a for _, a in merged.values() if a.id not in related]
@@ -152,13 +153,13 @@ def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
             t["injected"] += k["injected"]
             t["alerted"] += k["alerted"]
             t["missed"] += [{"seed": r["seed"], **v} for v in k["missed"]]
-            if "ttd_s_median" in k:
-                ttd[kind] += [k["ttd_s_median"], k["ttd_s_max"]]
+            ttd[kind] += k.get("ttd_s", [])
         sev.update(r["false_alerts"]["by_severity"])
         host_hours += r["false_alerts"]["host_hours"]
     for kind, t in kinds.items():
         t["rate"] = round(t["alerted"] / t["injected"], 3)
         if ttd[kind]:
+            t["ttd_s_median"] = round(median(ttd[kind]))
             t["ttd_s_max"] = round(max(ttd[kind]))
     injected = sum(t["injected"] for t in kinds.values())
     alerted = sum(t["alerted"] for t in kinds.values())
