@@ -358,10 +358,12 @@ class HistoryEntry(BaseModel):
     model_config = ConfigDict(extra="ignore")
     at: datetime = Field(default_factory=utcnow)
     by: str = "system"
-    action: str
+    action: str  # "status", "assign" or "comment"
     from_status: str | None = None
     to_status: str | None = None
-    note: str | None = None
+    note: str | None = None  # the operator's note written with this action
+    reason: str | None = None  # a close's reason (one of CLOSE_REASONS)
+    assignee: str | None = None  # an assignment's new assignee ("" when unassigned)
 
 
 class Alert(BaseModel):

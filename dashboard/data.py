@@ -678,6 +678,14 @@ def decode_payload(line: str) -> str | None:
     return decoded if decoded != line else None
 
 
+def triagers(module: str) -> dict[str, str]:
+    """Users whose role triages ``module``'s alerts (:data:`TRIAGE_ROLES`): name -> display name."""
+    from dashboard.auth import list_users
+
+    allowed = TRIAGE_ROLES.get(module, ())
+    return {u["name"]: u["display_name"] or u["name"] for u in list_users(settings()) if u["role"] in allowed}
+
+
 def get_alert(alert_id: str) -> dict[str, Any] | None:
     return store().get("alerts", alert_id)
 

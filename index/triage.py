@@ -14,7 +14,9 @@ def triage(store: Store, alert_id: str, *, status: str | None = None, assignee: 
     """Move an alert along open → acknowledged → in_progress → closed, or assign it.
 
     Closing needs a ``reason`` (true_positive, false_positive, benign). Every change
-    appends a :class:`HistoryEntry`; nothing earlier in the history is rewritten.
+    appends a :class:`HistoryEntry` (a close with its ``reason``, an assignment with its
+    ``assignee``) carrying ``note`` when one was given, so a note stays with the action it went
+    with; a note alone is a "comment". Nothing earlier in the history is rewritten.
     Raises :class:`StoreError` for an unknown id and :class:`ValidationFailed` for a
     move the state machine does not allow.
     """
@@ -43,11 +45,14 @@ def triage(store: Store, alert_id: str, *, status: str | None = None, assignee: 
                 fields["close_reason"] = None
             fields["status"] = target.value
             history.append(HistoryEntry(by=by, action="status", from_status=alert.status.value,
-                                        to_status=target.value, note=note or reason))
+                                        to_status=target.value, note=note or None,
+                                        reason=reason if target == AlertStatus.CLOSED else None))
+            note = None  # said once, with the action it went with
     if assignee is not None and assignee != alert.assignee:
         fields["assignee"] = assignee or None
-        history.append(HistoryEntry(by=by, action="assign", note=assignee or "unassigned"))
-    if note and not fields:
+        history.append(HistoryEntry(by=by, action="assign", assignee=assignee or "", note=note or None))
+        note = None
+    if note:
         history.append(HistoryEntry(by=by, action="comment", note=note))
     if len(history) == len(alert.history):
         return alert

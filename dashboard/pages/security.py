@@ -76,8 +76,9 @@ st.subheader(t("security.detail"))
 if not res["rows"]:
     st.info(t("common.no_data"))
     st.stop()
+# the time tells apart alerts whose titles repeat (one rule, one entity, several windows)
 titles = {r["id"]: f"[{t('severity.' + r['severity'])}] {r['title'] or r['rule']} – {r['entity'] or ''}"
-          for r in res["rows"]}
+                   f" · {ui.local(r['time'], tz)}" for r in res["rows"]}
 picked = st.selectbox(t("security.pick"), list(titles), format_func=titles.get, key="sec_pick")
 alert = ui.load(data.get_alert, picked)
 if alert is None:
@@ -87,6 +88,13 @@ st.caption(" · ".join(ui.safe(x) for x in (
     ui.local(alert.get("@timestamp"), tz), alert.get("rule.name"), alert.get("threat.technique.id"),
     alert.get("threat.technique.name"), f"{t('security.risk')} {alert.get('risk_score')}",
     t(f"status.{alert.get('status')}")) if x))
+if alert.get("status") == "closed":  # why it was closed, and what was said then
+    closing = next((h for h in reversed(alert.get("history") or []) if h.get("to_status") == "closed"), {})
+    reason = alert.get("close_reason")
+    said = closing.get("note") if closing.get("note") not in (None, reason) else None
+    st.info(t("security.close_reason_is", reason=t(f"reason.{reason}") if reason else "–")
+            + (f" · {t('security.note')}: {ui.safe(said)}" if said else "")
+            + (f" · {ui.safe(closing.get('by'))}, {ui.local(closing.get('at'), tz)}" if closing else ""))
 d1, d2 = st.columns(2)
 explanation = alert.get("explanation") or []
 names = {e["feature"]: feature_name(e["feature"]) for e in explanation}
@@ -146,30 +154,56 @@ def act(**change):
     st.rerun()
 
 
-note = st.text_input(t("security.note"), key=f"sec_note_{picked}")
+note = st.text_input(t("security.note"), key=f"sec_note_{picked}")  # saved with the action it goes with
 b1, b2, b3, b4 = st.columns(4)
 status = alert.get("status")
 if b1.button(t("security.ack"), disabled=status != "open"):
     act(status="acknowledged")
 if b2.button(t("security.start"), disabled=status not in ("open", "acknowledged")):
     act(status="in_progress")
-assignee = b3.text_input(t("security.assignee"), value=alert.get("assignee") or user["name"],
-                         key=f"sec_assignee_{picked}")
-if b3.button(t("security.assign")):
+people = data.triagers(alert.get("module") or "security")  # users whose role triages this module
+choices = ["", *people] if not alert.get("assignee") or alert.get("assignee") in people \
+    else ["", alert["assignee"], *people]
+current = alert.get("assignee") or (user["name"] if user["name"] in people else "")
+assignee = b3.selectbox(t("security.assignee"), choices, index=choices.index(current),
+                        format_func=lambda k: people.get(k, k) if k else t("security.unassigned"),
+                        key=f"sec_assignee_{picked}")
+if b3.button(t("security.assign"), disabled=assignee == (alert.get("assignee") or "")):
     act(assignee=assignee)
-reason = b4.selectbox(t("security.reason"), CLOSE_REASONS, format_func=lambda k: t(f"reason.{k}"),
-                      key=f"sec_reason_{picked}")
 if status == "closed":
+    stored = alert.get("close_reason")
+    b4.selectbox(t("security.reason"), CLOSE_REASONS, format_func=lambda k: t(f"reason.{k}"), disabled=True,
+                 index=CLOSE_REASONS.index(stored) if stored in CLOSE_REASONS else 0, key=f"sec_reason_{picked}")
     if b4.button(t("security.reopen")):
         act(status="open")
-elif b4.button(t("security.close"), type="primary"):
-    act(status="closed", reason=reason)
+else:
+    reason = b4.selectbox(t("security.reason"), CLOSE_REASONS, format_func=lambda k: t(f"reason.{k}"),
+                          key=f"sec_reason_{picked}")
+    if b4.button(t("security.close"), type="primary"):
+        act(status="closed", reason=reason)
+
+
+def _history_row(h: dict) -> dict:
+    """One history entry in the UI language (entries written before reasons and assignees had
+    fields of their own kept them in the note)."""
+    action = h.get("action") or ""
+    reason = h.get("reason") or (h.get("note") if h.get("to_status") == "closed" and h.get("note") in CLOSE_REASONS
+                                 else None)
+    note = h.get("note") if h.get("note") != reason else None
+    if action == "assign" and h.get("assignee") is None:  # the note held the assignee
+        who, note = h.get("note"), None
+    else:
+        who = h.get("assignee")
+    change = " → ".join(t(f"status.{s}") for s in (h.get("from_status"), h.get("to_status")) if s)
+    if action == "assign":
+        change = t("security.assignee") + ": " + (people.get(who, who) if who and who != "unassigned"
+                                                  else t("security.unassigned"))
+    return {t("common.time"): ui.local(h.get("at"), tz), t("security.by"): h.get("by"),
+            t("security.action"): t(f"history.{action}") if action in ("status", "assign", "comment") else action,
+            t("security.status"): change, t("security.reason_col"): t(f"reason.{reason}") if reason else "",
+            t("security.note"): note or ""}
+
 
 if alert.get("history"):
     st.markdown(f"**{t('security.history')}**")
-    st.dataframe(pd.DataFrame([{t("common.time"): ui.local(h.get("at"), tz), t("security.by"): h.get("by"),
-                                t("security.action"): h.get("action"),
-                                t("security.status"): " → ".join(
-                                    t(f"status.{s}") for s in (h.get("from_status"), h.get("to_status")) if s),
-                                t("security.note"): h.get("note") or ""} for h in alert["history"]]),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([_history_row(h) for h in alert["history"]]), hide_index=True, width="stretch")
