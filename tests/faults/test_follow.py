@@ -192,3 +192,28 @@ def test_follow_registry_is_written_atomically_and_survives_many_rotations(setti
     gen.close()
     assert total == 10 * rotations
     assert not [p for p in follow_registry_path(settings).parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_follow_cli_killed_mid_batch_loses_nothing_on_restart(settings, tmp_path):
+    """SIGKILL before a batch is stored: the registry was not moved, so the next run reads those lines."""
+    log = tmp_path / "auth.log"
+    log.write_text(_lines(0, 6))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
+    env.update(IOCWATCH_DATA_DIR=str(settings.data_dir), PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    base = [sys.executable, "-m", "iocwatch", "-q", "monitor", "--log", str(log), "--follow", "--json"]
+    first = subprocess.Popen([*base, "--interval", "600"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = settings.data_dir / ".writer-security.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+        time.sleep(0.1)
+    time.sleep(1.5)
+    _append(log, _lines(6, 4))
+    time.sleep(1.0)
+    first.kill()
+    first.communicate(timeout=30)
+    again = subprocess.run([*base, "--interval", "1", "--batches", "1"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.strip().splitlines()[-1])["inputs"][0]["records"] == 10
+    assert read_json(follow_registry_path(settings))["files"][str(log.absolute())]["offset"] == log.stat().st_size
