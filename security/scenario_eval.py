@@ -6,9 +6,10 @@ does), then monitors the test period in batches of ``batch_s`` seconds, each bat
 :class:`~security.monitor.Monitor` that carries the analytics state of the previous
 ones (as ``monitor --follow`` does). It returns, per kind of attack: how many were
 injected, how many were alerted with the right attacker and ATT&CK technique, and the
-time to detect (end of the batch that first raised it, minus the attack's start); and
-the alerts that match no attack ("false alerts") by severity, per internal benign host
-and hour.
+time to detect (end of the batch that first raised it, minus the attack's start); the
+alerts that match no attack ("false alerts") by severity, per internal benign host and
+hour; and the day's riskiest entities (:func:`security.risk.entity_risk`), each marked
+whether an attack involved it (attacker, victim or attacked account).
 
 An alert matches an attack when its technique is one the attack's kind accepts, its
 entity, source address or user names the attacker (or one of its sources), and its time
@@ -26,6 +27,7 @@ from core.documents import Alert
 from core.settings import SecuritySettings
 from security.families import Injected, Scenario, generate
 from security.monitor import Monitor, learn, merge_alerts
+from security.risk import entity_risk
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,16 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
     by_sev = Counter(a.severity.value for a in false)
     injected = sum(k["injected"] for k in per_kind.values())
     alerted = sum(k["alerted"] for k in per_kind.values())
+    # one picture per host: are the riskiest entities of the day the attackers (or accounts they attacked)?
+    ranked = entity_risk([a for _, a in merged.values()], hours=hours)
+    involved = attackers | {i.victim for i in scenario.injected} | {
+        f"user:{u}" for i in scenario.injected for u in (i.variant.get("account"), i.variant.get("user")) if u}
+
+    def is_involved(e) -> bool:
+        return (f"user:{e.entity}" if e.kind == "user" else e.entity) in involved
+
+    top = [{"entity": e.entity, "kind": e.kind, "score": e.score, "level": e.level, "involved": is_involved(e)}
+           for e in ranked[:10]]
     return {
         "seed": scenario.seed, "hours": hours, "injected": injected, "alerted": alerted,
         "detection_rate": round(alerted / max(1, injected), 4), "kinds": per_kind,
@@ -128,6 +140,8 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
             "examples": [f"{a.severity.value} {a.rule_name} {a.entity}: {a.title[:160]}"
                          for a in sorted(false, key=lambda a: -a.risk_score)[:8]],
         },
+        "riskiest": top,
+        "riskiest_high_benign": sum(1 for e in ranked if e.level in ("high", "critical") and not is_involved(e)),
     }
 
 
@@ -168,5 +182,8 @@ def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
             "false_alerts": {"host_hours": host_hours, "by_severity": dict(sev),
                              "per_host_hour": {s: round(sev.get(s, 0) / host_hours, 5) for s in SEVERITIES},
                              "medium_per_host_day": round(sev.get("medium", 0) / host_hours * 24, 4)},
+            "riskiest_top10_involved": round(sum(e["involved"] for r in results for e in r["riskiest"])
+                                             / max(1, sum(len(r["riskiest"]) for r in results)), 3),
+            "riskiest_high_benign": sum(r["riskiest_high_benign"] for r in results),
             "per_seed": [{"seed": r["seed"], "detection_rate": r["detection_rate"],
                           "false_by_severity": r["false_alerts"]["by_severity"]} for r in results]}

@@ -16,6 +16,7 @@ def test_scenario_eval_detects_every_kind_without_high_false_alerts():
     fa = r["false_alerts"]
     assert fa["by_severity"]["high"] == 0 and fa["by_severity"]["critical"] == 0, fa["examples"]
     assert fa["medium_per_host_day"] <= 1.0
+    assert r["riskiest_high_benign"] == 0 and all(e["involved"] for e in r["riskiest"][:5])
     detected = [k for k in r["kinds"].values() if k["alerted"]]
     assert all(k["ttd_s_median"] >= 0 for k in detected)
 
