@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import re
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,14 +55,23 @@ class FeedStats:
     indicators: int = 0
     by_type: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    latest_expired: float = 0.0  # the latest expiry among the indicators left out as expired
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "format": self.format, "indicators": self.indicators,
                 "by_type": dict(self.by_type), "skipped": dict(self.skipped)}
 
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")  # canonical dotted quad (no leading zeros)
+_IPV4_NET = re.compile(rf"^({_OCTET}(?:\.{_OCTET}){{3}})/(3[0-2]|[12]?\d)$")
+_DEFANGED = re.compile(r"\[|\(\.\)|^hxxp|^\s|\s$|^[\"']", re.I)
+
+
 def refang(text: str) -> str:
-    """Undo the usual defanging: ``hxxp``, ``[.]``, ``(.)``, ``[:]``, ``[at]``."""
+    """Undo the usual defanging: ``hxxp``, ``[.]``, ``(.)``, ``[:]``, ``[dot]``."""
+    if not _DEFANGED.search(text):
+        return text
     t = text.strip().strip('"').strip("'")
     t = re.sub(r"^hxxp", "http", t, flags=re.I)
     return t.replace("[.]", ".").replace("(.)", ".").replace("[:]", ":").replace("[dot]", ".")
@@ -88,6 +98,15 @@ def normalise(kind: str, value: str) -> tuple[str, str] | None:
     if not v:
         return None
     if kind in ("ip", "cidr"):
+        if _IPV4.match(v):  # the common case, without ipaddress objects (1M indicators load in seconds)
+            return "ip", v
+        m = _IPV4_NET.match(v)
+        if m is not None:
+            plen = int(m[2])
+            if plen == 32:
+                return "ip", m[1]
+            num = int.from_bytes(socket.inet_aton(m[1]), "big") & ((0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF)
+            return "cidr", f"{socket.inet_ntoa(num.to_bytes(4, 'big'))}/{plen}"
         try:
             if "/" in v:
                 net = ipaddress.ip_network(v, strict=False)
@@ -273,6 +292,8 @@ def read_misp_feed(folder: Path, stats: FeedStats, default_conf: int) -> Iterato
 
 
 # -- CSV and text ---------------------------------------------------------------------
+_CSV_TYPES = {"ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain", "ip": "ip", "cidr": "cidr",
+              "domain": "domain", "url": "url", "hash": "hash"}
 _VALUE_COLS = ("value", "indicator", "ioc", "observable", "ip", "domain", "url", "hash")
 
 
@@ -301,9 +322,7 @@ def read_csv(path: Path, stats: FeedStats, default_conf: int) -> Iterator[Indica
                 continue
             value = row[vcol]
             kind = row[tcol].strip().lower() if tcol is not None and tcol < len(row) else ""
-            mapped = _MISP_TYPES.get(kind) or {"ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain",
-                                               "ip": "ip", "cidr": "cidr", "domain": "domain", "url": "url",
-                                               "hash": "hash"}.get(kind)
+            mapped = _MISP_TYPES.get(kind) or _CSV_TYPES.get(kind)
             if kind and mapped is None:
                 stats.skipped["unsupported_type"] += 1
                 continue

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from core.documents import Alert, Explanation, Severity
@@ -27,8 +27,7 @@ from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Recor
 RULE = "threat_intel"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """A matched indicator: the feed, the indicator as stored, its type, confidence and label."""
 
     feed: str
@@ -83,16 +82,23 @@ class IntelMatcher:
     def add_rows(self, feed: str, rows: Iterable[list[Any]]) -> None:
         """Add stored rows ``[type, value, confidence, expires, label]`` of one feed (values normalised)."""
         n = 0
+        ips, keep = self.ips, self._keep
         for kind, value, conf, _exp, label in rows:
-            hit = Hit(feed, value, kind, int(conf), label or "")
+            hit = Hit(feed, value, kind, conf, label or "")
             n += 1
             if kind == "ip":
-                self._keep(self.ips, value, hit)
+                old = ips.get(value)
+                if old is None or conf > old.confidence:
+                    ips[value] = hit
             elif kind == "cidr":
-                net = ipaddress.ip_network(value, strict=False)
-                bits = net.max_prefixlen
-                table = self.nets[net.version].setdefault(net.prefixlen, {})
-                self._keep(table, int(net.network_address) >> (bits - net.prefixlen), hit)
+                addr, _, plen_s = value.partition("/")
+                plen = int(plen_s)
+                if ":" in addr:
+                    version, bits = 6, 128
+                    num = int.from_bytes(socket.inet_pton(socket.AF_INET6, addr), "big")
+                else:
+                    version, bits, num = 4, 32, int.from_bytes(socket.inet_aton(addr), "big")
+                keep(self.nets[version].setdefault(plen, {}), num >> (bits - plen), hit)
             elif kind == "domain":
                 self._keep(self.domains, value, hit)
             elif kind == "url":

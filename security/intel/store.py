@@ -9,6 +9,8 @@ clear message; it is cached while no feed file changes.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import re
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.state import atomic_write_json
+from core.state import atomic_write_text
 from security.intel.feeds import FeedStats, IntelError, read
 from security.intel.matcher import IntelMatcher
 
@@ -28,8 +30,38 @@ STORE_FORMAT = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+@contextlib.contextmanager
+def bulk():
+    """The cyclic garbage collector paused while millions of small rows are built (it would rescan them
+    over and over; nothing here makes cycles), then restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+def _collect(indicators, rows: dict, stats: FeedStats, now: float, default_exp: float | None,
+             max_indicators: int) -> None:
+    for ind in indicators:
+        exp = ind.expires if ind.expires is not None else default_exp
+        if exp is not None and exp <= now:
+            stats.skipped["expired"] += 1
+            stats.latest_expired = max(stats.latest_expired, exp)
+            continue
+        if len(rows) >= max_indicators:
+            stats.skipped["over_limit"] += 1
+            continue
+        key = (ind.type, ind.value)
+        old = rows.get(key)
+        if old is None or ind.confidence > old[2]:
+            rows[key] = [ind.type, ind.value, ind.confidence, exp, ind.label]
 
 
 def load_feed(intel_dir: str | Path, path: str | Path, name: str, *, fmt: str | None = None,
@@ -47,20 +79,10 @@ def load_feed(intel_dir: str | Path, path: str | Path, name: str, *, fmt: str | 
     default_exp = expires if expires is not None else (now + ttl_days * 86400 if ttl_days > 0 else None)
     stats = FeedStats(str(path))
     rows: dict[tuple[str, str], list[Any]] = {}
-    latest_expired = 0.0
-    for ind in read(path, fmt, default_conf=confidence, stats=stats):
-        exp = ind.expires if ind.expires is not None else default_exp
-        if exp is not None and exp <= now:
-            stats.skipped["expired"] += 1
-            latest_expired = max(latest_expired, exp)
-            continue
-        if len(rows) >= max_indicators:
-            stats.skipped["over_limit"] += 1
-            continue
-        key = (ind.type, ind.value)
-        old = rows.get(key)
-        if old is None or ind.confidence > old[2]:
-            rows[key] = [ind.type, ind.value, ind.confidence, exp, ind.label]
+    with bulk():
+        _collect(read(path, fmt, default_conf=confidence, stats=stats), rows, stats, now, default_exp,
+                 max_indicators)
+    latest_expired = stats.latest_expired
     if not rows:
         if stats.skipped.get("expired"):
             raise IntelError(f"{path}: all {stats.skipped['expired']} indicators have expired "
@@ -77,7 +99,8 @@ def load_feed(intel_dir: str | Path, path: str | Path, name: str, *, fmt: str | 
             "loaded_at": _iso(now), "stats": stats.as_dict(),
             "columns": ["type", "value", "confidence", "expires", "label"]}
     target = Path(intel_dir) / f"{name}.json"
-    atomic_write_json(target, {**meta, "rows": list(rows.values())})
+    atomic_write_text(target, json.dumps({**meta, "rows": list(rows.values())}, ensure_ascii=False,
+                                         separators=(",", ":")))
     log.info("intel feed %s: %d indicators from %s (%s)", name, len(rows), path, stats.format)
     return {**meta, "path": str(target)}
 
@@ -136,7 +159,8 @@ def open_matcher(intel_dir: str | Path, *, min_confidence: int = 0, now: float |
         return opened
     for path in sorted(folder.glob("*.json")):
         try:
-            doc = _read_store(path)
+            with bulk():
+                doc = _read_store(path)
         except IntelError as exc:
             opened.problems.append(FeedProblem(str(path), exc.message))
             continue
@@ -146,7 +170,8 @@ def open_matcher(intel_dir: str | Path, *, min_confidence: int = 0, now: float |
             opened.problems.append(FeedProblem(str(path), f"feed {name}: every indicator has expired or is under "
                                                           f"security.intel_min_confidence; load a fresher export"))
             continue
-        opened.matcher.add_rows(name, live)
+        with bulk():
+            opened.matcher.add_rows(name, live)
         opened.feeds.append({"name": name, "indicators": len(live), "expired": len(doc["rows"]) - len(live)})
     for p in opened.problems:
         log.warning("intel: %s", p)
