@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -168,3 +169,59 @@ def intel_list_cmd(as_json):
                        f"[{f['feed_format']}] loaded {f['loaded_at']}; expired since: {f['expired_now']}")
     if not feeds:
         click.echo("no feeds loaded (iocwatch security intel load FILE --name NAME)")
+
+
+_LINK = re.compile(r"https?://[^\s<>\"')\]]{4,2000}", re.I)
+
+
+def scan_posts(settings, store, hours: float = 24.0, page: int = 500) -> dict:
+    """Match the URLs of posts collected in the last ``hours`` (their own URL and links in their text)
+    against the loaded feeds; store one alert per feed, indicator and post; returns a report."""
+    from datetime import UTC, datetime, timedelta
+
+    from iocwatch.flows.monitor import intel_dir, merge_with_stored
+    from security.intel.matcher import url_alerts
+    from security.intel.store import open_cached
+
+    opened = open_cached(intel_dir(settings), min_confidence=settings.security.intel_min_confidence)
+    since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+    query = {"range": {"collected_at": {"gte": since}}}
+    urls: list[tuple[str, str, float]] = []
+    posts = 0
+    start = 0
+    while True:
+        res = store.search("posts", query, size=page, from_=start, sort=["collected_at:asc"])
+        for hit in res.hits:
+            posts += 1
+            doc = hit.source
+            ts = datetime.fromisoformat(str(doc.get("collected_at")).replace("Z", "+00:00")).timestamp()
+            where = f"post:{hit.id}"
+            found = {doc["url"]} if doc.get("url") else set()
+            found |= set(_LINK.findall(str(doc.get("text") or "")))
+            urls.extend((u.rstrip(".,;"), where, ts) for u in found)
+        start += len(res.hits)
+        if not res.hits or start >= res.total:
+            break
+    alerts = url_alerts(opened.matcher, urls, settings.security) if len(opened.matcher) else []
+    bulk = store.upsert_many("alerts", merge_with_stored(store, alerts)) if alerts else None
+    return {"posts": posts, "urls": len(urls), "feeds": [f["name"] for f in opened.feeds],
+            "alerts": len(alerts), "stored": len(bulk.stored) if bulk else 0,
+            "problems": [str(p) for p in opened.problems]}
+
+
+@intel.command("scan-posts")
+@click.option("--hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Posts collected within this many hours.")
+def intel_scan_posts_cmd(hours):
+    """Match crawled posts' URLs and links against the loaded feeds and store the alerts (JSON report)."""
+    from core.settings import get_settings
+    from index import open_store
+    from iocwatch.commands._writer import SECURITY, data_writer
+
+    settings = get_settings()
+    with data_writer(settings, scopes=[SECURITY]):
+        store = open_store(settings)
+        try:
+            _echo_json(scan_posts(settings, store, hours))
+        finally:
+            store.close()

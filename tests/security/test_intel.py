@@ -153,3 +153,53 @@ def test_intel_cli_load_list_and_monitor_run(settings, monkeypatch, tmp_path, st
     log.write_text(f'198.18.4.4 - - [{stamp}] "GET / HTTP/1.1" 200 10 "-" "Mozilla/5.0"\n')
     report = run_monitor(settings, store, logs=[log])
     assert report["by_rule"] == {"threat_intel": 1}
+
+
+def test_intel_scan_posts_alerts_on_crawled_urls_and_links(settings, store):
+    from core.documents import Alert, Post
+    from iocwatch.commands.sigma_intel import scan_posts
+    from iocwatch.flows.monitor import intel_dir
+
+    load_feed(intel_dir(settings), DATA / "misp_feed", "cert-city")
+    store.upsert_many("posts", [
+        Post.new(platform="forum", source="forum-test", native_id="1", url="https://forum.example/t/1",
+                 text="Nhận thông báo phạt nguội, bấm vào https://dichvucong-gov.example/nop-phat để nộp."),
+        Post.new(platform="news", source="news-test", url="http://cdn.phat-nguoi.example/bai-viet",
+                 text="Bài viết"),
+        Post.new(platform="news", source="news-test", url="https://tuoitre.vn/tin-tuc", text="Không liên quan"),
+    ])
+    report = scan_posts(settings, store, hours=24)
+    assert report["posts"] == 3 and report["alerts"] == report["stored"] == 2
+    alerts = [Alert.from_doc(h.source) for h in store.search("alerts", None, size=10).hits]
+    assert {a.threat_indicator_name for a in alerts} == {"https://dichvucong-gov.example/nop-phat",
+                                                         "cdn.phat-nguoi.example"}
+    assert all(a.threat_feed_name == "cert-city" and a.entity.startswith("post:") for a in alerts)
+    assert scan_posts(settings, store, hours=24)["stored"] == 2 and store.count("alerts") == 2  # same ids again
+
+
+def test_intel_over_limit_feed_keeps_the_first_indicators_and_counts_the_rest(tmp_path):
+    out = load_feed(tmp_path, DATA / "plain.txt", "small", max_indicators=2)
+    assert out["stats"]["indicators"] == 2 and out["stats"]["skipped"]["over_limit"] == 2
+
+
+@pytest.mark.parametrize("fmt", ["stix", "misp", "misp-csv", "csv", "text"])
+def test_intel_mutated_feeds_never_raise_anything_but_intel_error(tmp_path, fmt):
+    import random
+
+    from security.intel.feeds import read
+
+    rng = random.Random(fmt)
+    source = (DATA / {"stix": "stix_bundle.json", "misp": "misp_feed/6f1c1b7e-8a41-4d2b-9a55-000000000001.json",
+                      "misp-csv": "misp_export.csv", "csv": "plain.csv", "text": "plain.txt"}[fmt]).read_bytes()
+    for i in range(60):
+        data = bytearray(source)
+        for _ in range(rng.randint(1, 12)):
+            pos = rng.randrange(len(data))
+            data[pos:pos + rng.randint(0, 8)] = bytes(rng.randrange(256) for _ in range(rng.randint(0, 4)))
+        path = tmp_path / f"m{i}"
+        path.write_bytes(bytes(data))
+        try:
+            rows = list(read(path, fmt))
+        except IntelError:
+            continue
+        assert all(r.type in ("ip", "cidr", "domain", "url", "hash") and 0 <= r.confidence <= 100 for r in rows)

@@ -218,3 +218,28 @@ def test_sigma_odd_files_never_raise(tmp_path, line):
     (tmp_path / "odd.yml").write_text(line)
     rs = load([tmp_path], bundled=False)
     assert rs.rules == [] and rs.errors and all(p.path.endswith("odd.yml") for p in rs.errors)
+
+
+def test_sigma_mutated_rule_files_are_reported_never_raised(tmp_path):
+    import random
+
+    from security.sigma.loader import BUNDLED_DIR
+
+    rng = random.Random(16)
+    sources = sorted(BUNDLED_DIR.glob("*.yml")) + sorted((DATA / "good").glob("*.yml"))
+    for i in range(80):
+        data = bytearray(rng.choice(sources).read_bytes())
+        for _ in range(rng.randint(1, 6)):
+            pos = rng.randrange(len(data))
+            junk = bytes(rng.choice(b"|:-'\"{}[]*?\n abc01") for _ in range(rng.randint(0, 3)))
+            data[pos:pos + rng.randint(0, 6)] = junk
+        (tmp_path / f"m{i:02d}.yml").write_bytes(bytes(data))
+    rs = load([tmp_path], bundled=False)
+    assert len(rs.rules) + len(rs.correlations) + len(rs.problems) >= 80 - 5  # every file ends up somewhere
+    assert all(p.path.startswith(str(tmp_path)) for p in rs.problems)
+    eng = SigmaEngine(rs, _cfg())
+    for rec in (_web("/a?b=c"), AuthEvent(T0, "h", "sshd", "failure", user="u", src="192.0.2.1", message="Failed"),
+                DnsQuery(T0, "10.0.0.1", "10.0.0.2", "x.example"), Connection(T0, "10.0.0.1", "10.0.0.2", 1, 22, "tcp"),
+                SyslogLine(T0, "h", "sudo", 1, "u : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh")):
+        eng.observe(rec)
+    eng.finish()
