@@ -24,6 +24,7 @@ import random
 import string
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Record
@@ -673,3 +674,41 @@ def generate(seed: int, *, hours: float = 24.0, learn_hours: float = 24.0, per_k
     learn_records = sorted((r for r in lg.out if learn_start <= r.ts < start), key=lambda r: r.ts)
     hosts = sorted({*WORKSTATIONS, *ADMIN_HOSTS, *SERVERS, *NEW_HOSTS})
     return Scenario(seed, learn_start, start, start, end, learn_records, records, injected, hosts)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+00:00"
+
+
+_CONN_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+                "orig_bytes", "resp_bytes", "conn_state", "orig_pkts", "resp_pkts"]
+_DNS_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query", "qtype_name",
+               "rcode_name"]
+
+
+def write_files(records: list[Record], folder: str | Path) -> dict[str, int]:
+    """Write records as the files a sensor and servers produce: Zeek ``conn.log`` and ``dns.log`` (TSV),
+    ``auth.log`` (sshd and the portal, ISO syslog) and ``access.log`` (combined). Returns lines per file."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = ["#separator \\x09", "#path\tconn", "#fields\t" + "\t".join(_CONN_FIELDS)]
+    dns = ["#separator \\x09", "#path\tdns", "#fields\t" + "\t".join(_DNS_FIELDS)]
+    auth: list[str] = []
+    access: list[str] = []
+    for i, r in enumerate(records):
+        if isinstance(r, Connection):
+            conn.append("\t".join(str(v) for v in (
+                f"{r.ts:.6f}", f"C{i}", r.src, r.sport, r.dst, r.dport, r.proto, r.service or "-",
+                f"{r.duration:.6f}", r.orig_bytes, r.resp_bytes, r.state or "-", r.orig_pkts, r.resp_pkts)))
+        elif isinstance(r, DnsQuery):
+            dns.append("\t".join(str(v) for v in (f"{r.ts:.6f}", f"D{i}", r.src, 53000 + i % 10000, r.dst, 53, "udp",
+                                                  r.query, r.qtype or "-", r.rcode or "-")))
+        elif isinstance(r, AuthEvent):
+            auth.append(f"{_iso(r.ts)} {r.host} {r.service}[{1000 + i % 30000}]: {r.message}")
+        elif isinstance(r, HttpRequest):
+            access.append(r.raw)
+    out = {}
+    for name, lines in (("conn.log", conn), ("dns.log", dns), ("auth.log", auth), ("access.log", access)):
+        (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        out[name] = len(lines)
+    return out

@@ -19,13 +19,15 @@ range overlaps the attack (or follows it within the analytics' horizon).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections import Counter, defaultdict
+from pathlib import Path
 from statistics import median
 from typing import Any
 
 from core.documents import Alert
 from core.settings import SecuritySettings
-from security.families import Injected, Scenario, generate
+from security.families import Injected, Scenario, generate, write_files
 from security.monitor import Monitor, learn, merge_alerts
 from security.risk import entity_risk
 
@@ -145,10 +147,34 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
     }
 
 
+def through_files(records: list, folder: Path) -> list:
+    """The records written as Zeek, syslog and access-log files and read back by the product's parsers."""
+    from security import logs
+    from security.records import ParseStats
+
+    write_files(records, folder)
+    out = []
+    for name in ("conn.log", "dns.log", "auth.log", "access.log"):
+        stats = ParseStats(name)
+        out.extend(logs.read(folder / name, None, stats))
+        if stats.errors or stats.bad:
+            log.warning("%s: %s", name, stats.as_dict())
+    out.sort(key=lambda r: r.ts)
+    return out
+
+
 def evaluate(seed: int, *, hours: float = 24.0, learn_hours: float = 24.0, per_kind: int = 2,
-             batch_s: float = 900.0, config: SecuritySettings | None = None) -> dict[str, Any]:
-    """Generate, run and score one scenario (one JSON-ready dict)."""
+             batch_s: float = 900.0, config: SecuritySettings | None = None, via_files: bool = False) -> dict[str, Any]:
+    """Generate, run and score one scenario (one JSON-ready dict).
+
+    ``via_files``: write both periods as Zeek ``conn.log``/``dns.log``, ``auth.log`` and
+    ``access.log`` to a temporary folder and monitor what the parsers read back.
+    """
     scenario = generate(seed, hours=hours, learn_hours=learn_hours, per_kind=per_kind)
+    if via_files:
+        with tempfile.TemporaryDirectory(prefix="iocwatch-scenario-") as tmp:
+            scenario.learn_records = through_files(scenario.learn_records, Path(tmp, "learn"))
+            scenario.records = through_files(scenario.records, Path(tmp, "test"))
     alerts, run = run_scenario(scenario, config, batch_s)
     out = score(scenario, alerts)
     out.update(run)

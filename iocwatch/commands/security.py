@@ -79,14 +79,16 @@ def eval_templates_cmd(structured, sim_th, as_json):
 @click.option("--per-kind", type=int, default=2, show_default=True, help="Attacks injected per kind.")
 @click.option("--batch-s", type=float, default=900.0, show_default=True,
               help="Monitor batch length (the analytics carry their state from batch to batch).")
-def eval_scenario_cmd(seeds, hours, learn_hours, per_kind, batch_s):
+@click.option("--via-files", is_flag=True,
+              help="Write the traffic as Zeek conn/dns, auth.log and access.log files and read them back.")
+def eval_scenario_cmd(seeds, hours, learn_hours, per_kind, batch_s, via_files):
     """Detection per attack kind on generated scenarios, and false alerts per benign host-hour (JSON)."""
     from core.settings import get_settings
     from security.scenario_eval import combine, evaluate
 
     cfg = get_settings().security
-    results = [evaluate(s, hours=hours, learn_hours=learn_hours, per_kind=per_kind, batch_s=batch_s, config=cfg)
-               for s in seeds]
+    results = [evaluate(s, hours=hours, learn_hours=learn_hours, per_kind=per_kind, batch_s=batch_s, config=cfg,
+                        via_files=via_files) for s in seeds]
     out = results[0] if len(results) == 1 else {**combine(results), "runs": results}
     click.echo(json.dumps(out, ensure_ascii=False, indent=1))
 

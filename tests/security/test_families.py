@@ -51,3 +51,26 @@ def test_families_web_payloads_are_encoded_somewhere():
     encodings = {i.variant["encoding"] for s in (1, 2, 3, 4, 5, 6)
                  for i in generate(s, hours=24, learn_hours=1, kinds=["web_exploit"], per_kind=3).injected}
     assert len(encodings) >= 4
+
+
+def test_families_files_read_back_by_the_parsers(tmp_path):
+    from security import logs
+    from security.families import write_files
+    from security.records import AuthEvent, ParseStats
+
+    sc = generate(8, hours=3, learn_hours=1, kinds=["dns_tunnel", "ssh_brute_force", "web_exploit"], per_kind=1)
+    counts = write_files(sc.records, tmp_path)
+    back = []
+    for name in counts:
+        stats = ParseStats(name)
+        back += list(logs.read(tmp_path / name, None, stats))
+        assert not stats.errors and not stats.bad, stats.as_dict()
+    kinds = Counter(type(r) for r in back)
+    want = Counter(type(r) for r in sc.records)
+    assert kinds[Connection] == want[Connection] and kinds[DnsQuery] == want[DnsQuery]
+    assert kinds[HttpRequest] == want[HttpRequest]
+    ssh = [r for r in back if isinstance(r, AuthEvent)]
+    assert ssh and all(r.src and r.user for r in ssh)
+    q = {(r.ts, r.query, r.qtype) for r in back if isinstance(r, DnsQuery)}
+    assert {(round(r.ts, 6), r.query.lower(), r.qtype) for r in sc.records if isinstance(r, DnsQuery)} == \
+        {(round(t, 6), n, k) for t, n, k in q}
