@@ -38,6 +38,13 @@ def read_rows(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def shipped_models() -> dict[str, str]:
+    """When each shipped default was trained (to notice a default retrained during the run)."""
+    from nlp.models import TASKS, default_model_dir, read_meta
+
+    return {task: str(read_meta(default_model_dir(task)).get("trained_at")) for task in TASKS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATASETS / "ioc_real_dev" / "ioc_real_dev.jsonl")
@@ -57,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_rows(args.data)
     ns = [int(x) for x in args.n.split(",") if x.strip()]
     started = time.perf_counter()
+    shipped_before = shipped_models()
     with tempfile.TemporaryDirectory(prefix="iocwatch-loop-") as tmp:
         curve = learning_curve(rows, ns, Path(tmp), order=args.order, weight=args.weight)
+    if shipped_models() != shipped_before:
+        log.error("the shipped models changed during the run: the curve mixes two defaults; run again")
+        curve["shipped_changed_during_run"] = True
+    curve["shipped_models"] = shipped_before
     points = curve["points"]
     base, last = points[0], points[-1]
     gain = {task: round(last[task]["in_use"] - base[task]["in_use"], 4) for task in ("sentiment", "topic")}
