@@ -99,11 +99,14 @@ class Analytic:
     """Base class of a behaviour analytic (see the module docstring for the contract).
 
     Class attributes: ``name`` (settings key and rule name), ``technique`` and
-    ``technique_name`` (ATT&CK), ``DEFAULTS`` (thresholds, each with a comment in the
-    subclass). ``cfg`` is the merged configuration; ``ctx`` the shared :class:`Context`.
+    ``technique_name`` (ATT&CK), ``records`` (the record types it is fed), ``DEFAULTS``
+    (thresholds, each with a comment in the subclass; every analytic has ``enabled``,
+    ``risk`` and a ``horizon_s``). ``cfg`` is the merged configuration; ``ctx`` the shared
+    :class:`Context`; ``dirty`` the keys touched since the last :meth:`detect`.
     """
 
     name: ClassVar[str] = ""
+    records: ClassVar[tuple[type, ...]] = ()
     technique: ClassVar[str] = ""
     technique_name: ClassVar[str] = ""
     DEFAULTS: ClassVar[dict[str, Any]] = {}

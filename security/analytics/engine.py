@@ -89,7 +89,7 @@ class AnalyticsEngine:
         self.findings: dict[str, dict[str, Any]] = {}  # "analytic|key" -> the finding raised (for replays)
         self._route: dict[type, list[Analytic]] = {}
         for a in self.analytics:
-            for t in getattr(a, "records", ()):
+            for t in a.records:
                 self._route.setdefault(t, []).append(a)
         if state:
             self.load(state)
