@@ -131,3 +131,23 @@ def test_corrections_review_queue_asks_about_unsure_and_disagreeing_posts_first(
     assert rows[1]["task"] == "topic" and "rules_disagree" in rows[1]["reasons"]
     score, task, _ = usefulness(Post.from_doc(store.get("posts", done.id)))
     assert task == "topic"  # sentiment is settled; its topic may still be asked
+
+
+def test_corrections_survive_a_recrawl_spooled_while_the_store_was_down(settings, store):
+    from iocwatch.ops.spool import SpooledStore, open_spool
+    from tests.ops.faults import SwitchableStore
+
+    post = _post(1, "Khánh thành trường mới")
+    store.upsert_many("posts", [post])
+    flaky = SwitchableStore(store)
+    spooled = SpooledStore(flaky, open_spool(settings), retry_s=0.0, retry_max_s=0.0)
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    flaky.down = True  # the store goes away while the crawler collects the post again
+    res = spooled.upsert_many("posts", [_post(1, "Khánh thành trường mới (cập nhật)", conf=0.6)])
+    assert res.pending == [post.id]
+    flaky.down = False
+    spooled.flush(force=True)  # the replay looks up the stored copy before writing
+    kept = Post.from_doc(store.get("posts", post.id))
+    assert kept.text.endswith("(cập nhật)") and kept.sentiment == "positive"
+    assert kept.model_labels["sentiment"]["confidence"] == 0.6
+    spooled.close()
