@@ -186,6 +186,9 @@ def predicate(node: Any) -> Predicate:
         preds = [predicate(a) for a in node.args]
         return lambda ev: all(p(ev) for p in preds)
     if isinstance(node, ConditionOR):
+        fused = _fused_or(node.args)
+        if fused is not None:
+            return fused
         preds = [predicate(a) for a in node.args]
         return lambda ev: any(p(ev) for p in preds)
     if isinstance(node, ConditionNOT):
@@ -197,3 +200,49 @@ def predicate(node: Any) -> Predicate:
         test = value_test(node.value, keyword=True)
         return lambda ev: (v := ev.get(KEYWORD_FIELD)) is not None and test(v)
     raise Unsupported(f"condition element {type(node).__name__}")
+
+
+def _simple_string(value: Any) -> tuple[str, str] | None:
+    """``(how, folded needle)`` for an uncased string that is plain, ``*x*``, ``x*`` or ``*x``; else None."""
+    from sigma.types import SigmaCasedString, SigmaString, SpecialChars
+
+    if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+        return None
+    parts = list(value.s)
+    star = SpecialChars.WILDCARD_MULTI
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return "eq", parts[0].casefold()
+    if len(parts) == 3 and parts[0] == star and parts[2] == star and isinstance(parts[1], str):
+        return "in", parts[1].casefold()
+    if len(parts) == 2 and parts[1] == star and isinstance(parts[0], str):
+        return "start", parts[0].casefold()
+    if len(parts) == 2 and parts[0] == star and isinstance(parts[1], str):
+        return "end", parts[1].casefold()
+    return None
+
+
+def _fused_or(args: list[Any]) -> Predicate | None:
+    """An OR of plain string tests on one field (a value list) as one test that folds the value once."""
+    from sigma.conditions import ConditionFieldEqualsValueExpression
+
+    if len(args) < 2 or not all(isinstance(a, ConditionFieldEqualsValueExpression) for a in args):
+        return None
+    fields = {a.field for a in args}
+    tests = [_simple_string(a.value) for a in args]
+    if len(fields) != 1 or any(t is None for t in tests):
+        return None
+    field = fields.pop()
+    eq = frozenset(n for how, n in tests if how == "eq")
+    inside = tuple(n for how, n in tests if how == "in")
+    start = tuple(n for how, n in tests if how == "start")
+    end = tuple(n for how, n in tests if how == "end")
+
+    def test(ev: dict[str, Any]) -> bool:
+        v = ev.get(field)
+        if v is None:
+            return False
+        f = _text(v).casefold()
+        return (f in eq or (bool(start) and f.startswith(start)) or (bool(end) and f.endswith(end))
+                or any(n in f for n in inside))
+
+    return test

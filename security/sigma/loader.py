@@ -61,10 +61,10 @@ class CompiledRule:
     match: Predicate
     programs: tuple[str, ...] = ()  # syslog programs the logsource service narrows to; () = all
     correlations: list[CompiledCorrelation] = field(default_factory=list)
+    id: str = ""  # the rule's id (its title when it has none)
 
-    @property
-    def id(self) -> str:
-        return str(self.rule.id) if self.rule.id else self.title
+    def __post_init__(self) -> None:
+        self.id = str(self.rule.id) if self.rule.id else self.title
 
     @property
     def title(self) -> str:
@@ -89,10 +89,10 @@ class CompiledCorrelation:
     count: int
     value_field: str | None = None  # value_count: the field whose distinct values are counted
     base: list[CompiledRule] = field(default_factory=list)
+    id: str = ""  # the rule's id (its title when it has none)
 
-    @property
-    def id(self) -> str:
-        return str(self.rule.id) if self.rule.id else self.title
+    def __post_init__(self) -> None:
+        self.id = str(self.rule.id) if self.rule.id else self.title
 
     @property
     def title(self) -> str:
