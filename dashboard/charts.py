@@ -94,15 +94,35 @@ def stacked_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: 
                  alt.Tooltip("group:N", title=group_title),
                  alt.Tooltip("count:Q", title=t("common.count"))],
     )
-    spikes = pd.DataFrame({"time": [local_time(ms, tz) for ms in marks]})
-    if spikes.empty:
+    return _with_marks(chart, marks, tz)
+
+
+SPIKE_COLOURS = ("#000000", "#7f3fbf")  # spike alerts, then spikes seen on the chart only
+
+
+def _with_marks(chart: alt.Chart, marks: Iterable[int | dict], tz: str) -> alt.Chart | alt.LayerChart:
+    """Vertical rules at spikes, coloured by kind with a legend; a click selects one (``spike``
+    selection on its ``id``). A mark is epoch ms or a dict with ``ms``, ``kind`` (legend label),
+    ``id`` and optional ``group``, ``terms``, ``samples`` (shown in the tooltip)."""
+    rows = [m if isinstance(m, dict) else {"ms": int(m), "kind": t("listening.spikes"), "id": str(m)} for m in marks]
+    if not rows:
         return chart
+    spikes = pd.DataFrame([{"time": local_time(int(m["ms"]), tz), "kind": m["kind"], "id": str(m["id"]),
+                            "group": m.get("group", ""), "terms": m.get("terms", ""),
+                            **{f"sample{i + 1}": (list(m.get("samples") or []) + ["", "", ""])[i] for i in range(3)}}
+                           for m in rows])
     spikes = _label_col(spikes)
-    spikes["label"] = t("listening.spikes")
-    rule = alt.Chart(spikes).mark_rule(color="#000000", strokeDash=[4, 3], size=2).encode(
-        x="time:T", tooltip=[alt.Tooltip("label:N", title=""),
-                             alt.Tooltip("time_label:N", title=t("common.time"))])
-    return alt.layer(chart, rule)
+    kinds = list(dict.fromkeys(spikes["kind"]))
+    pick = alt.selection_point(name="spike", fields=["id"], on="click")
+    tooltip = [alt.Tooltip("kind:N", title=""), alt.Tooltip("group:N", title=t("common.watchlist")),
+               alt.Tooltip("time_label:N", title=t("common.time")),
+               alt.Tooltip("terms:N", title=t("listening.terms"))]
+    tooltip += [alt.Tooltip(f"sample{i}:N", title=f"{t('listening.sample')} {i}") for i in (1, 2, 3)]
+    rule = alt.Chart(spikes).mark_rule(strokeDash=[4, 3], size=3).encode(
+        x="time:T", color=alt.Color("kind:N", title=t("listening.spikes"),
+                                    scale=alt.Scale(domain=kinds, range=list(SPIKE_COLOURS[:len(kinds)]))),
+        tooltip=tooltip).add_params(pick)
+    return alt.layer(chart, rule).resolve_scale(color="independent")
 
 
 def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: str) -> alt.Chart:
@@ -119,27 +139,30 @@ def lines_time(rows: Iterable[tuple[int, str, int]], tz: str, *, group_title: st
     )
 
 
-def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str) -> alt.Chart:
-    """Counts per time bucket as bars on a band axis (one bar per bucket, labelled in local time)."""
+def bars_time(series: Iterable[tuple[int, int]], tz: str, *, y_title: str, select: str | None = None) -> alt.Chart:
+    """Counts per time bucket as bars on a band axis (one bar per bucket, labelled in local time);
+    ``select``: the name of a click selection on the bucket's start (``ms``)."""
     df = pd.DataFrame(list(series), columns=["ms", "count"])
     df["time"] = pd.to_datetime([local_time(ms, tz) for ms in df["ms"]])
     step = int(df["ms"].diff().min()) if len(df) > 1 else 86_400_000
     fmt = "%d/%m %Hh" if step < 86_400_000 else "%d/%m/%y" if step >= 7 * 86_400_000 else "%d/%m"
     df["label"] = df["time"].dt.strftime(fmt)
     df["time_label"] = df["time"].dt.strftime("%d/%m/%Y %H:%M")
-    return alt.Chart(df).mark_bar().encode(
+    chart = alt.Chart(df).mark_bar(cursor="pointer" if select else "default").encode(
         x=alt.X("label:O", title=t("common.time"), sort=None, axis=alt.Axis(labelAngle=-30, labelOverlap=True)),
         y=alt.Y("count:Q", title=y_title, axis=count_axis()),
         tooltip=[alt.Tooltip("time_label:N", title=t("common.time")),
                  alt.Tooltip("count:Q", title=y_title)],
     )
+    return chart.add_params(alt.selection_point(name=select, fields=["ms"], on="click")) if select else chart
 
 
 def bars(items: Iterable[tuple[str, float]], *, label_title: str, value_title: str,
          colours: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-         share: bool = False, counts: bool = True) -> alt.Chart:
+         share: bool = False, counts: bool = True, select: str | None = None) -> alt.Chart:
     """Horizontal bars, largest first; ``share`` adds each bar's percentage to the tooltip;
-    ``counts``: the values are counts, drawn on a whole-number axis."""
+    ``counts``: the values are counts, drawn on a whole-number axis; ``select``: the name of a
+    click selection on the bar's ``key`` (a drill-down to its posts)."""
     df = pd.DataFrame(list(items), columns=["key", "value"])
     labels = labels or {}
     df["label"] = [labels.get(k, k) for k in df["key"]]
@@ -152,12 +175,13 @@ def bars(items: Iterable[tuple[str, float]], *, label_title: str, value_title: s
     tooltip = [alt.Tooltip("label:N", title=label_title), alt.Tooltip("value:Q", title=value_title)]
     if share:
         tooltip.append(alt.Tooltip("share:Q", title=t("common.share"), format=".1%"))
-    return alt.Chart(df).mark_bar().encode(
+    chart = alt.Chart(df).mark_bar(cursor="pointer" if select else "default").encode(
         y=alt.Y("label:N", title=label_title, sort="-x"),
         x=alt.X("value:Q", title=value_title, axis=count_axis() if counts else alt.Axis()),
         color=colour,
         tooltip=tooltip,
     )
+    return chart.add_params(alt.selection_point(name=select, fields=["key"], on="click")) if select else chart
 
 
 def talkers(rows: list[dict], *, internal_label: str, external_label: str) -> alt.Chart:
@@ -178,14 +202,17 @@ def talkers(rows: list[dict], *, internal_label: str, external_label: str) -> al
     )
 
 
-def topic_change(current: list[tuple[str, int]], previous: dict[str, int]) -> alt.Chart:
-    """Grouped bars: this period against the previous one, per topic."""
+def topic_change(current: list[tuple[str, int]], previous: dict[str, int], *,
+                 keys: list[str] | None = None, select: str | None = None) -> alt.Chart:
+    """Grouped bars: this period against the previous one, per topic (``current`` and ``previous``
+    by label; ``keys``: the topic ids in the same order, for a click selection named ``select``)."""
     rows = []
-    for key, count in current:
-        rows.append({"topic": key, "period": t("common.current"), "count": count})
-        rows.append({"topic": key, "period": t("common.previous"), "count": previous.get(key, 0)})
-    df = pd.DataFrame(rows, columns=["topic", "period", "count"])
-    return alt.Chart(df).mark_bar().encode(
+    for i, (label, count) in enumerate(current):
+        key = keys[i] if keys else label
+        rows.append({"topic": label, "key": key, "period": t("common.current"), "count": count})
+        rows.append({"topic": label, "key": key, "period": t("common.previous"), "count": previous.get(label, 0)})
+    df = pd.DataFrame(rows, columns=["topic", "key", "period", "count"])
+    chart = alt.Chart(df).mark_bar(cursor="pointer" if select else "default").encode(
         y=alt.Y("topic:N", title=t("common.topic"), sort=[k for k, _ in current]),
         yOffset=alt.YOffset("period:N", sort=[t("common.current"), t("common.previous")]),
         x=alt.X("count:Q", title=t("common.mentions"), axis=count_axis()),
@@ -193,6 +220,7 @@ def topic_change(current: list[tuple[str, int]], previous: dict[str, int]) -> al
         tooltip=[alt.Tooltip("topic:N", title=t("common.topic")),
                  alt.Tooltip("period:N", title=""), alt.Tooltip("count:Q", title=t("common.mentions"))],
     )
+    return chart.add_params(alt.selection_point(name=select, fields=["key"], on="click")) if select else chart
 
 
 def explanation(rows: list[dict], names: dict[str, str]) -> alt.Chart:

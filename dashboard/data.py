@@ -496,6 +496,143 @@ def build_search_query(text: str, range_key: str, **filters: tuple[str, ...]) ->
     return posts_query(range_key, text_query=text_query, **filters)
 
 
+# The search page's own widget keys (dashboard/pages/search.py), filled by a drill-down.
+SEARCH_KEYS = {"text": "s_text", "range": "s_range", "platforms": "s_platforms", "sources": "s_sources",
+               "topics": "s_topics", "sentiments": "s_sentiments", "watchlists": "s_watchlists"}
+HANDOVER_KEY = "search_handover"
+
+
+def hand_over_search(*, text: str = "", range_key: str = "all", **filters: Any) -> None:
+    """Open the search page on these filters (a chart's bar or point, a spike): kept under
+    :data:`HANDOVER_KEY` until the search page calls :func:`take_search_handover` as it starts,
+    then switches to it. ``filters``: platforms, sources, topics, sentiments, watchlists (lists);
+    ``text``: a query in the search language (``place:"Ninh Kiều"``, a ``published_at`` range)."""
+    unknown = set(filters) - set(SEARCH_KEYS)
+    if unknown:
+        raise ValueError(f"the search page has no filter {sorted(unknown)}")
+    st.session_state[HANDOVER_KEY] = {"text": text, "range": range_key,
+                                      **{k: list(v) for k, v in filters.items() if v}}
+    st.switch_page("pages/search.py")
+
+
+def take_search_handover() -> dict[str, Any] | None:
+    """On the search page, before its widgets: the handed-over filters written into its widget keys
+    (every filter not handed over is cleared, so the results are exactly the figure's posts)."""
+    handed = st.session_state.pop(HANDOVER_KEY, None)
+    if not handed:
+        return None
+    for name, key in SEARCH_KEYS.items():
+        st.session_state[key] = handed.get(name, "" if name == "text" else "all" if name == "range" else [])
+    return handed
+
+
+DRILL_FACETS = {"topic": "topics", "source": "sources", "platform": "platforms", "watchlist": "watchlists",
+                "sentiment": "sentiments"}
+
+
+def drill_filters(kind: str, value: Any, range_key: str, *, interval: str | None = None,
+                  **filters: Any) -> dict[str, Any]:
+    """The search filters behind one bar or point of a chart: the page's own filters (``filters``:
+    topics, sources, platforms, watchlists) and range, narrowed by what was clicked: a topic,
+    source, platform or watchlist (that facet), a place (``places:"…"``) or a time bucket starting
+    at ``value`` ms of ``interval`` (a ``published_at`` range). Give the result to
+    :func:`hand_over_search`."""
+    out: dict[str, Any] = {"range_key": range_key, **{k: list(v) for k, v in filters.items() if v}}
+    if kind in DRILL_FACETS:
+        out[DRILL_FACETS[kind]] = [str(value)]
+    elif kind == "place":
+        # the field the places chart counts, so the results are the bar's posts
+        out["text"] = 'places:"{}"'.format(str(value).replace('"', " "))
+    elif kind == "day":
+        out["text"] = bucket_query(int(value), interval or "1d")
+    else:
+        raise ValueError(f"no drill-down for {kind!r}")
+    return out
+
+
+def window_query(start_ms: int, end_ms: int) -> str:
+    """A ``published_at`` range [start, end) in the search language (UTC instants)."""
+    from datetime import UTC, datetime
+
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return f"published_at:[{iso(start_ms)} TO {iso(end_ms)}}}"
+
+
+_INTERVAL_MS = {"1h": 3_600_000, "6h": 21_600_000, "1d": 86_400_000, "7d": 604_800_000}
+
+
+def bucket_query(time_ms: int, interval: str) -> str:
+    """The search-language range of one histogram bucket starting at ``time_ms``."""
+    return window_query(time_ms, time_ms + _INTERVAL_MS[interval])
+
+
+def spike_group(entity: str | None) -> tuple[str, str]:
+    """A listening alert's entity as (group, name): "watchlist:x", "topic:x" or a bare watchlist name."""
+    group, _, name = (entity or "").partition(":")
+    return (group, name) if name and group in ("watchlist", "topic") else ("watchlist", entity or "")
+
+
+@cached
+def spike_details(range_key: str) -> list[dict[str, Any]]:
+    """Each listening alert (spike) of the range, newest first, with what a reader needs to act on
+    it: its group and window, the terms that rose (keywords of the window's posts against the
+    baseline before it, ``serve.spike_baseline_d`` days), three sample posts (the posts behind
+    it first) and the count of its posts."""
+    from datetime import timedelta
+
+    s, serve = store(), settings().serve
+    clause = _range("@timestamp", RANGES[range_key][0])
+    hits = s.search("alerts", {"bool": {"filter": [{"term": {"module": "listening"}}, *([clause] if clause else [])]}},
+                    size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}]).hits
+    out = []
+    for h in hits:
+        src = h.source
+        group, name = spike_group(src.get("entity"))
+        end = _parse_time(src.get("last_seen") or src.get("@timestamp"))
+        start = _parse_time(src.get("first_seen") or src.get("@timestamp"))
+        if end is None:
+            continue
+        if start is None or start >= end:
+            start = end - timedelta(hours=serve.spike_window_h)
+        base_start = start - timedelta(days=serve.spike_baseline_d)
+        field = GROUP_FIELD[group]
+        window = {"bool": {"filter": [{"term": {field: name}}, _range("published_at", start.isoformat(),
+                                                                       end.isoformat())]}}
+        baseline = {"bool": {"filter": [{"term": {field: name}}, _range("published_at", base_start.isoformat(),
+                                                                         start.isoformat())]}}
+        agg = {"terms": {"terms": {"field": "keywords", "size": 50}}}
+        now_terms = dict(_terms(s.aggregate("posts", window, agg), "terms"))
+        before = dict(_terms(s.aggregate("posts", baseline, agg), "terms"))
+        scale = (end - start) / (start - base_start)
+        rose = sorted(((term, n, before.get(term, 0)) for term, n in now_terms.items()
+                       if n >= 2 and (n + 1) / (before.get(term, 0) * scale + 1) >= 2),
+                      key=lambda x: (-(x[1] + 1) / (x[2] * scale + 1), -x[1], x[0]))[:8]
+        samples = [p for p in (s.get("posts", pid) for pid in (src.get("related_ids") or [])[:3]) if p]
+        if len(samples) < 3:
+            seen = {p.get("id") for p in samples}
+            more = s.search("posts", window, size=3 + len(samples), sort=[{"published_at": {"order": "desc"}}]).hits
+            samples += [m.source for m in more if m.source.get("id") not in seen][: 3 - len(samples)]
+        out.append({"id": h.id, "time": src.get("@timestamp"), "title": src.get("title"), "rule": src.get("rule.name"),
+                    "severity": src.get("severity"), "status": src.get("status"), "group": group, "name": name,
+                    "start": start.isoformat(), "end": end.isoformat(), "terms": rose,
+                    "samples": [_post_row(p) for p in samples], "posts": s.count("posts", window)})
+    return out
+
+
+GROUP_FIELD = {"watchlist": "watchlists", "topic": "topics"}  # a spike's group -> the posts' field
+
+
+def _parse_time(value: Any):
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def get_post(post_id: str) -> dict[str, Any] | None:
     return store().get("posts", post_id)
 

@@ -34,25 +34,63 @@ m2.metric(t("listening.neg"),
           f"{sentiments.get('negative', 0) / analysed:.0%}" if analysed else "–")
 m3.metric(t("listening.toxic_share"),
           f"{(judged - toxicity.get('clean', 0)) / judged:.1%}" if judged else "–")
-m4.metric(t("listening.spike_count"), len(res["spikes"]) + len(res["spike_alerts"]))
+names = ui.load(data.watchlist_labels)  # watchlists by display name everywhere
+spikes = ui.load(data.spike_details, range_key)
+page_filters = {"topics": topics, "sources": sources, "platforms": platforms, "watchlists": watchlists}
+
+
+def _group_label(spike: dict) -> str:
+    return names.get(spike["name"], spike["name"]) if spike["group"] == "watchlist" else ui.topic_label(spike["name"])
+
+
+def _spike_posts(spike: dict) -> None:
+    """The posts behind a spike: its watchlist (or topic) over its window."""
+    window = data.window_query(charts.to_ms(spike["start"]), charts.to_ms(spike["end"]))
+    data.hand_over_search(text=window, range_key="all", **{data.GROUP_FIELD[spike["group"]]: [spike["name"]]})
+
+
+# Each spike once: the spike alerts, and buckets the chart shows as outstanding outside every alert's window.
+windows = [(charts.to_ms(a["start"]), charts.to_ms(a["end"])) for a in spikes]
+interval_ms = {"1h": 3_600_000, "6h": 21_600_000, "1d": 86_400_000, "7d": 604_800_000}[res["interval"]]
+chart_only = [ms for ms in res["spikes"] if not any(a <= ms + interval_ms and ms <= b for a, b in windows)]
+m4.metric(t("listening.spike_count"), len(spikes) + len(chart_only))
 
 st.subheader(t("listening.sentiment_time"))
 if res["total"]:
-    marks = res["spikes"] + [charts.to_ms(a["time"]) for a in res["spike_alerts"] if a.get("time")]
-    st.altair_chart(charts.stacked_time(res["sentiment_time"], tz, group_title=t("common.sentiment"),
-                                        labels=ui.labels("sentiment", SENTIMENTS),
-                                        colours={k: charts.SENTIMENT_COLOURS[k] for k in SENTIMENTS},
-                                        marks=marks), width="stretch")
+    marks = [{"ms": charts.to_ms(a["end"]), "kind": t("listening.spike_alert"), "id": a["id"],
+              "group": _group_label(a), "terms": ", ".join(term for term, _, _ in a["terms"]),
+              "samples": [p["title"] for p in a["samples"]]} for a in spikes]
+    marks += [{"ms": ms, "kind": t("listening.spike_chart"), "id": f"bucket:{ms}"} for ms in chart_only]
+    event = st.altair_chart(charts.stacked_time(res["sentiment_time"], tz, group_title=t("common.sentiment"),
+                                                labels=ui.labels("sentiment", SENTIMENTS),
+                                                colours={k: charts.SENTIMENT_COLOURS[k] for k in SENTIMENTS},
+                                                marks=marks), width="stretch",
+                            on_select="rerun", selection_mode="spike" if marks else None, key="l_sentiment_chart")
+    clicked = [p.get("id") for p in (event.selection.get("spike") or [])] if marks else []
+    if clicked and str(clicked[0]).startswith("bucket:"):
+        data.hand_over_search(**data.drill_filters("day", int(str(clicked[0])[7:]), range_key,
+                                                   interval=res["interval"], **page_filters))
+    elif clicked:
+        _spike_posts(next(a for a in spikes if a["id"] == clicked[0]))
+    st.caption(t("listening.marks_help"))
 else:
     st.info(t("common.no_data"))
-if res["spike_alerts"]:
+if spikes:
     st.caption(t("listening.spikes"))
-    st.dataframe(pd.DataFrame([{t("common.time"): ui.local(a["time"], tz), t("common.title"): a["title"],
-                                t("common.watchlist"): a["entity"],
-                                t("security.severity"): t(f"severity.{a['severity']}")}
-                               for a in res["spike_alerts"]]), hide_index=True, width="stretch")
-
-
+for spike in spikes:
+    with st.container(border=True):
+        body, action = st.columns([5, 1])
+        body.markdown(f"**{ui.safe(_group_label(spike))}** · {ui.local(spike['start'], tz)} – "
+                      f"{ui.local(spike['end'], tz)} · {t('severity.' + spike['severity'])}  \n"
+                      f"{ui.safe(spike['title'])}")
+        if spike["terms"]:
+            body.markdown(f"{t('listening.terms')}: " + " ".join(
+                f":orange-badge[{ui.safe(term)} ({n} ← {before})]" for term, n, before in spike["terms"]))
+        for post in spike["samples"]:
+            body.caption(f"{ui.local(post['published_at'], tz)} · {ui.safe(post['source'])} · {ui.safe(post['title'])}")
+        if action.button(t("listening.spike_posts", n=ui.num(spike["posts"])), key=f"l_spike_{spike['id']}",
+                         type="primary"):
+            _spike_posts(spike)
 
 def _triage(alert_id: str, note: str, **change) -> None:
     try:
@@ -102,7 +140,12 @@ with left:
     if res["topics"]:
         labelled = [(ui.topic_label(k), v) for k, v in res["topics"]]
         previous = {ui.topic_label(k): v for k, v in res["topics_prev"].items()}
-        st.altair_chart(charts.topic_change(labelled, previous), width="stretch")
+        event = st.altair_chart(charts.topic_change(labelled, previous, keys=[k for k, _ in res["topics"]],
+                                                   select="pick"), width="stretch", on_select="rerun",
+                                key="l_topic_chart")
+        if event.selection.get("pick"):
+            data.hand_over_search(**data.drill_filters("topic", event.selection["pick"][0]["key"], range_key,
+                                                       **page_filters))
         # the change is a number (sorts as one), shown as "+683 %"; empty for a topic new this period
         st.dataframe(pd.DataFrame([{t("common.topic"): ui.topic_label(k), t("common.current"): v,
                                     t("common.previous"): res["topics_prev"].get(k, 0),
@@ -112,24 +155,33 @@ with left:
 with right:
     st.subheader(t("listening.watchlists"))
     if res["watchlist_time"]:
-        st.altair_chart(charts.lines_time(res["watchlist_time"], tz, group_title=t("common.watchlist")),
-                        width="stretch")
+        st.altair_chart(charts.lines_time([(ms, names.get(w, w), n) for ms, w, n in res["watchlist_time"]], tz,
+                                          group_title=t("common.watchlist")), width="stretch")
     else:
         st.info(t("common.no_data"))
+
+
+
+def _drill_bars(kind: str, items: list, label_title: str, key: str) -> None:
+    """Share-of-voice bars; a click on one opens its posts on the search page."""
+    event = st.altair_chart(charts.bars(items, label_title=label_title, value_title=t("common.mentions"),
+                                        share=True, select="pick"), width="stretch", on_select="rerun", key=key)
+    if event.selection.get("pick"):
+        data.hand_over_search(**data.drill_filters(kind, event.selection["pick"][0]["key"], range_key,
+                                                   **page_filters))
+
 
 left, right = st.columns(2)
 with left:
     st.subheader(t("listening.sov_source"))
-    st.altair_chart(charts.bars(res["source"], label_title=t("common.source"),
-                                value_title=t("common.mentions"), share=True), width="stretch")
+    _drill_bars("source", res["source"], t("common.source"), "l_source_chart")
 with right:
     st.subheader(t("listening.sov_platform"))
-    st.altair_chart(charts.bars(res["platform"], label_title=t("common.platform"),
-                                value_title=t("common.mentions"), share=True), width="stretch")
+    _drill_bars("platform", res["platform"], t("common.platform"), "l_platform_chart")
 
 st.subheader(t("listening.places"))
-st.altair_chart(charts.bars(res["places"], label_title=t("common.place"), value_title=t("common.mentions"),
-                            share=True), width="stretch")
+_drill_bars("place", res["places"], t("common.place"), "l_place_chart")
+st.caption(t("listening.drill_help"))
 
 st.subheader(t("listening.toxic"))
 if res["top_toxic"]:

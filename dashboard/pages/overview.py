@@ -23,7 +23,11 @@ c5.metric(t("overview.open_listening"), ui.num(fig["open_listening"]), help=queu
 left, right = st.columns(2)
 with left:
     st.subheader(t("overview.per_day"))
-    st.altair_chart(charts.bars_time(fig["per_day"], tz, y_title=t("common.mentions")), width="stretch")
+    event = st.altair_chart(charts.bars_time(fig["per_day"], tz, y_title=t("common.mentions"), select="pick"),
+                            width="stretch", on_select="rerun", key="o_day_chart")
+    if event.selection.get("pick"):  # a day's bar: its posts on the search page
+        data.hand_over_search(**data.drill_filters("day", event.selection["pick"][0]["ms"], "7d", interval="1d"))
+    st.caption(t("listening.drill_help"))
 with right:
     st.subheader(t("overview.alerts_by_sev"))
     sev = [(k, fig["open_alerts"].get(k, 0)) for k in data.SEVERITIES]

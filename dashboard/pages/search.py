@@ -91,6 +91,7 @@ def _card(post: dict) -> None:
 st.title(t("search.title"))
 facets = ui.load(data.post_facets)
 labels_of_watchlists = ui.load(data.watchlist_labels)
+data.take_search_handover()  # filters handed over by a chart's bar or a spike on another page
 text = st.text_input(t("search.query"), placeholder=t("search.placeholder"), key="s_text")
 with st.expander(t("search.help")):
     _help()

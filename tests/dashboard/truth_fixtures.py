@@ -18,6 +18,9 @@ NEGATIVE = [  # (native id, P(negative), likes, text); the first text is posted 
     ("neg-c", 0.62, 900, "Đường Nguyễn Văn Cừ lại kẹt xe, ai đi làm nhớ tránh giờ cao điểm."),
     ("neg-d", 0.48, 0, "Giá điện tháng này tăng, nhiều hộ thấy hóa đơn cao hơn mọi khi."),
 ]
+KEYWORDS = {"neg-a": ["ngập sâu", "Hưng Lợi"], "neg-a2": ["ngập sâu", "Hưng Lợi"], "neg-a3": ["ngập sâu", "Hưng Lợi"],
+            "neg-b": ["quá tải"], "neg-c": ["kẹt xe", "ngập sâu"], "neg-d": ["giá điện"]}
+SPIKE_WINDOW_H = (8, 1)  # the spike alert's window: from 8 hours ago to 1 hour ago
 POSITIVE = [("pos-a", 0.97, "Chợ nổi Cái Răng đón khách trở lại, bà con buôn bán tấp nập vui vẻ."),
             ("pos-b", 0.93, "Công viên mới ở Bình Thủy có nhiều cây xanh, trẻ em rất thích.")]
 TOXIC = [("tox-a", 0.99, "offensive", "Lũ chủ quán karaoke mất dạy, hát tới khuya không cho ai ngủ."),
@@ -40,7 +43,13 @@ def truth_posts(now: datetime) -> list[Post]:
                               topics=["environment_disaster"], sentiment="negative",
                               sentiment_score=round(p_pos - p_neg, 4), toxicity="clean", toxicity_score=0.02,
                               label_confidence={"sentiment": p_neg}, engagement={"likes": likes},
-                              places=["Ninh Kiều"], watchlists=["ngap-do-thi"]))
+                              places=["Ninh Kiều"], watchlists=["ngap-do-thi"], keywords=KEYWORDS[nid]))
+    for i in range(2):  # the baseline before the spike: one flood post with a term that then rose
+        posts.append(Post.new(platform="news", source="baocantho", native_id=f"base-{i}", language="vi",
+                              title=f"Triều cường tháng {i + 9}", text=f"Triều cường dâng cao lần {i + 1}.",
+                              published_at=now - timedelta(days=3 + i), topics=["environment_disaster"],
+                              sentiment="neutral", sentiment_score=0.0, watchlists=["ngap-do-thi"],
+                              keywords=["triều cường", "ngập sâu"] if i == 0 else ["triều cường"]))
     for i, (nid, p_pos, text) in enumerate(POSITIVE):
         posts.append(Post.new(platform="news", source="baocantho", native_id=nid, language="vi", title=text[:40],
                               text=text, published_at=now - timedelta(hours=3 + i), topics=["tourism"],
@@ -63,8 +72,9 @@ def truth_alerts(now: datetime) -> list[Alert]:
                      risk_score=risk, severity=fields.pop("severity", "high"), **fields)
 
     return [
-        alert("listening_spike", "ngap-do-thi", 3, 92, severity="critical", module="listening",
-              title="Đột biến đề cập: Ngập đô thị", related_ids=[]),
+        alert("listening_spike", "watchlist:ngap-do-thi", SPIKE_WINDOW_H[1], 92, severity="critical",
+              module="listening", title="Đột biến đề cập: Ngập đô thị", related_ids=[],
+              first_seen=now - timedelta(hours=SPIKE_WINDOW_H[0]), last_seen=now - timedelta(hours=SPIKE_WINDOW_H[1])),
         *[alert("web_attack", ATTACKER, 5 + i, 85, source_ip=ATTACKER, destination_ip="10.20.1.5",
                 title=f"Web attack from {ATTACKER}", threat_technique_id="T1190",
                 threat_technique_name="Exploit Public-Facing Application",
@@ -85,6 +95,19 @@ def truth_alerts(now: datetime) -> list[Alert]:
     ]
 
 
+WATCHLISTS = "watchlists:\n  - name: ngap-do-thi\n    title: Ngập đô thị\n    query: ngập\n"
+
+
+def use_truth_dir(monkeypatch, data_dir: Path) -> None:
+    """:func:`use_data_dir` plus the watchlists file naming the fixture's watchlist."""
+    from core.settings import get_settings
+    from tests.dashboard.conftest import use_data_dir
+
+    use_data_dir(monkeypatch, data_dir)
+    monkeypatch.setenv("IOCWATCH_CRAWL__WATCHLISTS_FILE", str(data_dir.parent / "watchlists.yaml"))
+    get_settings.cache_clear()
+
+
 def fill_truth_dir(data_dir: Path) -> dict:
     """The dashboard fixture directory plus the truth posts and alerts; returns the expected figures."""
     from core.settings import load_settings
@@ -92,6 +115,7 @@ def fill_truth_dir(data_dir: Path) -> dict:
 
     now = datetime.now(UTC)
     expected = fill_data_dir(data_dir, now)
+    (data_dir.parent / "watchlists.yaml").write_text(WATCHLISTS, encoding="utf-8")
     store = open_store(load_settings(data_dir=data_dir))
     try:
         assert store.upsert_many("posts", truth_posts(now)).ok
