@@ -139,13 +139,15 @@ def review_queue(store: Store, query: dict[str, Any] | None = None, *, limit: in
     """The posts most worth an operator's label, most useful first (see :func:`usefulness`).
 
     Looks at the newest ``candidates`` analysed posts matching ``query`` that have no
-    operator's label yet, plus as many where keyword rules and classifier disagree.
+    operator's label yet and are not reposts, plus as many where keyword rules and
+    classifier disagree.
     Returns ``{"post": stored doc, "score", "task", "reasons"}`` rows.
     """
     base: list[dict[str, Any]] = [{"exists": {"field": "sentiment"}}]
     if query:
         base.append(query)
-    not_corrected = [{"term": {"flags": CORRECTED_FLAG}}]
+    # already labelled, or a repost of another post (labelling the original is enough)
+    not_corrected = [{"term": {"flags": CORRECTED_FLAG}}, {"exists": {"field": "duplicate_of"}}]
     seen: dict[str, dict[str, Any]] = {}
     for extra in ([], [{"term": {"flags": RULES_DISAGREE_FLAG}}]):
         q = {"bool": {"filter": base + extra, "must_not": not_corrected}}

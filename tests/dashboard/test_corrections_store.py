@@ -123,10 +123,11 @@ def test_corrections_review_queue_asks_about_unsure_and_disagreeing_posts_first(
     unsure = _post(2, "phân vân", conf=0.35)
     clash = _post(3, "từ khóa khác", conf=0.95, flags=[RULES_DISAGREE_FLAG])
     done = _post(4, "đã sửa", conf=0.30)
-    store.upsert_many("posts", [sure, unsure, clash, done])
+    repost = _post(5, "phân vân", conf=0.35, duplicate_of=unsure.id)
+    store.upsert_many("posts", [sure, unsure, clash, done, repost])
     correct_post(store, done.id, "sentiment", "neutral", by="comms", role="comms")
     rows = review_queue(store, limit=10)
-    assert [r["post"]["id"] for r in rows] == [unsure.id, clash.id, sure.id]  # corrected one left out
+    assert [r["post"]["id"] for r in rows] == [unsure.id, clash.id, sure.id]  # corrected, repost left out
     assert rows[0]["task"] in ("topic", "sentiment") and rows[0]["reasons"][0].startswith("unsure:")
     assert rows[1]["task"] == "topic" and "rules_disagree" in rows[1]["reasons"]
     score, task, _ = usefulness(Post.from_doc(store.get("posts", done.id)))
