@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,12 @@ class LoadReport:
     def as_dict(self) -> dict[str, Any]:
         return {"read": self.read, "stored": self.stored, "new": self.stored - self.updated,
                 "updated": self.updated, "rejected": len(self.rejected), "errors": self.rejected}
+
+
+def _show(value: Any) -> str:
+    """A value as shown in a rejection reason (cut: a bad row may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class RowError(ValueError):
@@ -159,11 +166,11 @@ def _date(doc: dict[str, Any], key: str, now: datetime) -> None:
         else:
             when = datetime.fromtimestamp(float(value), UTC)
     except (ValueError, OverflowError, OSError) as exc:
-        raise RowError(f"field {key!r}: {value!r} is not a date ({exc})") from None
+        raise RowError(f"field {key!r}: {_show(value)} is not a date ({exc})") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     if when.year < MIN_YEAR or when > now + FUTURE_SLACK:
-        raise RowError(f"field {key!r}: {value!r} is out of range ({MIN_YEAR} to today)")
+        raise RowError(f"field {key!r}: {_show(value)} is out of range ({MIN_YEAR} to today)")
     doc[key] = when.isoformat()
 
 
@@ -180,20 +187,23 @@ def _engagement(doc: dict[str, Any]) -> None:
             continue
         value = doc.pop(key)
         if key in given and given[key] != value:
-            raise RowError(f"{key!r} is given twice, {value!r} beside engagement.{key} = {given[key]!r}")
+            raise RowError(f"{key!r} is given twice, {_show(value)} beside engagement.{key} = {_show(given[key])}")
         merged[key] = value
     for key in COUNTS:
         value = merged.get(key)
         if value in (None, ""):
             merged.pop(key, None)
             continue
-        try:
-            number = int(float(value)) if isinstance(value, str) else value
-        except ValueError:
-            raise RowError(f"engagement {key!r} must be a whole number, not {value!r}") from None
-        if isinstance(number, bool) or not isinstance(number, int | float) or number != number \
-                or number < 0 or number > 10**15:
-            raise RowError(f"engagement {key!r} must be a whole number from 0, not {value!r}")
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise RowError(f"engagement {key!r} must be a whole number, not {_show(value)}") from None
+        if isinstance(number, bool) or not isinstance(number, int | float) \
+                or (isinstance(number, float) and not math.isfinite(number)) \
+                or not 0 <= number <= 10**15 or number != int(number):
+            raise RowError(f"engagement {key!r} must be a whole number from 0, not {_show(value)}")
         merged[key] = int(number)
     if merged:
         doc["engagement"] = merged

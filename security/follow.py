@@ -112,6 +112,7 @@ class LogFollower:
         self.stats = stats if stats is not None else ParseStats(str(path))
         self.max_line = max_line
         self.failed: str | None = None
+        self._permanent = False  # the failure is the file's content, not its access
         self._resume = position
         self._from_start = from_start
         self._fh: IO[bytes] | None = None
@@ -194,7 +195,7 @@ class LogFollower:
             self._fail(f"{path}: cannot read: {exc.strerror or exc}")
             return
         if fmt is None:
-            self._fail(f"{path}: log format not recognised")
+            self._fail(f"{path}: log format not recognised", permanent=True)
             return
         parser = logs.make_parser(fmt)
         if fmt in ("zeek", "csv"):
@@ -209,7 +210,7 @@ class LogFollower:
                         try:
                             parser.parse(line)
                         except SecurityMonitorError as exc:
-                            self._fail(f"{path}: {exc.message}")
+                            self._fail(f"{path}: {exc.message}", permanent=True)
                             return
                         break
                     elif fmt == "zeek" and line.strip():
@@ -224,15 +225,16 @@ class LogFollower:
     def close(self) -> None:
         self._close()
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, *, permanent: bool = False) -> None:
         self.failed = reason
+        self._permanent = permanent
         self.stats.errors.append(reason)
         log.error("%s; this file is skipped, the others go on", reason)
         self._close()
 
     def retry(self) -> None:
-        """Try a file that failed to open again (a later batch); a format failure stays."""
-        if self.failed is not None and "format" not in self.failed:
+        """Try a file that could not be read again (a later batch); a format failure stays."""
+        if self.failed is not None and not self._permanent:
             self.failed = None
 
     # -- reading ------------------------------------------------------------------------
@@ -285,7 +287,7 @@ class LogFollower:
                 if len(self._pending) >= logs.DETECT_LINES:
                     self._pending = self._pending[:1]  # the position stays before them
                     self._fail(f"{self.path}: log format not recognised in its first "
-                               f"{logs.DETECT_LINES} lines (give --log-format)")
+                               f"{logs.DETECT_LINES} lines (give --log-format)", permanent=True)
                 return
             self._parser = logs.make_parser(detected)
             held, self._pending = self._pending, []
@@ -303,7 +305,7 @@ class LogFollower:
         try:
             return logs.parse_line(self._parser, line, self.stats)
         except SecurityMonitorError as exc:  # e.g. a CSV header without addresses
-            self._fail(f"{self.path}: {exc.message}")
+            self._fail(f"{self.path}: {exc.message}", permanent=True)
             return None
 
     def _switch(self) -> bool:

@@ -16,7 +16,7 @@ import pytest
 
 from core.settings import load_settings
 from security.demo import demo_inputs, write_demo
-from tests.faults.conftest import fill
+from tests.faults.disks import fill
 
 ROOT = Path(__file__).resolve().parents[2]
 

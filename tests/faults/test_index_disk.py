@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.faults.conftest import remount_read_only, remount_read_write
+from tests.faults.disks import remount_read_only, remount_read_write
 
 ROOT = Path(__file__).resolve().parents[2]
 SEGMENT = re.compile(r"^[0-9a-f]{32}\.")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from core.status import read_status
-from tests.faults.conftest import fill, remount_read_only, remount_read_write
+from tests.faults.disks import fill, remount_read_only, remount_read_write
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
