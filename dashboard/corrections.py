@@ -95,7 +95,7 @@ def _apply(post_id: str, task: str, label: str | None, user: dict[str, Any]) -> 
         correct_post(data.store(), post_id, task, label, by=user["name"], role=user["role"])
     except IocwatchError as exc:
         log.warning("correction of %s by %s refused: %s", post_id, user.get("name"), exc)
-        st.session_state["corr_message"] = ("error", t("corr.failed", error=exc))
+        st.session_state["corr_message"] = ("error", t("corr.failed", error=ui.safe(exc)))
         return
     auth.audit(settings, "correct", user["name"], post=post_id, task=task, label=label)
     data.clear_caches()
@@ -233,7 +233,7 @@ def run_retrain(settings: Settings, task: str, user: dict[str, Any]) -> tuple[bo
     if proc.returncode != 0:
         error = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         log.warning("retrain %s refused: %s", task, error)
-        return False, t("corr.retrain_failed", error=error.removeprefix("error: "))
+        return False, t("corr.retrain_failed", error=ui.safe(error.removeprefix("error: ")))
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     held = report["evaluations"].get("heldout") or next(iter(report["evaluations"].values()))
     data.clear_caches()
