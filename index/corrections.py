@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 CORRECTION_ROLES = frozenset({"comms", "analyst", "admin"})  # security officers may not correct
 PAGE = 500  # posts per store request when paging
+# Read-modify-write of one post: two operators of one dashboard (one process, a thread per
+# session) correcting the same post at the same moment must not lose either correction.
+_WRITE = threading.Lock()
 
 
 def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, role: str) -> Post:
@@ -32,12 +36,13 @@ def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, 
     """
     if role not in CORRECTION_ROLES:
         raise ValidationFailed(post_id, "role", f"the role {role!r} may not correct posts")
-    doc = store.get("posts", post_id)
-    if doc is None:
-        raise StoreError(f"no post with id {post_id}",
-                         hint="it may have been deleted; search for it again")
-    post = Post.from_doc(doc).corrected(task, label, by)
-    stored = Post.from_doc(store.update("posts", post_id, post.correction_fields()))
+    with _WRITE:
+        doc = store.get("posts", post_id)
+        if doc is None:
+            raise StoreError(f"no post with id {post_id}",
+                             hint="it may have been deleted; search for it again")
+        post = Post.from_doc(doc).corrected(task, label, by)
+        stored = Post.from_doc(store.update("posts", post_id, post.correction_fields()))
     log.info("post %s: %s corrected to %r by %s (was %r)", post_id, task, label, by,
              post.corrections[-1].before)
     return stored

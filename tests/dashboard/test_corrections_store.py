@@ -152,3 +152,18 @@ def test_corrections_survive_a_recrawl_spooled_while_the_store_was_down(settings
     assert kept.text.endswith("(cập nhật)") and kept.sentiment == "positive"
     assert kept.model_labels["sentiment"]["confidence"] == 0.6
     spooled.close()
+
+
+def test_corrections_two_operators_at_the_same_moment_both_kept(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    post = _post(1, "Cùng lúc")
+    store.upsert_many("posts", [post])
+    jobs = [("sentiment", "positive", "comms"), ("topic", "health", "analyst"),
+            ("toxicity", "offensive", "admin")] * 3
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        list(pool.map(lambda j: correct_post(store, post.id, j[0], j[1], by=j[2], role=j[2]), jobs))
+    stored = Post.from_doc(store.get("posts", post.id))
+    assert len(stored.corrections) == 9
+    assert stored.human_labels() == {"sentiment": "positive", "topic": "health", "toxicity": "offensive"}
+    assert (stored.sentiment, stored.topics, stored.toxicity) == ("positive", ["health"], "offensive")
