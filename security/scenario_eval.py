@@ -122,8 +122,11 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
     alerted = sum(k["alerted"] for k in per_kind.values())
     # one picture per host: are the riskiest entities of the day the attackers (or accounts they attacked)?
     ranked = entity_risk([a for _, a in merged.values()], hours=hours)
-    involved = attackers | {i.victim for i in scenario.injected} | {
-        f"user:{u}" for i in scenario.injected for u in (i.variant.get("account"), i.variant.get("user")) if u}
+    accounts = set()
+    for i in scenario.injected:  # accounts attacked or taken over
+        accounts.update(u for u in (i.variant.get("account"), i.variant.get("user")) if u)
+        accounts.update(i.variant.get("users", []) + i.variant.get("compromised", []))
+    involved = attackers | {i.victim for i in scenario.injected} | {f"user:{u}" for u in accounts}
 
     def is_involved(e) -> bool:
         return (f"user:{e.entity}" if e.kind == "user" else e.entity) in involved
