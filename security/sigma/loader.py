@@ -377,6 +377,11 @@ def load(paths: Iterable[str | Path], *, bundled: bool = True) -> RuleSet:
             out.correlations.append(c)
             for b in c.base:
                 b.correlations.append(c)
+    for r in out.rules:
+        if not r.output and not r.correlations:  # generate: false, and every correlation on it was refused
+            out.problems.append(Problem(r.path, "alerts only through correlation rules, none of which could be "
+                                                "loaded: not alerting", _line_of(texts.get(r.path, ""), "title:"),
+                                        "skipped", r.title))
     for p in out.problems:
         (log.warning if p.severity == "error" else log.info)("sigma: %s", p)
     return out
