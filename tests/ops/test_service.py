@@ -164,11 +164,16 @@ def test_service_malformed_sources_stops_startup_naming_file_key_reason(tmp_path
     assert str(bad) in text and "schedule" in text and "bao-a" in text
 
 
-def test_service_bad_severity_and_schedule_stop_startup(settings):
+def test_service_bad_severity_and_schedule_stop_startup(settings, monkeypatch):
+    from core.settings import load_settings
+
+    monkeypatch.setenv("IOCWATCH_NOTIFY__MIN_SEVERITY", "khẩn")  # refused as settings load
     with pytest.raises(ConfigError, match="notify.min_severity"):
-        Service(_with(settings, "notify", min_severity="khẩn")).build()
+        load_settings()
+    monkeypatch.delenv("IOCWATCH_NOTIFY__MIN_SEVERITY")
+    monkeypatch.setenv("IOCWATCH_SERVE__SPIKE_INTERVAL_S", "0")
     with pytest.raises(ConfigError, match="serve.spike_interval_s"):
-        Service(_with(settings, "serve", spike_interval_s=0)).build()
+        load_settings()
     with pytest.raises(ConfigError, match="monitor_pcap_dir"):
         Service(_with(settings, "serve", monitor_pcap_dir="/khong/ton/tai")).build()
 
