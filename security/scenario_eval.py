@@ -125,7 +125,9 @@ def score(scenario: Scenario, alerts: list[tuple[float, Alert]]) -> dict[str, An
     accounts = set()
     for i in scenario.injected:  # accounts attacked or taken over
         accounts.update(u for u in (i.variant.get("account"), i.variant.get("user")) if u)
-        accounts.update(i.variant.get("users", []) + i.variant.get("compromised", []))
+        for key in ("users", "compromised"):
+            if isinstance(i.variant.get(key), list):
+                accounts.update(i.variant[key])
     involved = attackers | {i.victim for i in scenario.injected} | {f"user:{u}" for u in accounts}
 
     def is_involved(e) -> bool:
