@@ -170,7 +170,11 @@ class ZeekParser:
         if line.startswith("#"):
             key, _, rest = line.partition(self.sep if not line.startswith("#separator") else " ")
             if key == "#separator":
-                self.sep = rest.strip().encode().decode("unicode_escape") or "\t"
+                try:
+                    self.sep = rest.strip().encode().decode("unicode_escape") or "\t"
+                except UnicodeDecodeError:  # a damaged header: Zeek's default separator
+                    log.warning("unreadable Zeek #separator %r; using a tab", rest.strip()[:20])
+                    self.sep = "\t"
             elif key == "#fields":
                 self.fields = rest.split(self.sep)
             elif key == "#path":
