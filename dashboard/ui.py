@@ -214,13 +214,12 @@ def posts_frame(rows: list[dict[str, Any]], tz: str, *, score: bool = False,
     # toxic posts: what was said matters more than the thread's title
     said = t("common.content") if toxicity else t("common.title")
     for r in rows:
-        row = {
-            t("common.published"): local(r.get("published_at"), tz),
-            said: (r.get("text") or r.get("title")) if toxicity else r.get("title"),
-        }
-        if probability:
+        row = {}
+        if probability:  # first: what the list is ordered by
             row[t(f"notable.p_{probability}")] = round(100 * float(r.get("probability") or 0))
         row |= {
+            said: (r.get("text") or r.get("title")) if toxicity else r.get("title"),
+            t("common.published"): local(r.get("published_at"), tz),
             t("common.source"): r.get("source"),
             t("common.sentiment"): t(f"sentiment.{r['sentiment']}") if r.get("sentiment") else "",
             t("common.engagement"): r.get("engagement", 0),

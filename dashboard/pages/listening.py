@@ -112,11 +112,10 @@ def _spike_queue() -> None:
     if not queue:
         st.info(t("listening.queue_empty"))
         return
-    names = ui.load(data.watchlist_labels)
     st.dataframe(pd.DataFrame([{
         t("common.time"): ui.local(a["time"], tz), t("security.severity"): t(f"severity.{a['severity']}"),
         t("security.status"): t(f"status.{a['status']}"), t("common.title"): a["title"],
-        t("common.watchlist"): names.get(a["entity"] or "", a["entity"] or ""),
+        t("common.watchlist"): names.get(data.spike_group(a["entity"])[1], data.spike_group(a["entity"])[1]),
         t("security.assignee"): a["assignee"] or ""} for a in queue]), hide_index=True, width="stretch")
     titles = {a["id"]: f"[{t('severity.' + a['severity'])}] {a['title']} – {ui.local(a['time'], tz)}" for a in queue}
     picked = st.selectbox(t("listening.pick_alert"), list(titles), format_func=titles.get, key="l_alert")
