@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -147,9 +148,10 @@ def _num(value: Any, kind: type = int, default: Any = 0) -> Any:
     if value in (None, "-", "", "(empty)"):
         return default
     try:
-        return kind(float(value)) if kind is int else kind(value)
-    except (TypeError, ValueError):
+        number = kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError, OverflowError):  # "inf" cannot be a count
         return default
+    return number if kind is not float or math.isfinite(number) else default
 
 
 def _text(value: Any) -> str | None:
@@ -202,7 +204,9 @@ class ZeekParser:
             ts_raw = row.get("ts")
             ts = iso_time(ts_raw) if isinstance(ts_raw, str) and "T" in ts_raw else float(ts_raw)
             src, dst = str(row["id.orig_h"]), str(row["id.resp_h"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return None
+        if not math.isfinite(ts):
             return None
         if path == "dns" or "query" in row:
             query = row.get("query")
@@ -272,7 +276,9 @@ class CsvConnParser:
         ts_raw = get("ts")
         try:
             ts = iso_time(ts_raw) if ts_raw and not ts_raw.replace(".", "", 1).isdigit() else float(ts_raw or 0)
-        except ValueError:
+        except (ValueError, OverflowError):
+            return None
+        if not math.isfinite(ts):
             return None
         return Connection(ts, src, dst, _num(get("sport")), _num(get("dport")),
                           (get("proto") or "tcp").lower(), _num(get("duration"), float, 0.0),

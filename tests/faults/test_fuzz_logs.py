@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +36,10 @@ def _mutate(line: str, data: st.DataObject) -> str:
     return line
 
 
-lines = st.one_of(st.text(max_size=300), st.sampled_from(SAMPLE_LINES),
+ODD = ['{"ts": 1e999, "id.orig_h": "1.1.1.1", "id.resp_h": "2.2.2.2"}',
+       '{"ts": "nan", "id.orig_h": "1.1.1.1", "id.resp_h": "2.2.2.2", "orig_bytes": "inf"}',
+       "inf,1.1.1.1,2.2.2.2,1e999,80", "#separator \\x0", "#fields\tts\tid.orig_h\tid.resp_h"]
+lines = st.one_of(st.text(max_size=300), st.sampled_from(SAMPLE_LINES), st.sampled_from(ODD),
                   st.binary(max_size=200).map(lambda b: b.decode("utf-8", "replace")))
 
 
@@ -50,12 +54,14 @@ def test_fuzz_logs_parse_line_never_raises_and_counts_each_line_once(fmt, data):
     for line in batch:
         before = stats.records + stats.bad
         try:
-            logs.parse_line(parser, line, stats)
+            rec = logs.parse_line(parser, line, stats)
         except logs.SecurityMonitorError:
             assert fmt == "csv"  # only a CSV header without address columns is refused, by design
             return
         counted = stats.records + stats.bad - before
         assert counted in (0, 1)
+        if rec is not None:
+            assert math.isfinite(rec.ts)  # a time the monitor can put in a window
         headers += 1 - counted
     assert stats.records + stats.bad + headers == len(batch)
     if fmt in ("syslog", "access"):
