@@ -37,7 +37,28 @@ class FeatureConfig:
     lexicon: bool = False  # add the civic lexicon's cue tokens (nlp.lexicon) to the syllable block
 
     def key(self) -> tuple:
-        return tuple(asdict(self).values())
+        """What the counts of :meth:`HashedFeaturizer.transform` depend on (not ``lexicon``:
+        the cue tokens are a separate matrix, see :class:`Counts`), so models with and
+        without the lexicon share one featurisation of a batch."""
+        return tuple(v for k, v in asdict(self).items() if k != "lexicon")
+
+
+class Counts(tuple):
+    """``(syllable block, character block)`` counts of a batch, plus the texts, so the
+    lexicon cue tokens (:meth:`HashedFeaturizer.cues`) are computed at most once per
+    batch, only when a model uses them."""
+
+    def __new__(cls, words: sparse.csr_matrix, chars: sparse.csr_matrix,
+                texts: Sequence[str] = ()) -> Counts:
+        out = super().__new__(cls, (words, chars))
+        out.texts = texts
+        out._cues = None
+        return out
+
+    def cues(self, featurizer: HashedFeaturizer) -> sparse.csr_matrix:
+        if self._cues is None:
+            self._cues = featurizer.cues(self.texts)
+        return self._cues
 
 
 def _h(text: str, mask: int) -> int:
@@ -97,8 +118,8 @@ class HashedFeaturizer:
         self._token_cache[token] = result
         return result
 
-    def transform(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Raw counts for ``texts``: ``(syllable block, character block)``.
+    def transform(self, texts: Sequence[str]) -> Counts:
+        """Raw counts for ``texts``: ``(syllable block, character block)`` as :class:`Counts`.
 
         Vectorised over the batch: the batch's distinct syllables get their cached
         feature rows, a documents x syllables count matrix is multiplied by them, and
@@ -110,8 +131,8 @@ class HashedFeaturizer:
         vocab: dict[str, int] = {}
         inv_list = [vocab.setdefault(tok, len(vocab)) for toks in lists for tok in toks]
         if not vocab:
-            return (sparse.csr_matrix((n_docs, self.n_word), dtype=np.float32),
-                    sparse.csr_matrix((n_docs, self.n_char), dtype=np.float32))
+            return Counts(sparse.csr_matrix((n_docs, self.n_word), dtype=np.float32),
+                          sparse.csr_matrix((n_docs, self.n_char), dtype=np.float32), texts)
         cache = self._token_cache
         feats = [cache.get(t) or self._token_features(t) for t in vocab]
         inv = np.asarray(inv_list, dtype=np.int64)
@@ -138,15 +159,17 @@ class HashedFeaturizer:
                 same = doc_ids[:m] == doc_ids[n - 1:]
                 word_rows.append(doc_ids[:m][same])
                 word_cols.append((h & mask)[same].astype(np.int64))
-        if self.config.lexicon:
-            rows, cols = self._lexicon_features(texts)
-            word_rows.append(rows)
-            word_cols.append(cols)
         words = self._coo(np.concatenate(word_rows), np.concatenate(word_cols), n_docs, self.n_word)
         chars = self._coo(np.repeat(doc_ids, char_len[inv]),
                           np.concatenate([char_arrays[i] for i in inv_list]).astype(np.int64),
                           n_docs, self.n_char)
-        return words, chars
+        return Counts(words, chars, texts)
+
+    def cues(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Counts of each text's lexicon cue tokens (hashed "lex:" + cue), in the columns
+        of the syllable block."""
+        rows, cols = self._lexicon_features(texts)
+        return self._coo(rows, cols, len(texts), self.n_word)
 
     def _lexicon_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rows and hashed columns of each text's lexicon cue tokens ("lex:" + cue)."""

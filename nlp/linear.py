@@ -2,7 +2,8 @@
 
 Training (:meth:`LinearTextClassifier.fit`):
 
-1. syllable and character n-gram counts (:mod:`nlp.features`), sublinear TF-IDF;
+1. syllable and character n-gram counts (:mod:`nlp.features`), for short texts with or
+   without the cue tokens of the civic lexicon (:mod:`nlp.lexicon`), sublinear TF-IDF;
 2. a class-balanced ``LinearSVC``;
 3. out-of-fold SVM scores (k-fold on the training data only) fit a multinomial logistic
    calibrator, so ``predict_proba`` returns probabilities that sum to 1;
@@ -15,7 +16,9 @@ Long documents (mean length over 1,500 characters, e.g. news articles; see
 1-2-grams only (no character n-grams) in 2**22 hashed columns; n-grams found in a single
 training document are dropped (zero IDF), as they cannot generalise; and ``C`` is chosen
 among ``LONG_C_FACTORS`` x ``C`` by the out-of-fold macro-F1 of step 4, since long texts
-want less regularisation than posts. Short texts keep one ``C`` and every column.
+want less regularisation than posts. Short texts choose ``C`` among
+``SHORT_C_FACTORS`` x ``C`` and whether to use the lexicon cue tokens the same way (without
+them first; it wins ties), keeping every column.
 
 The fitted state is saved with joblib (coefficients as a sparse matrix, so models
 trained on a few thousand sentences stay small).
@@ -26,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ import numpy as np
 from scipy import sparse
 
 from core.errors import NlpError
-from nlp.features import FeatureConfig, HashedFeaturizer, fit_idf, tfidf
+from nlp.features import Counts, FeatureConfig, HashedFeaturizer, fit_idf, tfidf
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,7 @@ class LinearTextClassifier:
         self.tune_offsets = tune_offsets
         self.seed = seed
         self.featurizer = HashedFeaturizer(features) if features is not None else None
+        self._search_lexicon = features is None  # chosen out of fold in fit() unless given
 
     @staticmethod
     def choose_features(texts: Sequence[str]) -> FeatureConfig:
@@ -103,12 +107,16 @@ class LinearTextClassifier:
         return FeatureConfig(lexicon=True)
 
     # ---- features -------------------------------------------------------------------
-    def counts(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    def counts(self, texts: Sequence[str]) -> Counts:
         return self.featurizer.transform(texts)
 
-    def _matrix(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix]) -> sparse.csr_matrix:
-        w, c = counts
-        return sparse.hstack([tfidf(w, self.idf_word_), tfidf(c, self.idf_char_)], format="csr")
+    def _words(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
+               lexicon: bool | None = None) -> sparse.csr_matrix:
+        """The syllable block, plus the lexicon cue tokens when the model uses them."""
+        use = self.features.lexicon if lexicon is None else lexicon
+        if use and isinstance(counts, Counts):
+            return (counts[0] + counts.cues(self.featurizer)).tocsr()
+        return counts[0]
 
     # ---- training -------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> LinearTextClassifier:
@@ -129,29 +137,41 @@ class LinearTextClassifier:
         index = {lab: i for i, lab in enumerate(self.labels_)}
         y = np.array([index[str(lab)] for lab in labels])
         k = len(self.labels_)
-        w, c = self.counts(texts)
+        counts = self.counts(texts)
+        c = counts[1]
         long_docs = self.features.char_max < self.features.char_min
         # long documents: syllable n-grams seen in a single training document are dropped
         # (zero IDF): they cannot generalise, and on VNTC dropping them halves the columns
         # the model keeps at no cost in accuracy
-        self.idf_word_ = fit_idf(w, min_df=LONG_MIN_DF if long_docs else 1)
+        min_df = LONG_MIN_DF if long_docs else 1
         self.idf_char_ = fit_idf(c)
-        x = self._matrix((w, c))
+        xc = tfidf(c, self.idf_char_)
+        # short texts: with and without the lexicon cue tokens (when the features were not
+        # given), compared out of fold like C; without comes first and wins ties
+        lexicons = ([False, True] if self._search_lexicon and not long_docs
+                    else [self.features.lexicon])
+        designs = {}
+        for lex in lexicons:
+            words = self._words(counts, lex)
+            idf_word = fit_idf(words, min_df=min_df)
+            designs[lex] = (idf_word, sparse.hstack([tfidf(words, idf_word), xc], format="csr"))
 
         # long documents are less regularised (measured on VNTC); several candidates are
         # compared on out-of-fold macro-F1 and the best is kept
-        candidates = [self.C * f for f in (LONG_C_FACTORS if long_docs else SHORT_C_FACTORS)]
+        candidates = [(lex, self.C * f) for lex in lexicons
+                      for f in (LONG_C_FACTORS if long_docs else SHORT_C_FACTORS)]
         min_class = int(np.bincount(y, minlength=k).min())
         folds = min(self.folds, min_class)
-        c_value = candidates[0]
+        lex_value, c_value = candidates[0]
         if folds >= 2:
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             splits = list(splitter.split(np.zeros(len(y)), y))
             best = None
-            for cand in candidates:
+            for lex, cand in candidates:
+                x = designs[lex][1]
                 oof = np.zeros((len(y), k), dtype=np.float64)
                 for i, (tr, te) in enumerate(splits):
-                    log.info("C=%g: fold %d/%d", cand, i + 1, folds)
+                    log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
                     model = LinearSVC(C=cand, class_weight="balanced", max_iter=5000).fit(x[tr], y[tr])
                     oof[te] = self._scores_of(model.decision_function(x[te]), k)
                 calib = LogisticRegression(C=10.0, max_iter=1000).fit(oof, y)
@@ -162,11 +182,11 @@ class LinearTextClassifier:
                 logp = np.log(_softmax(oof @ coef.T + intercept) + 1e-12)
                 offsets = self._tune(logp, y, k) if self.tune_offsets else np.zeros(k)
                 score = _macro_f1(y, np.argmax(logp + offsets, axis=1), k)
-                log.info("C=%g: out-of-fold macro-F1 %.4f", cand, score)
+                log.info("lexicon=%s C=%g: out-of-fold macro-F1 %.4f", lex, cand, score)
                 if best is None or score > best[0] + 1e-4:
-                    best = (score, cand, coef, intercept, offsets, oof)
+                    best = (score, (lex, cand), coef, intercept, offsets, oof)
             self.cv_macro_f1_ = best[0]
-            _, c_value, self.calib_coef_, self.calib_intercept_, self.offsets_, oof = best
+            (lex_value, c_value), self.calib_coef_, self.calib_intercept_, self.offsets_, oof = best[1:]
             self.unsure_below_ = self._unsure_threshold(oof, y, k)
         else:
             log.warning("too few examples per class for calibration folds; using scaled scores")
@@ -176,6 +196,10 @@ class LinearTextClassifier:
             self.cv_macro_f1_ = None
             self.unsure_below_ = 1.0 / k
         self.C_ = c_value
+        self.features = replace(self.features, lexicon=lex_value)
+        self.featurizer = HashedFeaturizer(self.features)
+        self.idf_word_, x = designs[lex_value]
+        log.info("chosen: lexicon=%s, C=%g", lex_value, c_value)
 
         def svm() -> LinearSVC:
             return LinearSVC(C=c_value, class_weight="balanced", max_iter=5000)
@@ -258,10 +282,10 @@ class LinearTextClassifier:
     def weighted(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
                  shared: dict | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """TF-IDF of both blocks, reused from ``shared`` when another model has the same IDF."""
-        key = ("tfidf", id(counts[0]), self.idf_key)
+        key = ("tfidf", id(counts[0]), self.idf_key, self.features.lexicon)
         if shared is not None and key in shared:
             return shared[key]
-        out = (tfidf(counts[0], self.idf_word_), tfidf(counts[1], self.idf_char_))
+        out = (tfidf(self._words(counts), self.idf_word_), tfidf(counts[1], self.idf_char_))
         if shared is not None:
             shared[key] = out
         return out

@@ -47,11 +47,14 @@ def test_lexicon_from_lists_matches_longest_phrase_first():
     assert load_lexicon().sizes["positive"] > 100 and load_lexicon().sizes["negative"] > 100
 
 
-def test_lexicon_cues_enter_the_hashed_features():
+def test_lexicon_cues_are_a_separate_matrix_in_the_syllable_columns():
     text = ["Cầu mới đã thông xe, người dân phấn khởi."]
-    plain = HashedFeaturizer(FeatureConfig())
-    with_cues = HashedFeaturizer(FeatureConfig(lexicon=True))
-    w0, c0 = plain.transform(text)
-    w1, c1 = with_cues.transform(text)
-    assert w1.sum() > w0.sum()  # the cue tokens are counted in the syllable block
-    assert np.array_equal(c0.toarray(), c1.toarray())  # the character block is unchanged
+    featurizer = HashedFeaturizer(FeatureConfig(lexicon=True))
+    counts = featurizer.transform(text)
+    # the same counts with and without the lexicon: one featurisation serves every model
+    assert FeatureConfig(lexicon=True).key() == FeatureConfig().key()
+    plain = HashedFeaturizer(FeatureConfig()).transform(text)
+    assert np.array_equal(counts[0].toarray(), plain[0].toarray())
+    cues = counts.cues(featurizer)
+    assert cues.shape == counts[0].shape and cues.sum() == len(analyse(text[0]).cues)
+    assert counts.cues(featurizer) is cues  # computed once per batch

@@ -95,3 +95,26 @@ def test_linear_long_documents_drop_singletons_and_pick_c():
     shared, _ = model.counts(["bóng đá"])
     assert np.all(model.idf_word_[shared.indices] > 0)
     assert model.predict(["cầu thủ ghi bàn thắng trong trận đấu " * 40]) == ["sport"]
+
+
+def test_linear_short_texts_choose_the_lexicon_out_of_fold(tmp_path):
+    import yaml
+
+    from nlp.lexicon import _TOKEN
+
+    words = yaml.safe_load((Path(__file__).parents[2] / "nlp" / "data" / "lexicon.yaml")
+                           .read_text(encoding="utf-8"))
+    # one-syllable polarity words, each used once: n-grams cannot generalise, the cue
+    # tokens of the lexicon can
+    good = [w for w in words["positive"] if len(_TOKEN.findall(w)) == 1][:18]
+    bad = [w for w in words["negative"] if len(_TOKEN.findall(w)) == 1][:18]
+    texts = [f"hôm nay ở khu phố thấy {w}" for w in good + bad]
+    labels = ["positive"] * len(good) + ["negative"] * len(bad)
+    model = LinearTextClassifier().fit(texts, labels)
+    assert model.features.lexicon is True and model.cv_macro_f1_ > 0.8
+    model.save(tmp_path)
+    again = LinearTextClassifier.load(tmp_path)
+    assert again.features == model.features
+    assert np.allclose(again.predict_proba(texts[:4]), model.predict_proba(texts[:4]))
+    fixed = LinearTextClassifier(FeatureConfig()).fit(texts, labels)
+    assert fixed.features.lexicon is False  # given features are kept as they are
