@@ -39,8 +39,9 @@ def data_writer(settings: Any, wait_s: float = 0.0, purpose: str | None = None,
                 scopes: Iterable[str] = (POSTS,)) -> Iterator[None]:
     """Hold the writer locks of ``settings.data_dir`` for ``scopes`` (taken in a fixed order,
     so two commands never wait on each other), named after the running command line."""
-    if purpose is None:
-        purpose = " ".join(["iocwatch", *sys.argv[1:4]])
+    if purpose is None:  # the command line, as the operator who meets the lock would recognise it
+        purpose = " ".join(["iocwatch", *sys.argv[1:]])
+        purpose = purpose if len(purpose) <= 160 else purpose[:157] + "..."
     deadline = time.monotonic() + wait_s
     with contextlib.ExitStack() as stack:
         for scope in sorted(set(scopes)):
