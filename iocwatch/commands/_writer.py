@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from core.secrets import mask_secrets
 from core.state import WriterLock
 
 POSTS, SECURITY, MODEL = "posts", "security", "model"
@@ -40,7 +41,7 @@ def data_writer(settings: Any, wait_s: float = 0.0, purpose: str | None = None,
     """Hold the writer locks of ``settings.data_dir`` for ``scopes`` (taken in a fixed order,
     so two commands never wait on each other), named after the running command line."""
     if purpose is None:  # the command line, as the operator who meets the lock would recognise it
-        purpose = " ".join(["iocwatch", *sys.argv[1:]])
+        purpose = mask_secrets(" ".join(["iocwatch", *sys.argv[1:]]))  # the lock file is readable
         purpose = purpose if len(purpose) <= 160 else purpose[:157] + "..."
     deadline = time.monotonic() + wait_s
     with contextlib.ExitStack() as stack:
