@@ -109,3 +109,17 @@ def test_analytics_lateral_movement_new_admin_edges_only():
     found = [f for f in run(engine(base), recs) if f.rule == "lateral_movement"]
     assert [(f.entity, f.technique) for f in found] == [("10.1.1.40", "T1021.001")]
     assert found[0].observed["new_admin_edges"] == 3 and found[0].baselines["admin_hosts"] == 1.0
+
+
+def test_analytics_alerts_through_the_monitor_explain_against_the_baseline():
+    from core.settings import SecuritySettings
+    from security.monitor import Monitor
+
+    m = Monitor(SecuritySettings())
+    for r in [conn(T0 + i * 300, "10.1.1.5", "185.7.7.7", 8443, out_b=400) for i in range(15)]:
+        m.feed(r)
+    alert = next(a for a in m.finish().alerts if a.rule_name == "beaconing")
+    assert alert.threat_technique_id == "T1071" and alert.severity.value == "high"
+    by_name = {e.feature: e for e in alert.explanation}
+    assert by_name["destination_prevalence"].baseline == 0.0 and by_name["beacon_score"].observed >= 0.7
+    assert by_name["beacon_score"].threshold == 0.7 and alert.evidence
