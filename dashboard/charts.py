@@ -250,6 +250,24 @@ def explanation(rows: list[dict], names: dict[str, str]) -> alt.Chart:
     )
 
 
+def alert_timeline(rows: list[dict], tz: str) -> alt.Chart:
+    """An entity's alerts over time (``security.risk`` timeline rows): one point per alert at its
+    risk, coloured by severity, with rule and title in the tooltip."""
+    df = pd.DataFrame(rows, columns=["time", "rule", "technique", "severity", "risk", "title", "id"])
+    df["time"] = [local_time(to_ms(v), tz) for v in df["time"]]
+    df = _label_col(df)
+    df["sev"] = [t(f"severity.{v}") for v in df["severity"]]
+    return alt.Chart(df).mark_circle(size=120, opacity=0.9).encode(
+        x=_time_axis(t("common.time")),
+        y=alt.Y("risk:Q", title=t("security.risk"), scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("sev:N", title=t("security.severity"),
+                        scale=alt.Scale(domain=[t(f"severity.{k}") for k in SEVERITY_COLOURS],
+                                        range=list(SEVERITY_COLOURS.values()))),
+        tooltip=[alt.Tooltip("time_label:N", title=t("common.time")), alt.Tooltip("rule:N", title=t("security.rule")),
+                 alt.Tooltip("title:N", title=t("common.title")), alt.Tooltip("risk:Q", title=t("security.risk"))],
+    )
+
+
 def grouped_bars(rows: Iterable[tuple[str, str, float]], *, label_title: str, value_title: str) -> alt.Chart:
     """Bars per label, side by side per series (e.g. items and errors per source)."""
     df = pd.DataFrame(list(rows), columns=["label", "series", "value"])

@@ -190,13 +190,43 @@ def alerts_query(range_key: str = "7d", *, severities: tuple[str, ...] = (), sta
         if values:
             filters.append({"terms": {field: list(values)}})
     body: dict[str, Any] = {"filter": filters}
-    entity = entity.strip()
-    if entity:
-        body["should"] = [{"term": {f: entity}} for f in
-                          ("entity", "source.ip", "destination.ip", "user.name", "host.name",
-                           "destination.domain")]
+    if entity.strip():
+        body["should"] = entity_clauses(entity)
         body["minimum_should_match"] = 1
     return {"bool": body}
+
+
+ENTITY_FIELDS = ("entity", "source.ip", "destination.ip", "user.name", "host.name", "destination.domain")
+MAX_CIDR_PREFIXES = 256  # text prefixes a CIDR block may expand to (a /16 in /24 steps, a /8 in /16 steps)
+
+
+def entity_clauses(value: str) -> list[dict[str, Any]]:
+    """Queries matching an entity filter in any ECS field: a complete address exactly, an IPv4 CIDR
+    block (``10.20.1.0/24``) as the address prefixes that cover it (octet by octet), anything
+    else as a prefix (``10.20.``, ``adm``), which an exact name also matches. Raises ValueError for a
+    malformed or too wide block."""
+    import ipaddress
+
+    value = value.strip()
+    try:
+        ipaddress.ip_address(value)
+        return [{"term": {f: value}} for f in ENTITY_FIELDS]
+    except ValueError:
+        pass
+    if "/" in value:
+        net = ipaddress.ip_network(value, strict=False)  # ValueError for a malformed block
+        if net.version != 4:
+            raise ValueError("a CIDR block must be IPv4 (IPv6: give the address or a prefix)")
+        if net.prefixlen == 32:
+            return [{"term": {f: str(net.network_address)}} for f in ENTITY_FIELDS]
+        octets = -(-net.prefixlen // 8)  # whole octets the prefixes spell out
+        step = 8 * octets
+        subnets = [net] if net.prefixlen == step else list(net.subnets(new_prefix=step))
+        if len(subnets) > MAX_CIDR_PREFIXES:
+            raise ValueError(f"{value} is too wide: give at most /{max(8, net.prefixlen)} blocks")
+        prefixes = [".".join(str(sub.network_address).split(".")[:octets]) + "." for sub in subnets]
+        return [{"prefix": {f: p}} for p in prefixes for f in ("entity", "source.ip", "destination.ip")]
+    return [{"prefix": {f: value}} for f in ENTITY_FIELDS]
 
 
 def _histogram(field: str, interval: str, tz: str, aggs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -680,12 +710,60 @@ def iter_posts(query: dict[str, Any], *, batch: int | None = None,
 # ---------------------------------------------------------------- security
 
 @cached
-def alert_facets() -> dict[str, list[str]]:
+def alert_facets() -> dict[str, Any]:
+    """Rules and ATT&CK technique ids offered in the security filters, and each technique's name."""
     res = store().aggregate("alerts", {"term": {"module": "security"}}, {
         "rule": {"terms": {"field": "rule.name", "size": 100}},
-        "technique": {"terms": {"field": "threat.technique.id", "size": 100}},
+        "technique": {"terms": {"field": "threat.technique.id", "size": 100},
+                      "aggs": {"name": {"terms": {"field": "threat.technique.name", "size": 1}}}},
     })
-    return {name: sorted(k for k, _ in _terms(res, name)) for name in ("rule", "technique")}
+    names = {str(b["key"]): str(inner[0]["key"]) for b in _buckets(res, "technique")
+             if (inner := b.get("name", {}).get("buckets", []))}
+    out: dict[str, Any] = {name: sorted(k for k, _ in _terms(res, name)) for name in ("rule", "technique")}
+    out["technique_names"] = names
+    return out
+
+
+@cached
+def related_alerts(alert_id: str) -> list[dict[str, Any]]:
+    """Other alerts on the same entity (its entity or source address) whose time span overlaps this
+    one's, riskiest first (one page)."""
+    doc = store().get("alerts", alert_id)
+    if not doc:
+        return []
+    who = [v for v in {doc.get("entity"), doc.get("source.ip")} if v]
+    start, end = doc.get("first_seen") or doc.get("@timestamp"), doc.get("last_seen") or doc.get("@timestamp")
+    if not who or not start or not end:
+        return []
+    query = {"bool": {"filter": [{"term": {"module": doc.get("module", "security")}},
+                                 {"range": {"first_seen": {"lte": end}}}, {"range": {"last_seen": {"gte": start}}}],
+                      "should": [{"terms": {f: who}} for f in ("entity", "source.ip")], "minimum_should_match": 1,
+                      "must_not": [{"ids": {"values": [alert_id]}}]}}
+    hits = store().search("alerts", query, size=PAGE_SIZE, sort=[{"risk_score": {"order": "desc"}}]).hits
+    return [{"id": h.id, "time": h.source.get("@timestamp"), "severity": h.source.get("severity"),
+             "status": h.source.get("status"), "rule": h.source.get("rule.name"), "title": h.source.get("title"),
+             "entity": h.source.get("entity"), "risk_score": h.source.get("risk_score")} for h in hits]
+
+
+@cached
+def riskiest_entities(hours: float = 24.0, top: int = TOP_N) -> list[dict[str, Any]]:
+    """Hosts and users ranked by :func:`security.risk.entity_risk` over the ``hours`` up to now,
+    each with its alert timeline (the security alerts of that period, read in pages)."""
+    from datetime import UTC, datetime, timedelta
+
+    from security.risk import entity_risk
+
+    now = datetime.now(UTC)
+    query = {"bool": {"filter": [{"term": {"module": "security"}},
+                                 {"range": {"last_seen": {"gte": (now - timedelta(hours=hours)).isoformat()}}}]}}
+    s, docs, offset = store(), [], 0
+    while True:
+        page = s.search("alerts", query, size=EXPORT_BATCH, from_=offset, sort=[{"@timestamp": {"order": "desc"}}])
+        docs += [h.source for h in page.hits]
+        offset += len(page.hits)
+        if not page.hits or offset >= page.total:
+            break
+    return [e.as_dict() for e in entity_risk(docs, now=now, hours=hours, top=top)]
 
 
 @cached

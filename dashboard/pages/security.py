@@ -25,8 +25,15 @@ severities = tuple(ui.pick(c2, t("security.severity"), data.SEVERITIES, format_f
 statuses = tuple(ui.pick(c3, t("security.status"), STATUSES, default=list(data.OPEN_STATUSES),
                                 format_func=lambda k: t(f"status.{k}"), key="sec_status"))
 rules = tuple(ui.pick(c4, t("security.rule"), facets["rule"], key="sec_rules"))
-techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key="sec_tech"))
-entity = c6.text_input(t("security.entity"), key="sec_entity")
+technique_names = facets.get("technique_names", {})
+techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key="sec_tech",
+                           format_func=lambda k: f"{k} – {technique_names[k]}" if k in technique_names else k))
+entity = c6.text_input(t("security.entity"), key="sec_entity", help=t("security.entity_help"))
+try:
+    data.entity_clauses(entity) if entity.strip() else None  # an address, a CIDR block or a prefix
+except ValueError as exc:
+    st.error(t("security.bad_entity", error=ui.safe(exc)))
+    entity = ""
 
 page = int(st.session_state.get("sec_page", 1)) - 1  # the page box sits beside the queue, below
 res = ui.load(data.alert_queue, range_key, severities, statuses, rules, techniques, entity, page)
@@ -71,6 +78,20 @@ with right:
                                    for r in talkers]), hide_index=True, width="stretch")
     else:
         st.info(t("common.no_data"))
+
+st.subheader(t("security.riskiest"))
+riskiest = ui.load(data.riskiest_entities)
+if riskiest:
+    st.dataframe(pd.DataFrame([{
+        t("security.entity"): r["entity"], t("security.kind"): t(f"security.kind.{r['kind']}"),
+        t("security.entity_score"): r["score"], t("security.severity"): t(f"severity.{r['level']}"),
+        t("security.alerts"): r["alerts"], t("security.technique"): ", ".join(r["techniques"]),
+        t("security.last_seen"): ui.local(r["last_seen"], tz)} for r in riskiest]), hide_index=True, width="stretch")
+    chosen = st.selectbox(t("security.timeline_of"), range(len(riskiest)), key="sec_risky",
+                          format_func=lambda i: f"{riskiest[i]['entity']} ({riskiest[i]['score']:g})")
+    st.altair_chart(charts.alert_timeline(riskiest[chosen]["timeline"], tz), width="stretch")
+else:
+    st.info(t("security.no_risky"))
 
 st.subheader(t("security.detail"))
 if not res["rows"]:
@@ -140,6 +161,27 @@ with d2:
     fields |= {k: ui.local(alert.get(k), tz, "%d/%m/%Y %H:%M:%S") for k in ("first_seen", "last_seen")
                if alert.get(k)}
     st.json(fields, expanded=False)
+
+
+
+def _open_related(alert_id: str, who: str) -> None:
+    """Show a related alert: the queue narrowed to its entity, every status, and the alert picked."""
+    st.session_state["sec_entity"] = who
+    st.session_state["sec_status"] = STATUSES
+    st.session_state["sec_pick"] = alert_id
+    st.session_state["sec_page"] = 1
+
+
+related = ui.load(data.related_alerts, picked)
+if related:
+    st.markdown(f"**{t('security.related')}**")
+    for r in related:
+        line, go = st.columns([8, 1])
+        line.markdown(" · ".join(ui.safe(x) for x in (
+            ui.local(r["time"], tz), t(f"severity.{r['severity']}"), t(f"status.{r['status']}"),
+            r["title"] or r["rule"], f"{t('security.risk')} {r['risk_score']}") if x))
+        go.button(t("security.open_related"), key=f"sec_rel_{r['id']}", on_click=_open_related,
+                  args=(r["id"], r["entity"] or alert.get("entity") or ""))
 
 st.markdown(f"**{t('security.triage')}**")
 

@@ -54,7 +54,7 @@ def _check_page(at, page: str, expected: dict) -> None:
         assert len([b for b in at.button if (b.key or "").startswith("s_open_")]) == 20  # one page
     elif page == "security":
         assert _metrics(at)["Hàng đợi cảnh báo"] == str(expected["security_open_30d"])
-        assert _charts(at) == 3  # timeline, top talkers, explanation of the first alert
+        assert _charts(at) == 4  # timeline, top talkers, riskiest host's timeline, explanation of the first alert
         talkers = at.dataframe[1].value
         ip, count = expected["top_talker"]
         assert (talkers.iloc[0]["IP nguồn"], talkers.iloc[0]["Số cảnh báo"]) == (ip, count)

@@ -76,6 +76,7 @@ def truth_alerts(now: datetime) -> list[Alert]:
               module="listening", title="Đột biến đề cập: Ngập đô thị", related_ids=[],
               first_seen=now - timedelta(hours=SPIKE_WINDOW_H[0]), last_seen=now - timedelta(hours=SPIKE_WINDOW_H[1])),
         *[alert("web_attack", ATTACKER, 5 + i, 85, source_ip=ATTACKER, destination_ip="10.20.1.5",
+                first_seen=now - timedelta(hours=7 + i), last_seen=now - timedelta(hours=5 + i),
                 title=f"Web attack from {ATTACKER}", threat_technique_id="T1190",
                 threat_technique_name="Exploit Public-Facing Application",
                 explanation=[Explanation(kind="rule", feature="sql_injection_requests", observed=14),
