@@ -1008,6 +1008,31 @@ def _seconds(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def sources_that_ran() -> dict[str, Any]:
+    """What actually ran, from the run status file (``core.status``): ``sources`` (one row per
+    source that ran: last run and success, items and errors of the last run, last error, runs,
+    posts stored, schedule, and its type and address when the sources file lists it),
+    ``monitors`` (monitor inputs, apart: their items are packets and lines, not posts) and
+    ``never_ran`` (sources the file lists that have no run recorded)."""
+    status = health()
+    conf = {c["name"]: c for c in configured_sources()["sources"]}
+    stored = {r["source"]: r for r in posts_per_source()}
+
+    def row(name: str, entry: dict[str, Any], listed: dict[str, Any] | None = None) -> dict[str, Any]:
+        listed = listed or {}
+        return {"name": name, "ok": bool(entry.get("ok")), "last_run": entry.get("last_run"),
+                "last_success": entry.get("last_success"), "items": int(entry.get("items") or 0),
+                "errors": int(entry.get("errors") or 0), "last_error": entry.get("last_error") or "",
+                "runs": int(entry.get("runs") or 0), "schedule_s": entry.get("schedule_s") or listed.get("schedule_s"),
+                "type": listed.get("type", ""), "url": listed.get("url", ""),
+                "posts": stored.get(name, {}).get("posts", 0)}
+
+    ran = status.get("sources", {})
+    return {"sources": [row(n, e, conf.get(n)) for n, e in sorted(ran.items())],
+            "monitors": [row(n, e) for n, e in sorted(status.get("monitors", {}).items())],
+            "never_ran": [c for n, c in conf.items() if n not in ran]}
+
+
 @cached
 def posts_per_source() -> list[dict[str, Any]]:
     res = store().aggregate("posts", None, {

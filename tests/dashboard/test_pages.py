@@ -59,12 +59,13 @@ def _check_page(at, page: str, expected: dict) -> None:
         ip, count = expected["top_talker"]
         assert (talkers.iloc[0]["IP nguồn"], talkers.iloc[0]["Số cảnh báo"]) == (ip, count)
     elif page == "sources":
-        assert len(at.dataframe[0].value) == 3  # run status
-        configured = at.dataframe[1].value
-        assert list(configured["Tên"]) == ["tuoitre-cantho", "baocantho", "fb-cantho-24h", "yt-thoisu-mekong",
-                                           "dien-dan-cantho"]
-        assert list(configured["Chu kỳ (giây)"])[:3] == [1800, 3600, 900]
-        assert _charts(at) == 2
+        ran = at.dataframe[0].value  # the sources that ran, then the monitor inputs apart
+        assert list(ran["Tên"]) == ["baocantho", "tuoitre-cantho"] and list(ran["Chu kỳ (giây)"]) == [3600, 1800]
+        assert list(at.dataframe[1].value["Tên"]) == ["eth0"]
+        never = at.dataframe[2].value  # the file's other sources
+        assert list(never["Tên"]) == ["fb-cantho-24h", "yt-thoisu-mekong", "dien-dan-cantho"]
+        assert list(never["Chu kỳ (giây)"]) == [900, 1800, 7200]  # the default where the file names none
+        assert _charts(at) == 3
 
 
 def test_app_shows_only_the_login_form_before_login(dash_env):

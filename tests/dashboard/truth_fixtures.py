@@ -96,6 +96,7 @@ def truth_alerts(now: datetime) -> list[Alert]:
     ]
 
 
+DEMO_SOURCE = "demo-tin-tuc"  # a source that ran without being in the sources file (as the demo's)
 WATCHLISTS = "watchlists:\n  - name: ngap-do-thi\n    title: Ngập đô thị\n    query: ngập\n"
 
 
@@ -117,6 +118,9 @@ def fill_truth_dir(data_dir: Path) -> dict:
     now = datetime.now(UTC)
     expected = fill_data_dir(data_dir, now)
     (data_dir.parent / "watchlists.yaml").write_text(WATCHLISTS, encoding="utf-8")
+    from core.status import record_run
+
+    record_run(data_dir, "sources", DEMO_SOURCE, items=40, errors=0, at=now - timedelta(minutes=5))
     store = open_store(load_settings(data_dir=data_dir))
     try:
         assert store.upsert_many("posts", truth_posts(now)).ok
