@@ -46,6 +46,48 @@ RANGES: dict[str, tuple[str | None, str]] = {
 }
 _PREVIOUS = {"24h": ("now-48h", "now-24h"), "7d": ("now-14d", "now-7d"),
              "30d": ("now-60d", "now-30d"), "90d": ("now-180d", "now-90d")}
+CUSTOM = "custom"  # a custom range is the key "custom:<first day>:<last day>" (local dates, ISO)
+
+
+def custom_range(first, last) -> str:
+    """The range key of the days ``first`` to ``last`` (dates, both included, in the dashboard's timezone)."""
+    first, last = min(first, last), max(first, last)
+    return f"{CUSTOM}:{first.isoformat()}:{last.isoformat()}"
+
+
+def range_bounds(range_key: str) -> tuple[str | None, str | None]:
+    """(gte, lt) of a range key: date math for the presets, local midnights as instants for a custom range."""
+    if range_key.startswith(CUSTOM + ":"):
+        from datetime import date, datetime, time, timedelta
+        from zoneinfo import ZoneInfo
+
+        _, first, last = range_key.split(":")
+        zone = ZoneInfo(settings().dashboard.timezone)
+        start = datetime.combine(date.fromisoformat(first), time(), zone)
+        end = datetime.combine(date.fromisoformat(last) + timedelta(days=1), time(), zone)
+        return start.isoformat(), end.isoformat()
+    return RANGES[range_key][0], None
+
+
+def range_interval(range_key: str) -> str:
+    """Histogram interval of a range key (a custom range: hours up to two days, days up to 120, then weeks)."""
+    if range_key.startswith(CUSTOM + ":"):
+        _, first, last = range_key.split(":")
+        from datetime import date
+
+        days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+        return "1h" if days <= 2 else "1d" if days <= 120 else "7d"
+    return RANGES[range_key][1]
+
+
+def _previous(range_key: str) -> tuple[str | None, str | None] | None:
+    """The period of the same length just before the range (None for "all")."""
+    if range_key.startswith(CUSTOM + ":"):
+        from datetime import datetime
+
+        start, end = (datetime.fromisoformat(v) for v in range_bounds(range_key))
+        return (start - (end - start)).isoformat(), start.isoformat()
+    return _PREVIOUS.get(range_key)
 
 
 def settings() -> Settings:
@@ -162,10 +204,10 @@ def posts_query(range_key: str = "7d", *, topics: tuple[str, ...] = (), sources:
     """A bool query over posts for a time range and facet filters (``previous``: the period before)."""
     filters: list[dict[str, Any]] = []
     if previous:
-        start, end = _PREVIOUS.get(range_key, (None, None))
+        start, end = _previous(range_key) or (None, None)
         clause = _range("published_at", start, end)
     else:
-        clause = _range("published_at", RANGES[range_key][0])
+        clause = _range("published_at", *range_bounds(range_key))
     if clause:
         filters.append(clause)
     for field, values in (("topics", topics), ("source", sources), ("platform", platforms),
@@ -182,7 +224,7 @@ def alerts_query(range_key: str = "7d", *, severities: tuple[str, ...] = (), sta
                  rules: tuple[str, ...] = (), techniques: tuple[str, ...] = (), entity: str = "",
                  module: str = "security") -> dict[str, Any]:
     filters: list[dict[str, Any]] = [{"term": {"module": module}}]
-    clause = _range("@timestamp", RANGES[range_key][0])
+    clause = _range("@timestamp", *range_bounds(range_key))
     if clause:
         filters.append(clause)
     for field, values in (("severity", severities), ("status", statuses), ("rule.name", rules),
@@ -330,7 +372,7 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
     s, tz = store(), settings().dashboard.timezone
     filters = {"topics": topics, "sources": sources, "platforms": platforms, "watchlists": watchlists}
     query = posts_query(range_key, **filters)
-    interval = RANGES[range_key][1]
+    interval = range_interval(range_key)
     res = s.aggregate("posts", query, {
         "over_time": _histogram("published_at", interval, tz, aggs={
             "sentiment": {"terms": {"field": "sentiment", "size": 5}},
@@ -357,7 +399,7 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
         "toxicity_time": [row for row in _nested(res, "over_time", "toxicity") if row[1] != "clean"],
         "interval": interval,
     }
-    if range_key in _PREVIOUS:
+    if _previous(range_key):
         prev = s.aggregate("posts", posts_query(range_key, previous=True, **filters),
                            {"topics": {"terms": {"field": "topics", "size": 50}}})
         out["topics_prev"] = dict(_terms(prev, "topics"))
@@ -365,8 +407,8 @@ def listening(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str, 
         out["topics_prev"] = {}
     out["spikes"] = spikes_in(out["series"])
     spike_alerts = s.search("alerts", {"bool": {"filter": [
-        {"term": {"module": "listening"}}, *([_range("@timestamp", RANGES[range_key][0])]
-                                             if RANGES[range_key][0] else [])]}},
+        {"term": {"module": "listening"}}, *([_range("@timestamp", *range_bounds(range_key))]
+                                             if any(range_bounds(range_key)) else [])]}},
         size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}])
     out["spike_alerts"] = [{"time": h.source.get("@timestamp"), "title": h.source.get("title"),
                             "entity": h.source.get("entity"), "severity": h.source.get("severity")}
@@ -498,7 +540,7 @@ def search_posts(text: str, range_key: str, platforms: tuple[str, ...] = (), sou
     result = s.search("posts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE, sort=sort,
                       highlight=["title", "text"])
     hist = s.aggregate("posts", query, {
-        "over_time": _histogram("published_at", RANGES[range_key][1] if range_key != "7d" else "1d",
+        "over_time": _histogram("published_at", range_interval(range_key) if range_key != "7d" else "1d",
                                 settings().dashboard.timezone)})
     hits = []
     for h in result.hits:
@@ -568,11 +610,18 @@ def drill_filters(kind: str, value: Any, range_key: str, *, interval: str | None
     at ``value`` ms of ``interval`` (a ``published_at`` range). Give the result to
     :func:`hand_over_search`."""
     out: dict[str, Any] = {"range_key": range_key, **{k: list(v) for k, v in filters.items() if v}}
+    window = ""
+    if range_key.startswith(CUSTOM + ":"):  # the search page offers the presets: a custom range goes in the query
+        out["range_key"] = "all"
+        gte, lt = range_bounds(range_key)
+        window = f"published_at:[{gte} TO {lt}}}"
     if kind in DRILL_FACETS:
         out[DRILL_FACETS[kind]] = [str(value)]
+        if window:
+            out["text"] = window
     elif kind == "place":
         # the field the places chart counts, so the results are the bar's posts
-        out["text"] = 'places:"{}"'.format(str(value).replace('"', " "))
+        out["text"] = 'places:"{}"'.format(str(value).replace('"', " ")) + (f" AND {window}" if window else "")
     elif kind == "day":
         out["text"] = bucket_query(int(value), interval or "1d")
     else:
@@ -613,7 +662,7 @@ def spike_details(range_key: str) -> list[dict[str, Any]]:
     from datetime import timedelta
 
     s, serve = store(), settings().serve
-    clause = _range("@timestamp", RANGES[range_key][0])
+    clause = _range("@timestamp", *range_bounds(range_key))
     hits = s.search("alerts", {"bool": {"filter": [{"term": {"module": "listening"}}, *([clause] if clause else [])]}},
                     size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}]).hits
     out = []
@@ -777,7 +826,7 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
     result = s.search("alerts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE,
                       sort=[{"risk_score": {"order": "desc"}}])
     res = s.aggregate("alerts", query, {
-        "over_time": _histogram("@timestamp", RANGES[range_key][1], settings().dashboard.timezone,
+        "over_time": _histogram("@timestamp", range_interval(range_key), settings().dashboard.timezone,
                                 aggs={"severity": {"terms": {"field": "severity", "size": 4}}}),
         "talkers": {"terms": {"field": "source.ip", "size": TALKER_CANDIDATES},
                     "aggs": {"risk": {"sum": {"field": "risk_score"}},

@@ -204,6 +204,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "en": "Related alerts (same entity, overlapping time)"},
     "security.open_related": {"vi": "Mở", "en": "Open"},
     "sources.ran": {"vi": "Nguồn tin đã chạy", "en": "Sources that ran"},
+    "range.custom": {"vi": "Chọn ngày…", "en": "Custom dates…"},
+    "range.custom_days": {"vi": "Từ ngày – đến ngày", "en": "From – to"},
     "sources.none_ran": {"vi": "Chưa có nguồn tin nào chạy.", "en": "No source has run yet."},
     "sources.monitors": {"vi": "Đầu vào giám sát mạng (gói tin, dòng nhật ký)",
                          "en": "Network monitor inputs (packets, log lines)"},

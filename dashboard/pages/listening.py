@@ -1,6 +1,9 @@
 """Lắng nghe / Listening: sentiment and topics over time, watchlists, share of voice, spikes,
 toxic content, top posts."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
@@ -17,7 +20,14 @@ st.title(t("listening.title"))
 facets = ui.load(data.post_facets)
 with st.expander(t("listening.filters"), expanded=True):
     c1, c2, c3, c4, c5 = st.columns(5)
-    range_key = ui.range_select("l_range", container=c1)
+    range_key = c1.selectbox(t("common.range"), [*ui.RANGE_KEYS, data.CUSTOM], index=ui.RANGE_KEYS.index("7d"),
+                             format_func=lambda k: t(f"range.{k}"), key="l_range")
+    if range_key == data.CUSTOM:  # a custom date range beside the presets
+        today = datetime.now(ZoneInfo(tz)).date()
+        days = c1.date_input(t("range.custom_days"), value=(today - timedelta(days=6), today), key="l_days",
+                             format="DD/MM/YYYY")
+        days = tuple(days) if isinstance(days, list | tuple) else (days,)
+        range_key = data.custom_range(days[0], days[-1]) if days else "7d"
     topics = ui.pick(c2, t("common.topic"), facets.get("topics", []), key="l_topics", format_func=ui.topic_label)
     sources = ui.pick(c3, t("common.source"), facets.get("source", []), key="l_sources")
     platforms = ui.pick(c4, t("common.platform"), facets.get("platform", []), key="l_platforms")
