@@ -31,7 +31,9 @@ with st.expander(t("listening.filters"), expanded=True):
     topics = ui.pick(c2, t("common.topic"), facets.get("topics", []), key="l_topics", format_func=ui.topic_label)
     sources = ui.pick(c3, t("common.source"), facets.get("source", []), key="l_sources")
     platforms = ui.pick(c4, t("common.platform"), facets.get("platform", []), key="l_platforms")
-    watchlists = ui.pick(c5, t("common.watchlist"), facets.get("watchlists", []), key="l_watchlists")
+    watchlist_names = ui.load(data.watchlist_labels)
+    watchlists = ui.pick(c5, t("common.watchlist"), facets.get("watchlists", []), key="l_watchlists",
+                         format_func=lambda k: watchlist_names.get(k, k))
 
 res = ui.load(data.listening, range_key, tuple(topics), tuple(sources), tuple(platforms), tuple(watchlists))
 sentiments = dict(res["sentiment"])

@@ -52,6 +52,7 @@ def test_truth_spike_button_opens_its_posts_on_search(truth):
     spike = _spike()
     texts = " ".join(m.value for m in at.markdown)
     assert "Ngập đô thị" in texts and "ngập sâu" in texts  # display name, terms that rose
+    assert "Ngập đô thị" in at.multiselect(key="l_watchlists").options  # the filter by display name too
     at.button(key=f"l_spike_{spike['id']}").click().run()
     assert not at.exception, at.exception
     assert [x.value for x in at.title] == ["Tìm kiếm"]
