@@ -69,6 +69,25 @@ class Spike:
     window_rate: float  # posts per hour (volume) or negative share (negative)
     baseline_rate: float
     related_ids: list[str] = field(default_factory=list)
+    terms: list[tuple[str, int, int]] = field(default_factory=list)  # (keyword, window, baseline) that rose
+
+
+RISING_MIN = 2  # a term that rose appears in at least this many of the window's posts ...
+RISING_RATIO = 2.0  # ... at least this many times its baseline count scaled to the window (+1 smoothing)
+RISING_TOP = 5  # terms named in the alert's evidence
+
+
+def rising_terms(window: dict[str, int], baseline: dict[str, int], scale: float,
+                 top: int = RISING_TOP) -> list[tuple[str, int, int]]:
+    """Keywords whose count in the window beats their baseline count (scaled by window/baseline
+    duration ``scale``) at least :data:`RISING_RATIO`-fold, seen :data:`RISING_MIN` times or more;
+    the steepest rise first."""
+    def rise(term: str) -> float:
+        return (window[term] + 1) / (baseline.get(term, 0) * scale + 1)
+
+    found = [t for t, n in window.items() if n >= RISING_MIN and rise(t) >= RISING_RATIO]
+    found.sort(key=lambda t: (-rise(t), -window[t], t))
+    return [(t, window[t], baseline.get(t, 0)) for t in found[:top]]
 
 
 @dataclass
@@ -238,6 +257,20 @@ class SpikeDetector:
                                 sort=[{"published_at": {"order": "desc"}}])
         return [h.id for h in res.hits]
 
+    def terms(self, spike: Spike, window_start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+        """The keywords that rose in the group's window against its baseline days (:func:`rising_terms`)."""
+        gc = spike.counts
+        base_start = window_start - timedelta(days=self.baseline_d)
+
+        def keywords(gte: datetime, lt: datetime) -> dict[str, int]:
+            query = {"bool": {"filter": [{"term": {GROUP_FIELDS[gc.group]: gc.name}},
+                                         {"range": {"published_at": {"gte": gte.isoformat(), "lt": lt.isoformat()}}}]}}
+            res = self.store.aggregate("posts", query, {"k": {"terms": {"field": "keywords", "size": 50}}})
+            return {str(b["key"]): int(b["doc_count"]) for b in res.get("k", {}).get("buckets", [])}
+
+        scale = (end - window_start) / (window_start - base_start)
+        return rising_terms(keywords(window_start, end), keywords(base_start, window_start), scale)
+
     # -- alerts ---------------------------------------------------------------------
     def to_alert(self, spike: Spike, now: datetime, window_start: datetime) -> Alert:
         gc = spike.counts
@@ -272,6 +305,9 @@ class SpikeDetector:
                                        baseline=round(spike.baseline_rate, 3), contribution=1.0)]
         if gc.peak_hour:
             evidence.append(f"Giờ cao điểm: {gc.peak_hour} với {gc.peak_count} bài")
+        if spike.terms:
+            evidence.append("Từ khoá tăng mạnh: " + ", ".join(f"{term} ({n} bài, trước đó {before})"
+                                                           for term, n, before in spike.terms))
         return Alert(
             id=Alert.make_id(spike.rule, entity, block.isoformat()), timestamp=now,
             module="listening", event_category=["listening"], rule_name=spike.rule,
@@ -304,6 +340,7 @@ class SpikeDetector:
         for gc in groups:
             for spike in self.test(gc, t_window, t_baseline):
                 spike.related_ids = self.related(spike, window_start, end)
+                spike.terms = self.terms(spike, window_start, end)
                 alerts.append(self.to_alert(spike, now, window_start))
                 if spike.rule == VOLUME_RULE:
                     report.volume += 1

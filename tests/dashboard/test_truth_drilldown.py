@@ -105,3 +105,19 @@ def test_truth_day_bucket_is_a_published_at_range():
         "range_key": "7d", "topics": ["traffic"],
         "text": "published_at:[2025-12-31T17:00:00Z TO 2026-01-01T17:00:00Z}"}
     assert SPIKE_WINDOW_H[0] > SPIKE_WINDOW_H[1]
+
+
+def test_truth_spike_alert_names_the_terms_that_rose(truth):
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard import data
+    from iocwatch.ops.spikes import VOLUME_RULE, GroupCounts, Spike, SpikeDetector, rising_terms
+
+    assert rising_terms({"a": 4, "b": 1, "c": 3}, {"a": 1, "c": 30}, 0.04) == [("a", 4, 1)]
+    detector = SpikeDetector(data.store(), data.settings())
+    now = datetime.now(UTC)
+    spike = Spike(VOLUME_RULE, GroupCounts("watchlist", "ngap-do-thi", window=8, baseline=2), 1e-4, 9.0, 1.0, 0.1)
+    spike.terms = detector.terms(spike, now - timedelta(hours=SPIKE_WINDOW_H[0]), now)
+    assert [term for term, _, _ in spike.terms] == ["ngập sâu", "Hưng Lợi"]  # steepest rise first
+    evidence = detector.to_alert(spike, now, now - timedelta(hours=SPIKE_WINDOW_H[0])).evidence
+    assert any(line.startswith("Từ khoá tăng mạnh: ngập sâu (4 bài, trước đó 1), Hưng Lợi (3 bài") for line in evidence)
