@@ -49,7 +49,8 @@ q2.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")
 queue = pd.DataFrame([{
     t("common.time"): ui.local(r["time"], tz), t("security.severity"): t(f"severity.{r['severity']}"),
     t("security.risk"): r["risk_score"], t("security.status"): t(f"status.{r['status']}"),
-    t("security.rule"): r["rule"], t("security.technique"): r["technique"] or "",
+    t("security.rule"): r["rule"],
+    t("security.technique"): " – ".join(x for x in (r["technique"], technique_names.get(r["technique"] or "")) if x),
     t("security.entity"): r["entity"] or "", t("common.title"): r["title"],
     t("security.assignee"): r["assignee"] or "",
 } for r in res["rows"]])

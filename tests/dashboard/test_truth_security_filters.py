@@ -60,6 +60,8 @@ def test_truth_security_page_technique_names_and_bad_block(truth):
     at.switch_page("pages/security.py").run()
     options = at.multiselect(key="sec_tech").options
     assert "T1190 – Exploit Public-Facing Application" in options
+    queue = next(df.value for df in at.dataframe if "Kỹ thuật ATT&CK" in df.value.columns)
+    assert "T1190 – Exploit Public-Facing Application" in set(queue["Kỹ thuật ATT&CK"])  # in the queue too
     at.text_input(key="sec_entity").input("10.99.0.0/40").run()
     assert not at.exception and any("Bộ lọc đối tượng không hợp lệ" in e.value for e in at.error)
     at.text_input(key="sec_entity").input("10.99.0.0/24").run()
