@@ -53,12 +53,19 @@ class Counts(tuple):
         out = super().__new__(cls, (words, chars))
         out.texts = texts
         out._cues = None
+        out._words_cues = None
         return out
 
     def cues(self, featurizer: HashedFeaturizer) -> sparse.csr_matrix:
         if self._cues is None:
             self._cues = featurizer.cues(self.texts)
         return self._cues
+
+    def words_with_cues(self, featurizer: HashedFeaturizer) -> sparse.csr_matrix:
+        """The syllable block plus the cue tokens (computed once per batch)."""
+        if self._words_cues is None:
+            self._words_cues = (self[0] + self.cues(featurizer)).tocsr()
+        return self._words_cues
 
 
 def _h(text: str, mask: int) -> int:

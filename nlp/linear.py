@@ -115,11 +115,14 @@ class LinearTextClassifier:
         """The syllable block, plus the lexicon cue tokens when the model uses them."""
         use = self.features.lexicon if lexicon is None else lexicon
         if use and isinstance(counts, Counts):
-            return (counts[0] + counts.cues(self.featurizer)).tocsr()
+            return counts.words_with_cues(self.featurizer)
         return counts[0]
 
     # ---- training -------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> LinearTextClassifier:
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            idf_texts: Sequence[str] = ()) -> LinearTextClassifier:
+        """Train on ``texts`` and ``labels``; ``idf_texts`` (unlabelled) join ``texts`` in
+        the IDF statistics only."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         from sklearn.svm import LinearSVC
@@ -137,7 +140,8 @@ class LinearTextClassifier:
         index = {lab: i for i, lab in enumerate(self.labels_)}
         y = np.array([index[str(lab)] for lab in labels])
         k = len(self.labels_)
-        counts = self.counts(texts)
+        n = len(texts)
+        counts = self.counts(list(texts) + list(idf_texts))
         c = counts[1]
         long_docs = self.features.char_max < self.features.char_min
         # long documents: syllable n-grams seen in a single training document are dropped
@@ -145,7 +149,7 @@ class LinearTextClassifier:
         # the model keeps at no cost in accuracy
         min_df = LONG_MIN_DF if long_docs else 1
         self.idf_char_ = fit_idf(c)
-        xc = tfidf(c, self.idf_char_)
+        xc = tfidf(c[:n], self.idf_char_)
         # short texts: with and without the lexicon cue tokens (when the features were not
         # given), compared out of fold like C; without comes first and wins ties
         lexicons = ([False, True] if self._search_lexicon and not long_docs
@@ -154,7 +158,7 @@ class LinearTextClassifier:
         for lex in lexicons:
             words = self._words(counts, lex)
             idf_word = fit_idf(words, min_df=min_df)
-            designs[lex] = (idf_word, sparse.hstack([tfidf(words, idf_word), xc], format="csr"))
+            designs[lex] = (idf_word, sparse.hstack([tfidf(words[:n], idf_word), xc], format="csr"))
 
         # long documents are less regularised (measured on VNTC); several candidates are
         # compared on out-of-fold macro-F1 and the best is kept
@@ -272,23 +276,33 @@ class LinearTextClassifier:
     @property
     def idf_key(self) -> str:
         """A digest of the IDF weights: models trained on the same texts share TF-IDF matrices."""
-        key = getattr(self, "_idf_key", None)
-        if key is None:
-            digest = hashlib.sha1(self.idf_word_.tobytes())
-            digest.update(self.idf_char_.tobytes())
-            key = self._idf_key = digest.hexdigest()
-        return key
+        return self._idf_keys()[0] + self._idf_keys()[1]
+
+    def _idf_keys(self) -> tuple[str, str]:
+        keys = getattr(self, "_idf_digests", None)
+        if keys is None:
+            keys = self._idf_digests = (hashlib.sha1(self.idf_word_.tobytes()).hexdigest(),
+                                        hashlib.sha1(self.idf_char_.tobytes()).hexdigest())
+        return keys
 
     def weighted(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
                  shared: dict | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """TF-IDF of both blocks, reused from ``shared`` when another model has the same IDF."""
-        key = ("tfidf", id(counts[0]), self.idf_key, self.features.lexicon)
-        if shared is not None and key in shared:
-            return shared[key]
-        out = (tfidf(self._words(counts), self.idf_word_), tfidf(counts[1], self.idf_char_))
-        if shared is not None:
-            shared[key] = out
-        return out
+        """TF-IDF of both blocks, each reused from ``shared`` when another model has the
+        same IDF for it (the character block's IDF is the same for every model trained on
+        the same texts, with or without the lexicon)."""
+        word_key, char_key = self._idf_keys()
+        keys = (("tfidf-words", id(counts[0]), word_key, self.features.lexicon),
+                ("tfidf-chars", id(counts[1]), char_key))
+        out = []
+        for i, key in enumerate(keys):
+            block = shared.get(key) if shared is not None else None
+            if block is None:
+                block = (tfidf(self._words(counts), self.idf_word_) if i == 0
+                         else tfidf(counts[1], self.idf_char_))
+                if shared is not None:
+                    shared[key] = block
+            out.append(block)
+        return out[0], out[1]
 
     def scores_from_counts(self, counts: tuple[sparse.csr_matrix, sparse.csr_matrix],
                            shared: dict | None = None) -> np.ndarray:

@@ -36,6 +36,7 @@ class LabelledData:
     skipped: int = 0
     reasons: Counter = field(default_factory=Counter)
     sha256: str = ""
+    unlabelled: list[str] = field(default_factory=list)  # texts of rows with no label
 
 
 def parse_label_map(spec: str | None) -> dict[str, str]:
@@ -97,6 +98,9 @@ def read_jsonl(path: Path, *, text_field: str = "text", label_field: str = "labe
             if label is None:
                 data.skipped += 1
                 data.reasons[f"no_{label_field}"] += 1
+                if text.strip():  # unlabelled for this task: still part of the IDF statistics
+                    data.unlabelled.append(normalize_text(text, max_chars=max_chars)[0]
+                                           if normalize else text)
                 continue
             if label_map:
                 label = label_map.get(label, label)
@@ -135,7 +139,9 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
     if backend == "linear":
         from nlp.linear import LinearTextClassifier
 
-        model = LinearTextClassifier().fit(data.texts, data.labels)
+        # IDF over every text of the file: models trained on one file for different tasks
+        # share IDF weights, so the pipeline weights a batch's features once for all of them
+        model = LinearTextClassifier().fit(data.texts, data.labels, idf_texts=data.unlabelled)
         model.save(out)
         labels = list(model.labels_)
         versions = library_versions("iocwatch", "scikit-learn", "numpy", "scipy", "joblib")

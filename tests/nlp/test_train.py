@@ -88,3 +88,24 @@ def test_train_cli_analyse_prints_one_json_per_post(tmp_path, settings):
     assert rows[0]["language"] == "vi" and rows[0]["places"] == ["Thành phố Cần Thơ"]
     assert rows[1]["flags"] == ["empty"]
     assert rows[2]["language"] == "en" and rows[2]["sentiment"] is None
+
+
+def test_train_tasks_of_one_file_share_idf_over_every_text(tmp_path):
+    import numpy as np
+
+    from nlp.linear import LinearTextClassifier
+
+    rows = []
+    for i in range(24):
+        good = i % 2 == 0
+        rows.append({"text": f"{'cầu mới thông xe phấn khởi' if good else 'đường ngập sâu bức xúc'} {i}",
+                     "sentiment": "positive" if good else "negative",
+                     "topic": None if i % 3 == 0 else ("traffic" if i % 4 < 2 else "other")})
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    train("sentiment", path, tmp_path / "s", label_field="sentiment")
+    meta = train("topic", path, tmp_path / "t", label_field="topic")
+    assert meta["n_train"] == 16 and meta["skipped_rows"] == 8  # rows with no topic skipped...
+    s, t = LinearTextClassifier.load(tmp_path / "s"), LinearTextClassifier.load(tmp_path / "t")
+    assert np.array_equal(s.idf_char_, t.idf_char_)  # ...but still in the IDF statistics
+    assert s.idf_key == t.idf_key or s.features.lexicon != t.features.lexicon
