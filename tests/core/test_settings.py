@@ -86,8 +86,14 @@ def test_settings_cli_refuses_to_start_on_a_bad_rule_override(settings, tmp_path
 
     from iocwatch.cli import cli
 
+    from core.settings import get_settings
+
     (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_ports = "x"\n')
-    result = CliRunner().invoke(cli, ["config", "show"])
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["config", "show"])
+    finally:
+        get_settings.cache_clear()  # the cached bad settings must not reach later tests
     assert result.exit_code != 0
     assert "security.rules.port_scan.min_ports" in str(result.exception)
 
