@@ -205,6 +205,30 @@ def test_browser_truth_place_bar_opens_its_posts(browser, served_truth):
     browser.save_screenshot(str(ARTIFACTS / "truth_place_drill.png"))
 
 
+def test_browser_truth_spike_marker_opens_its_posts(browser, served_truth):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _open(browser, served_truth, "comms", "listening", "Lắng nghe mạng xã hội")
+    marker = None
+    for _ in range(100):
+        marks = [m for m in browser.find_elements(By.CSS_SELECTOR, '[role="graphics-symbol"]')
+                 if "Cảnh báo đột biến" in (m.get_attribute("aria-label") or "")
+                 and "Ngập đô thị" in (m.get_attribute("aria-label") or "")
+                 and "ngập sâu" in (m.get_attribute("aria-label") or "")]  # its terms in the tooltip
+        if marks:
+            marker = marks[0]
+            break
+        time.sleep(0.2)
+    assert marker is not None, "no marker for the critical spike"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", marker)
+    time.sleep(0.5)
+    ActionChains(browser).move_to_element(marker).click().perform()
+    _wait(browser, "h1", text="Tìm kiếm")
+    _shown(browser, "8 kết quả", "the spike marker's posts")
+    browser.save_screenshot(str(ARTIFACTS / "truth_marker_posts.png"))
+
+
 def test_browser_truth_close_reason_is_shown(browser, served_truth):
     from selenium.webdriver.common.by import By
 
