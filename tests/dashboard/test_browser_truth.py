@@ -235,7 +235,13 @@ def test_browser_truth_close_reason_is_shown(browser, served_truth):
     _open(browser, served_truth, "security", "security", "An ninh mạng")
     _choose(browser, "Lý do đóng", "Báo động nhầm")
     _click(browser, '[data-testid="stButton"] button', "Đóng cảnh báo")
-    _wait(browser, '[data-testid="stAlertContainer"], [data-testid="stAlert"]')
+    for _ in range(150):  # the page reruns and says so before anything else is touched
+        if any("Đã cập nhật cảnh báo: Đã đóng" in a.text
+               for a in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContainer"]')):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the close was not confirmed")
     _choose(browser, "Trạng thái", "Đã đóng")
     _choose(browser, "Chọn cảnh báo", "[Nghiêm trọng] SSH brute force from 198.51.100.7", prefix=True)
     for _ in range(150):
