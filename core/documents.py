@@ -399,6 +399,11 @@ class Alert(BaseModel):
     threat_indicator_name: str | None = Field(None, alias="threat.indicator.name")  # the indicator
     threat_indicator_type: str | None = Field(None, alias="threat.indicator.type")  # ip, cidr, domain, url, hash
     title: str = ""
+    # The product's own title as a text key and its values, so the dashboard shows it in the UI
+    # language (dashboard.i18n.ALERT_TITLES); None for titles written by others (a Sigma rule's
+    # author) and for alerts stored before these fields, which show ``title`` as stored.
+    title_key: str | None = None
+    title_params: dict[str, Any] = Field(default_factory=dict)
     risk_score: float = Field(0.0, ge=0, le=100)
     severity: Severity = Severity.LOW
     status: AlertStatus = AlertStatus.OPEN

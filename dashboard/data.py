@@ -694,6 +694,7 @@ def spike_details(range_key: str) -> list[dict[str, Any]]:
             more = s.search("posts", window, size=3 + len(samples), sort=[{"published_at": {"order": "desc"}}]).hits
             samples += [m.source for m in more if m.source.get("id") not in seen][: 3 - len(samples)]
         out.append({"id": h.id, "time": src.get("@timestamp"), "title": src.get("title"), "rule": src.get("rule.name"),
+                    "title_doc": title_doc(src),
                     "severity": src.get("severity"), "status": src.get("status"), "group": group, "name": name,
                     "start": start.isoformat(), "end": end.isoformat(), "terms": rose,
                     "samples": [_post_row(p) for p in samples], "posts": s.count("posts", window)})
@@ -773,6 +774,17 @@ def alert_facets() -> dict[str, Any]:
     return out
 
 
+TITLE_FIELDS = ("title", "title_key", "title_params", "rule.name", "rule.ruleset", "entity", "source.ip",
+                "destination.ip", "destination.port", "destination.domain", "user.name", "threat.technique.id",
+                "count")
+
+
+def title_doc(src: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a stored alert that :func:`dashboard.i18n.alert_title` reads (rows carry them
+    so that pages show titles in the UI language)."""
+    return {k: src.get(k) for k in TITLE_FIELDS if src.get(k) is not None}
+
+
 @cached
 def related_alerts(alert_id: str) -> list[dict[str, Any]]:
     """Other alerts on the same entity (its entity or source address) whose time span overlaps this
@@ -791,7 +803,8 @@ def related_alerts(alert_id: str) -> list[dict[str, Any]]:
     hits = store().search("alerts", query, size=PAGE_SIZE, sort=[{"risk_score": {"order": "desc"}}]).hits
     return [{"id": h.id, "time": h.source.get("@timestamp"), "severity": h.source.get("severity"),
              "status": h.source.get("status"), "rule": h.source.get("rule.name"), "title": h.source.get("title"),
-             "entity": h.source.get("entity"), "risk_score": h.source.get("risk_score")} for h in hits]
+             "title_doc": title_doc(h.source), "entity": h.source.get("entity"),
+             "risk_score": h.source.get("risk_score")} for h in hits]
 
 
 @cached
@@ -838,7 +851,7 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
         "status": h.source.get("status"), "risk_score": h.source.get("risk_score"),
         "rule": h.source.get("rule.name"), "technique": h.source.get("threat.technique.id"),
         "entity": h.source.get("entity") or h.source.get("source.ip"),
-        "title": h.source.get("title"), "assignee": h.source.get("assignee"),
+        "title": h.source.get("title"), "assignee": h.source.get("assignee"), "title_doc": title_doc(h.source),
     } for h in result.hits]
     return {"total": result.total, "rows": rows, "timeline": _nested(res, "over_time", "severity"),
             "talkers": rank_talkers(_buckets(res, "talkers")), "severity": dict(_terms(res, "severity"))}
@@ -889,7 +902,8 @@ def listening_queue(range_key: str = QUEUE_RANGE, statuses: tuple[str, ...] = OP
                             size=PAGE_SIZE, sort=[{"@timestamp": {"order": "desc"}}])
     return [{"id": h.id, "time": h.source.get("@timestamp"), "severity": h.source.get("severity"),
              "status": h.source.get("status"), "title": h.source.get("title"), "entity": h.source.get("entity"),
-             "assignee": h.source.get("assignee"), "close_reason": h.source.get("close_reason")}
+             "assignee": h.source.get("assignee"), "close_reason": h.source.get("close_reason"),
+             "title_doc": title_doc(h.source)}
             for h in result.hits]
 
 

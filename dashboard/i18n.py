@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -331,6 +332,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "query.exact_prefix": {"vi": "tìm theo tiền tố (từ*) không dùng được với đúng dấu",
                            "en": "a prefix (word*) cannot be diacritic-precise"},
     # security
+    "security.field": {"vi": "Trường", "en": "Field"},
+    "security.value": {"vi": "Giá trị", "en": "Value"},
     "security.title": {"vi": "An ninh mạng", "en": "Network security"},
     "security.severity": {"vi": "Mức độ", "en": "Severity"},
     "security.status": {"vi": "Trạng thái", "en": "Status"},
@@ -492,6 +495,175 @@ FEATURE_NAMES: dict[str, tuple[str, str]] = {
     "command_injection_requests": ("Yêu cầu chèn lệnh", "Command injection requests"),
     "posts_per_hour": ("Số bài mỗi giờ", "Posts per hour"), "negative_share": ("Tỷ lệ tiêu cực", "Negative share"),
 }
+
+
+# Titles the product writes (Alert.title_key → Vietnamese, English), filled with Alert.title_params.
+ALERT_TITLES: dict[str, tuple[str, str]] = {
+    "port_scan.vertical": ("Dò quét cổng (dọc) từ {entity}: {ports} cổng trên {hosts} máy",
+                           "Port scan (vertical) from {entity}: {ports} ports on {hosts} hosts"),
+    "port_scan.horizontal": ("Dò quét cổng (ngang) từ {entity}: {ports} cổng trên {hosts} máy",
+                             "Port scan (horizontal) from {entity}: {ports} ports on {hosts} hosts"),
+    "ssh_brute_force": ("Dò mật khẩu SSH từ {entity}: {failures} lần đăng nhập thất bại vào {users} tài khoản",
+                        "SSH brute force from {entity}: {failures} failed logins against {users} account(s)"),
+    "password_spraying": ("Rải mật khẩu từ {entity}: thử {users} tài khoản",
+                          "Password spraying from {entity}: {users} accounts tried"),
+    "distributed_brute_force": ("Dò mật khẩu phân tán vào tài khoản {user}: {failures} lần thất bại từ {sources} nguồn",
+                                "Distributed brute force against account {user}: {failures} failures from "
+                                "{sources} sources"),
+    "web_attack": ("Tấn công web từ {entity}: {kinds} ({requests} yêu cầu)",
+                   "Web attack from {entity}: {kinds} ({requests} requests)"),
+    "dns_tunnel": ("Đường hầm DNS từ {entity} qua {domain}: {queries} tên miền con dài, ngẫu nhiên",
+                   "DNS tunnelling from {entity} through {domain}: {queries} long random sub-domains"),
+    "beaconing": ("Kết nối định kỳ (beacon) từ {entity} đến {dst}, mỗi {interval} giây",
+                  "Beaconing from {entity} to {dst} every {interval}s"),
+    "anomaly": ("Hoạt động bất thường từ {entity}: {features}", "Unusual activity from {entity}: {features}"),
+    "threat_intel": ("{context} {indicator} có trong nguồn tin tình báo {feed}{label}: {entity}",
+                     "{context} {indicator} listed by feed {feed}{label}: {entity}"),
+    "listening.volume_spike.watchlist": (
+        "Lượng thảo luận về danh sách theo dõi «{name}» tăng đột biến (gấp {ratio:.1f} lần mức thường)",
+        "Discussion of watchlist «{name}» spiked ({ratio:.1f} times the usual level)"),
+    "listening.volume_spike.topic": (
+        "Lượng thảo luận về chủ đề «{name}» tăng đột biến (gấp {ratio:.1f} lần mức thường)",
+        "Discussion of topic «{name}» spiked ({ratio:.1f} times the usual level)"),
+    "listening.negative_spike.watchlist": (
+        "Tỷ lệ ý kiến tiêu cực về danh sách theo dõi «{name}» tăng đột biến ({now:.0%} so với {before:.0%})",
+        "Negative share about watchlist «{name}» spiked ({now:.0%} against {before:.0%})"),
+    "listening.negative_spike.topic": (
+        "Tỷ lệ ý kiến tiêu cực về chủ đề «{name}» tăng đột biến ({now:.0%} so với {before:.0%})",
+        "Negative share about topic «{name}» spiked ({now:.0%} against {before:.0%})"),
+}
+# Words inside title values: web attack kinds and the intel matcher's contexts.
+TITLE_WORDS: dict[str, tuple[str, str]] = {
+    "sql_injection": ("chèn SQL", "SQL injection"), "xss": ("XSS", "XSS"),
+    "path_traversal": ("duyệt thư mục", "path traversal"), "command_injection": ("chèn lệnh", "command injection"),
+    "log4shell": ("Log4Shell", "Log4Shell"), "shellshock": ("Shellshock", "Shellshock"), "ssrf": ("SSRF", "SSRF"),
+    "connection to": ("Kết nối tới", "Connection to"), "connection from": ("Kết nối từ", "Connection from"),
+    "DNS query for": ("Truy vấn DNS tên", "DNS query for"), "web request from": ("Yêu cầu web từ", "Web request from"),
+    "web request involving": ("Yêu cầu web có", "Web request involving"),
+    "crawled URL": ("Địa chỉ thu thập", "Crawled URL"),
+}
+# Behaviour analytics (security/analytics) write English titles with no key: in Vietnamese they
+# are shown from these, by rule name (a variant by ATT&CK technique or a user entity), filled
+# with the alert's own fields: {entity}, {to} (" đến <destination>" or ""), {user}, {count}, {before}.
+ANALYTIC_TITLES: dict[str, str] = {
+    "beaconing": "Kết nối định kỳ (beacon) từ {entity}{to}: {count} nhịp",
+    "brute_force_slow": "Dò mật khẩu chậm từ {entity}: {count} lần đăng nhập thất bại",
+    "brute_force_slow.T1110.003": "Rải mật khẩu từ {entity}: {count} lần đăng nhập thất bại",
+    "brute_force_slow.user": "Dò mật khẩu phân tán vào tài khoản {user}: {count} lần thất bại",
+    "dns_tunnel_slow": "Đường hầm DNS từ {entity}{to}: {count} truy vấn",
+    "exfiltration": "Rò rỉ dữ liệu từ {entity}{to}: {count} kết nối",
+    "lateral_movement": "Di chuyển ngang từ {entity}: {count} kết nối quản trị",
+    "login_after_failures": "Đăng nhập thành công từ {entity} sau {before} lần thất bại",
+    "long_connection": "Kết nối kéo dài bất thường từ {entity}{to}",
+    "slow_scan": "Dò quét chậm từ {entity}: {count} lần dò",
+    "credential_stuffing": "Nhồi thông tin đăng nhập từ {entity}: {count} lần đăng nhập web bị từ chối",
+    "web_exploit": "Khai thác ứng dụng web từ {entity}: {count} yêu cầu",
+    "web_exploit.T1505.003": "Truy cập web shell từ {entity}: {count} yêu cầu",
+}
+
+
+def _word(value: Any, lang: str) -> str:
+    pair = TITLE_WORDS.get(str(value))
+    return str(value) if pair is None else pair[1 if lang == "en" else 0]
+
+
+def alert_title(doc: dict[str, Any], lang: str | None = None) -> str:
+    """An alert's title in the UI language, from its stored document (ECS names).
+
+    The product's titles are rebuilt from ``title_key`` and ``title_params``; analytics titles
+    (no key) are shown in Vietnamese from :data:`ANALYTIC_TITLES`; Sigma rule titles (the
+    rule author's text), alerts stored before title keys and anything unknown show ``title``
+    as stored (the rule name when there is none).
+    """
+    lang = lang or current_language()
+    stored = doc.get("title") or doc.get("rule.name") or ""
+    key, params = doc.get("title_key"), dict(doc.get("title_params") or {})
+    pair = ALERT_TITLES.get(key or "")
+    if pair is not None:
+        if key == "anomaly":
+            params["features"] = ", ".join(
+                f"{feature_name(f, lang)} = {o:g} ({'mức nền' if lang != 'en' else 'baseline'} {b:g})"
+                if b is not None else f"{feature_name(f, lang)} = {o:g}"
+                for f, o, b in params.get("features") or [])
+        if key == "web_attack":
+            params["kinds"] = ", ".join(_word(k, lang) for k in params.get("kinds") or [])
+        if key == "threat_intel":
+            params["context"] = _word(params.get("context"), lang)
+            params["label"] = f" ({params['label']})" if params.get("label") else ""
+        try:
+            return pair[1 if lang == "en" else 0].format(**params)
+        except (KeyError, ValueError, TypeError, IndexError):
+            return stored  # values from another version of the product: the stored text is still right
+    if lang == "en" or doc.get("rule.ruleset") in ("sigma", "intel") or key:
+        return stored
+    rule, entity = doc.get("rule.name") or "", str(doc.get("entity") or doc.get("source.ip") or "")
+    variants = [f"{rule}.{doc.get('threat.technique.id')}", f"{rule}.user" if entity.startswith("user:") else "", rule]
+    template = next((ANALYTIC_TITLES[v] for v in variants if v in ANALYTIC_TITLES), None)
+    if template is None:
+        return stored
+    dst = doc.get("destination.domain") or doc.get("destination.ip")
+    if dst and doc.get("destination.port") is not None and not doc.get("destination.domain"):
+        dst = f"{dst}:{doc['destination.port']}"
+    count = int(doc.get("count") or 1)
+    return template.format(entity=entity, to=f" đến {dst}" if dst else "", count=count, before=max(0, count - 1),
+                           user=doc.get("user.name") or entity.removeprefix("user:"))
+
+
+# Evidence lines the product writes: (pattern, Vietnamese, English) replacements; None keeps the
+# line as written. Raw log lines and payloads match none and are shown as they are.
+EVIDENCE_PHRASES: list[tuple[re.Pattern[str], str | None, str | None]] = [
+    (re.compile(r" at \+([\d.]+)s, ([\d,]+) bytes out$"), r" lúc +\1 giây, \2 byte gửi ra", None),
+    (re.compile(r" at \+([\d.]+)s$"), r" lúc +\1 giây", None),
+    (re.compile(r" ports (\[[\d, ]*\])$"), r" cổng \1", None),
+    (re.compile(r"^(\S+ -> \S+) ([\d,]+) bytes$"), r"\1 \2 byte", None),
+    (re.compile(r" open for ([\d.]+) h$"), r" mở trong \1 giờ", None),
+    (re.compile(r" \(new\)$"), " (mới)", None),
+    (re.compile(r"^(\S+ -> \S+) failed$"), r"\1 thất bại", None),
+    (re.compile(r"^(\S+ -> \S+) answered$"), r"\1 có phản hồi", None),
+    (re.compile(r"^sources: "), "nguồn: ", None),
+    (re.compile(r"^(\d+) bài trong (\d+) giờ qua, trung bình ([\d.]+) bài/giờ so với ([\d.]+) bài/giờ "
+                r"trong (\d+) ngày trước đó \(p = ([^)]+)\)$"),
+     None, r"\1 posts in the last \2 h, \3 posts/h against \4 posts/h over the \5 days before (p = \6)"),
+    (re.compile(r"^Chiếm (\d+%) tổng số bài trong cửa sổ, so với (\d+%) trước đó$"),
+     None, r"\1 of all posts in the window, against \2 before"),
+    (re.compile(r"^(\d+)/(\d+) bài tiêu cực trong (\d+) giờ qua so với (\d+)/(\d+) trong (\d+) ngày trước "
+                r"đó \(p = ([^)]+)\)$"),
+     None, r"\1/\2 negative posts in the last \3 h against \4/\5 over the \6 days before (p = \7)"),
+    (re.compile(r"^Giờ cao điểm: (.+) với (\d+) bài$"), None, r"Peak hour: \1 with \2 posts"),
+    (re.compile(r"^Từ khoá tăng mạnh: "), None, "Rising keywords: "),
+    (re.compile(r"\((\d+) bài, trước đó (\d+)\)"), None, r"(\1 posts, \2 before)"),
+]
+
+
+def evidence_line(line: str, lang: str | None = None) -> str:
+    """An evidence line with the words the product wrote in it in the UI language."""
+    lang = lang or current_language()
+    for pattern, vi, en in EVIDENCE_PHRASES:
+        repl = en if lang == "en" else vi
+        if repl is not None:
+            line = pattern.sub(repl, line)
+    return line
+
+
+# Labels of the alert fields shown beside the evidence (stored ECS names → Vietnamese, English).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "source.ip": ("Địa chỉ nguồn", "Source address"), "destination.ip": ("Địa chỉ đích", "Destination address"),
+    "destination.port": ("Cổng đích", "Destination port"),
+    "destination.domain": ("Tên miền đích", "Destination domain"),
+    "user.name": ("Tài khoản", "User name"), "host.name": ("Tên máy", "Host name"), "entity": ("Đối tượng", "Entity"),
+    "count": ("Số sự kiện", "Events"), "first_seen": ("Thấy lần đầu", "First seen"),
+    "last_seen": ("Thấy lần cuối", "Last seen"), "rule.id": ("Mã luật", "Rule id"),
+    "rule.level": ("Mức của luật", "Rule level"), "tags": ("Nhãn", "Tags"),
+    "threat.feed.name": ("Nguồn tin tình báo", "Intel feed"), "threat.indicator.name": ("Chỉ dấu", "Indicator"),
+    "threat.indicator.type": ("Loại chỉ dấu", "Indicator type"),
+    "threat.indicator.confidence": ("Độ tin cậy", "Confidence"),
+}
+
+
+def field_label(name: str, lang: str | None = None) -> str:
+    """A stored alert field's label in the UI language (its name when it has none)."""
+    pair = FIELD_LABELS.get(name)
+    return name if pair is None else pair[1 if (lang or current_language()) == "en" else 0]
 
 
 def feature_name(name: str, lang: str | None = None) -> str:

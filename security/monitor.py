@@ -338,7 +338,8 @@ class Monitor:
                                d.count, min(100.0, risk), d.title, self._explain(best[0], d), d.evidence,
                                d.categories, source_ip=d.source_ip, destination_ip=d.destination_ip,
                                destination_port=d.destination_port, destination_domain=d.destination_domain,
-                               user_name=d.user_name, host_name=d.host_name)
+                               user_name=d.user_name, host_name=d.host_name,
+                               title_key=d.title_key, title_params=d.title_params)
             self._merge(merged, alert)
         anomalies = 0
         for w, s in scored:
@@ -355,7 +356,9 @@ class Monitor:
                                w.first_seen, w.last_seen, 1, risk, f"Unusual activity from {w.entity}: {top}",
                                explanation, self.samples.get(("flow", w.entity), [])[: self.max_evidence],
                                ["network"], source_ip=w.entity if _is_ip(w.entity) else None,
-                               host_name=None if _is_ip(w.entity) else w.entity)
+                               host_name=None if _is_ip(w.entity) else w.entity, title_key="anomaly",
+                               title_params={"entity": w.entity, "features": [
+                                   [e.feature, e.observed, e.baseline] for e in explanation[:3]]})
             self._merge(merged, alert)
         return sorted(merged.values(), key=lambda a: (-a.risk_score, a.first_seen)), suppressed, anomalies
 

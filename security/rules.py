@@ -92,6 +92,9 @@ class Detection:
     user_name: str | None = None
     host_name: str | None = None
     categories: list[str] = field(default_factory=lambda: ["network"])
+    # the title as a text key and its values (Alert.title_key): shown in the dashboard's language
+    title_key: str | None = None
+    title_params: dict[str, Any] = field(default_factory=dict)
 
 
 def rule_config(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -158,6 +161,8 @@ def port_scan(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
             out.append(Detection(
                 **_base("port_scan", cfg), entity=w.entity, first_seen=w.first_seen, last_seen=w.last_seen,
                 count=w.flows, title=f"Port scan ({kind}) from {w.entity}: {ports} ports on {len(w.dst_ips)} hosts",
+                title_key=f"port_scan.{kind}",
+                title_params={"entity": w.entity, "ports": ports, "hosts": len(w.dst_ips)},
                 observed={"distinct_dst_ports": ports, "distinct_dst_ips": len(w.dst_ips),
                           "syn_no_ack_ratio": round(failed, 3), "hosts_on_one_port": hosts_per_port},
                 thresholds={"min_ports": cfg["min_ports"], "min_hosts": cfg["min_hosts"],
@@ -183,6 +188,7 @@ def ssh_brute_force(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
                 **_base("ssh_brute_force", cfg), entity=src, first_seen=a["first"], last_seen=a["last"],
                 count=a["failures"], title=f"SSH brute force from {src}: {a['failures']} failed logins"
                 f" against {users} account(s)",
+                title_key="ssh_brute_force", title_params={"entity": src, "failures": a["failures"], "users": users},
                 observed={"failed_logins": a["failures"], "distinct_users": len(a["users"]),
                           "successful_logins": a["successes"]},
                 thresholds={"min_failures": cfg["min_failures"],
@@ -202,6 +208,7 @@ def password_spraying(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
                 **_base("password_spraying", cfg), entity=src, first_seen=a["first"], last_seen=a["last"],
                 count=a["failures"] + a["invalid"],
                 title=f"Password spraying from {src}: {users} accounts tried",
+                title_key="password_spraying", title_params={"entity": src, "users": users},
                 observed={"distinct_users": users, "failed_logins": a["failures"],
                           "invalid_users": a["invalid"]},
                 thresholds={"min_users": cfg["min_users"], "min_failures": cfg["min_failures"]},
@@ -220,6 +227,8 @@ def distributed_brute_force(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
                 last_seen=u["last"], count=u["failures"],
                 title=f"Distributed brute force against account {user}: {u['failures']} failures from "
                       f"{sources} sources",
+                title_key="distributed_brute_force",
+                title_params={"user": user, "failures": u["failures"], "sources": sources},
                 observed={"failed_logins": u["failures"], "distinct_sources": sources},
                 thresholds={"min_sources": cfg["min_sources"], "min_failures": cfg["min_failures"]},
                 evidence=u["samples"][: m.max_evidence], user_name=user, host_name=u.get("host"),
@@ -237,6 +246,7 @@ def web_attack(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
             **_base("web_attack", cfg), entity=src, first_seen=min(h[0] for h in hits),
             last_seen=max(h[0] for h in hits), count=len(hits),
             title=f"Web attack from {src}: {', '.join(kinds)} ({len(hits)} requests)",
+            title_key="web_attack", title_params={"entity": src, "kinds": kinds, "requests": len(hits)},
             observed={f"{k}_requests": sum(1 for h in hits if k in h[1]) for k in kinds},
             thresholds={"min_hits": cfg["min_hits"]},
             evidence=[h[2] for h in hits[: m.max_evidence]], source_ip=src, categories=["web"]))
@@ -257,6 +267,7 @@ def dns_tunnel(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
             out.append(Detection(
                 **_base("dns_tunnel", cfg), entity=src, first_seen=d["first"], last_seen=d["last"], count=n,
                 title=f"DNS tunnelling from {src} through {domain}: {n} long random sub-domains",
+                title_key="dns_tunnel", title_params={"entity": src, "domain": domain, "queries": n},
                 observed={"dns_queries": n, "dns_label_len": round(mean_len, 1),
                           "dns_label_entropy": round(mean_ent, 2), "dns_unique_ratio": round(unique, 2)},
                 thresholds={"min_queries": cfg["min_queries"], "min_label_len": cfg["min_label_len"],
@@ -280,6 +291,8 @@ def beaconing(m: Monitor, cfg: dict[str, Any]) -> list[Detection]:
             out.append(Detection(
                 **_base("beaconing", cfg), entity=src, first_seen=times[0], last_seen=times[-1], count=len(times),
                 title=f"Beaconing from {src} to {dst}:{dport} every {mean_gap:.0f}s",
+                title_key="beaconing", title_params={"entity": src, "dst": f"{dst}:{dport}",
+                                                     "interval": round(mean_gap)},
                 observed={"connections": len(times), "mean_interval_s": round(mean_gap, 2),
                           "interval_cv": round(c, 3)},
                 thresholds={"min_connections": cfg["min_connections"], "max_cv": cfg["max_cv"]},

@@ -10,7 +10,7 @@ import streamlit as st
 from core.documents import CLOSE_REASONS, SENTIMENTS, TOXICITIES
 from core.errors import IocwatchError
 from dashboard import auth, charts, corrections, data, ui
-from dashboard.i18n import t
+from dashboard.i18n import alert_title, t
 
 settings = data.settings()
 user = auth.require("listening", settings)
@@ -94,7 +94,7 @@ for spike in spikes:
         body, action = st.columns([5, 1])
         body.markdown(f"**{ui.safe(_group_label(spike))}** · {ui.local(spike['start'], tz)} – "
                       f"{ui.local(spike['end'], tz)} · {t('severity.' + spike['severity'])}  \n"
-                      f"{ui.safe(spike['title'])}")
+                      f"{ui.safe(alert_title(spike['title_doc']))}")
         if spike["terms"]:
             body.markdown(f"{t('listening.terms')}: " + " ".join(
                 f":orange-badge[{ui.safe(term)} ({n} ← {before})]" for term, n, before in spike["terms"]))
@@ -126,10 +126,11 @@ def _spike_queue() -> None:
         return
     st.dataframe(pd.DataFrame([{
         t("common.time"): ui.local(a["time"], tz), t("security.severity"): t(f"severity.{a['severity']}"),
-        t("security.status"): t(f"status.{a['status']}"), t("common.title"): a["title"],
+        t("security.status"): t(f"status.{a['status']}"), t("common.title"): alert_title(a["title_doc"]),
         t("common.watchlist"): names.get(data.spike_group(a["entity"])[1], data.spike_group(a["entity"])[1]),
         t("security.assignee"): a["assignee"] or ""} for a in queue]), hide_index=True, width="stretch")
-    titles = {a["id"]: f"[{t('severity.' + a['severity'])}] {a['title']} – {ui.local(a['time'], tz)}" for a in queue}
+    titles = {a["id"]: f"[{t('severity.' + a['severity'])}] {alert_title(a['title_doc'])} – {ui.local(a['time'], tz)}"
+              for a in queue}
     picked = st.selectbox(t("listening.pick_alert"), list(titles), format_func=titles.get, key="l_alert")
     status = next(a["status"] for a in queue if a["id"] == picked)
     note = st.text_input(t("security.note"), key=f"l_note_{picked}")

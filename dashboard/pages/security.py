@@ -6,7 +6,7 @@ import streamlit as st
 from core.documents import CLOSE_REASONS, AlertStatus
 from core.errors import IocwatchError
 from dashboard import auth, charts, data, ui
-from dashboard.i18n import feature_name, t
+from dashboard.i18n import alert_title, evidence_line, feature_name, field_label, t
 
 settings = data.settings()
 user = auth.require("security", settings)
@@ -30,7 +30,8 @@ techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key
                            format_func=lambda k: f"{k} – {technique_names[k]}" if k in technique_names else k))
 entity = c6.text_input(t("security.entity"), key="sec_entity", help=t("security.entity_help"))
 try:
-    data.entity_clauses(entity) if entity.strip() else None  # an address, a CIDR block or a prefix
+    if entity.strip():  # an address, a CIDR block or a prefix
+        data.entity_clauses(entity)
 except ValueError as exc:
     st.error(t("security.bad_entity", error=ui.safe(exc)))
     entity = ""
@@ -51,7 +52,7 @@ queue = pd.DataFrame([{
     t("security.risk"): r["risk_score"], t("security.status"): t(f"status.{r['status']}"),
     t("security.rule"): r["rule"],
     t("security.technique"): " – ".join(x for x in (r["technique"], technique_names.get(r["technique"] or "")) if x),
-    t("security.entity"): r["entity"] or "", t("common.title"): r["title"],
+    t("security.entity"): r["entity"] or "", t("common.title"): alert_title(r["title_doc"]),
     t("security.assignee"): r["assignee"] or "",
 } for r in res["rows"]])
 st.dataframe(queue, hide_index=True, width="stretch")
@@ -99,13 +100,13 @@ if not res["rows"]:
     st.info(t("common.no_data"))
     st.stop()
 # the time tells apart alerts whose titles repeat (one rule, one entity, several windows)
-titles = {r["id"]: f"[{t('severity.' + r['severity'])}] {r['title'] or r['rule']} – {r['entity'] or ''}"
+titles = {r["id"]: f"[{t('severity.' + r['severity'])}] {alert_title(r['title_doc'])} – {r['entity'] or ''}"
                    f" · {ui.local(r['time'], tz)}" for r in res["rows"]}
 picked = st.selectbox(t("security.pick"), list(titles), format_func=titles.get, key="sec_pick")
 alert = ui.load(data.get_alert, picked)
 if alert is None:
     st.stop()
-st.markdown(f"#### {ui.safe(alert.get('title') or alert.get('rule.name'))}")
+st.markdown(f"#### {ui.safe(alert_title(alert))}")
 st.caption(" · ".join(ui.safe(x) for x in (
     ui.local(alert.get("@timestamp"), tz), alert.get("rule.name"), alert.get("threat.technique.id"),
     alert.get("threat.technique.name"), f"{t('security.risk')} {alert.get('risk_score')}",
@@ -151,8 +152,9 @@ with d1:
             column_config={t("security.tail_p"): st.column_config.NumberColumn(format="%.2f %%")})
 with d2:
     st.markdown(f"**{t('security.evidence')}**")
-    evidence = [data.local_times(line, tz) for line in alert.get("evidence") or []]  # the dashboard's timezone
-    st.code("\n".join(evidence) or "–", language=None)
+    # the dashboard's timezone; the words the product wrote in the UI language
+    evidence = [data.local_times(line, tz) for line in alert.get("evidence") or []]
+    st.code("\n".join(evidence_line(line) for line in evidence) or "–", language=None)
     decoded = [d for d in (data.decode_payload(line) for line in evidence) if d]
     if decoded:
         st.markdown(f"**{t('security.payload')}**")
@@ -161,7 +163,8 @@ with d2:
                                         "user.name", "host.name", "entity", "count") if alert.get(k) is not None}
     fields |= {k: ui.local(alert.get(k), tz, "%d/%m/%Y %H:%M:%S") for k in ("first_seen", "last_seen")
                if alert.get(k)}
-    st.json(fields, expanded=False)
+    st.dataframe(pd.DataFrame([{t("security.field"): field_label(k), t("security.value"): str(v)}
+                               for k, v in fields.items()]), hide_index=True, width="stretch")
 
 
 
@@ -180,7 +183,7 @@ if related:
         line, go = st.columns([8, 1])
         line.markdown(" · ".join(ui.safe(x) for x in (
             ui.local(r["time"], tz), t(f"severity.{r['severity']}"), t(f"status.{r['status']}"),
-            r["title"] or r["rule"], f"{t('security.risk')} {r['risk_score']}") if x))
+            alert_title(r["title_doc"]), f"{t('security.risk')} {r['risk_score']}") if x))
         go.button(t("security.open_related"), key=f"sec_rel_{r['id']}", on_click=_open_related,
                   args=(r["id"], r["entity"] or alert.get("entity") or ""))
 

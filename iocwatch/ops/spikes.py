@@ -312,6 +312,9 @@ class SpikeDetector:
             id=Alert.make_id(spike.rule, entity, block.isoformat()), timestamp=now,
             module="listening", event_category=["listening"], rule_name=spike.rule,
             title=title, risk_score=round(risk, 1), severity=Severity.from_score(risk),
+            title_key=f"{spike.rule}.{gc.group}", title_params={
+                "name": gc.name, "ratio": round(spike.ratio, 1),
+                "now": round(spike.window_rate, 3), "before": round(spike.baseline_rate, 3)},
             first_seen=window_start, last_seen=now, count=max(gc.window, 1),
             explanation=explanation, evidence=evidence, related_ids=spike.related_ids,
             entity=entity)

@@ -253,6 +253,8 @@ class IntelObserver:
             threat_feed_name=h.feed, threat_indicator_name=h.indicator, threat_indicator_type=h.type,
             threat_technique_id=a.technique,
             title=f"{a.context} {h.indicator} listed by feed {h.feed}{label}: {a.entity}",
+            title_key="threat_intel", title_params={"context": a.context, "indicator": h.indicator, "feed": h.feed,
+                                                    "label": h.label or "", "entity": a.entity},
             risk_score=risk, severity=Severity.from_score(risk), first_seen=_dt(a.first), last_seen=_dt(a.last),
             count=a.count, evidence=a.evidence, entity=a.entity, event_category=["threat"],
             explanation=[Explanation(feature="indicator_confidence", observed=float(h.confidence))], **a.fields)
