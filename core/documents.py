@@ -392,12 +392,15 @@ class Alert(BaseModel):
     threat_technique_id: str | None = Field(None, alias="threat.technique.id")
     threat_technique_name: str | None = Field(None, alias="threat.technique.name")
     rule_id: str | None = Field(None, alias="rule.id")  # e.g. a Sigma rule's id
-    rule_ruleset: str | None = Field(None, alias="rule.ruleset")  # "sigma", "intel"; None = built-in
+    # "sigma", "intel", "analytics" (behaviour over hours); None = a built-in rule or the anomaly detector
+    rule_ruleset: str | None = Field(None, alias="rule.ruleset")
     rule_level: str | None = Field(None, alias="rule.level")  # a Sigma rule's own level
     tags: list[str] = Field(default_factory=list)  # a Sigma rule's tags (attack.t1110.001, ...)
     threat_feed_name: str | None = Field(None, alias="threat.feed.name")  # intel feed that matched
     threat_indicator_name: str | None = Field(None, alias="threat.indicator.name")  # the indicator
     threat_indicator_type: str | None = Field(None, alias="threat.indicator.type")  # ip, cidr, domain, url, hash
+    # the feed's confidence in the indicator, 0-100
+    threat_indicator_confidence: int | None = Field(None, alias="threat.indicator.confidence")
     title: str = ""
     # The product's own title as a text key and its values, so the dashboard shows it in the UI
     # language (dashboard.i18n.ALERT_TITLES); None for titles written by others (a Sigma rule's

@@ -220,10 +220,32 @@ def posts_query(range_key: str = "7d", *, topics: tuple[str, ...] = (), sources:
     return {"bool": body}
 
 
+ANOMALY_RULE = "anomalous_activity"  # the anomaly detector's rule name (security.monitor)
+RULESETS = ("sigma", "intel", "analytics")
+# Where a security alert comes from (the queue's filter), as a clause over stored fields.
+DETECTION_SOURCES: dict[str, dict[str, Any]] = {
+    "rule": {"bool": {"must_not": [{"terms": {"rule.ruleset": list(RULESETS)}},
+                                   {"term": {"rule.name": ANOMALY_RULE}}]}},
+    "anomaly": {"term": {"rule.name": ANOMALY_RULE}},
+    **{name: {"term": {"rule.ruleset": name}} for name in RULESETS},
+}
+
+
+def detection_source(src: dict[str, Any]) -> str:
+    """The detection source of a stored alert: one of :data:`DETECTION_SOURCES`."""
+    if src.get("rule.ruleset") in RULESETS:
+        return str(src["rule.ruleset"])
+    return "anomaly" if src.get("rule.name") == ANOMALY_RULE else "rule"
+
+
 def alerts_query(range_key: str = "7d", *, severities: tuple[str, ...] = (), statuses: tuple[str, ...] = (),
                  rules: tuple[str, ...] = (), techniques: tuple[str, ...] = (), entity: str = "",
-                 module: str = "security") -> dict[str, Any]:
+                 module: str = "security", sources: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The alerts of ``module`` over the range with the queue's filters (``sources``: keys of
+    :data:`DETECTION_SOURCES`, any of them)."""
     filters: list[dict[str, Any]] = [{"term": {"module": module}}]
+    if sources:
+        filters.append({"bool": {"should": [DETECTION_SOURCES[s] for s in sources], "minimum_should_match": 1}})
     clause = _range("@timestamp", *range_bounds(range_key))
     if clause:
         filters.append(clause)
@@ -774,6 +796,23 @@ def alert_facets() -> dict[str, Any]:
     return out
 
 
+def detection_detail(src: dict[str, Any]) -> dict[str, Any]:
+    """What a Sigma or intel alert adds: rule id, level and ATT&CK tags; feed, indicator, its type
+    and the feed's confidence (older intel alerts kept the confidence only in their explanation)."""
+    out = {k: src.get(k) for k in ("rule.id", "rule.level", "threat.feed.name", "threat.indicator.name",
+                                   "threat.indicator.type", "threat.indicator.confidence") if src.get(k) is not None}
+    if src.get("tags"):
+        out["tags"] = list(src["tags"])
+    if src.get("rule.ruleset") == "intel" and "threat.indicator.confidence" not in out:
+        conf = next((e.get("observed") for e in src.get("explanation") or []
+                     if e.get("feature") == "indicator_confidence"), None)
+        if conf is not None:
+            out["threat.indicator.confidence"] = int(conf)
+    if src.get("rule.ruleset") == "intel":
+        out.pop("rule.id", None)  # "intel:<feed>": the feed says it
+    return out
+
+
 TITLE_FIELDS = ("title", "title_key", "title_params", "rule.name", "rule.ruleset", "entity", "source.ip",
                 "destination.ip", "destination.port", "destination.domain", "user.name", "threat.technique.id",
                 "count")
@@ -831,10 +870,10 @@ def riskiest_entities(hours: float = 24.0, top: int = TOP_N) -> list[dict[str, A
 @cached
 def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tuple[str, ...] = (),
                 rules: tuple[str, ...] = (), techniques: tuple[str, ...] = (), entity: str = "",
-                page: int = 0) -> dict[str, Any]:
+                page: int = 0, sources: tuple[str, ...] = ()) -> dict[str, Any]:
     """One page of the queue (riskiest first), the timeline by severity and the top talkers."""
     query = alerts_query(range_key, severities=severities, statuses=statuses, rules=rules,
-                         techniques=techniques, entity=entity)
+                         techniques=techniques, entity=entity, sources=sources)
     s = store()
     result = s.search("alerts", query, size=PAGE_SIZE, from_=page * PAGE_SIZE,
                       sort=[{"risk_score": {"order": "desc"}}])
@@ -852,6 +891,7 @@ def alert_queue(range_key: str, severities: tuple[str, ...] = (), statuses: tupl
         "rule": h.source.get("rule.name"), "technique": h.source.get("threat.technique.id"),
         "entity": h.source.get("entity") or h.source.get("source.ip"),
         "title": h.source.get("title"), "assignee": h.source.get("assignee"), "title_doc": title_doc(h.source),
+        "source": detection_source(h.source), "detail": detection_detail(h.source),
     } for h in result.hits]
     return {"total": result.total, "rows": rows, "timeline": _nested(res, "over_time", "severity"),
             "talkers": rank_talkers(_buckets(res, "talkers")), "severity": dict(_terms(res, "severity"))}

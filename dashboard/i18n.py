@@ -334,6 +334,13 @@ TEXTS: dict[str, dict[str, str]] = {
     # security
     "security.field": {"vi": "Trường", "en": "Field"},
     "security.value": {"vi": "Giá trị", "en": "Value"},
+    "security.source": {"vi": "Nguồn phát hiện", "en": "Detection source"},
+    "security.source.rule": {"vi": "Luật", "en": "Rule"},
+    "security.source.anomaly": {"vi": "Bất thường", "en": "Anomaly"},
+    "security.source.analytics": {"vi": "Phân tích hành vi", "en": "Behaviour analytics"},
+    "security.source.sigma": {"vi": "Sigma", "en": "Sigma"},
+    "security.source.intel": {"vi": "Tình báo mối đe doạ", "en": "Threat intel"},
+    "security.detection_detail": {"vi": "Luật Sigma / chỉ dấu", "en": "Sigma rule / indicator"},
     "security.title": {"vi": "An ninh mạng", "en": "Network security"},
     "security.severity": {"vi": "Mức độ", "en": "Severity"},
     "security.status": {"vi": "Trạng thái", "en": "Status"},

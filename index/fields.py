@@ -61,6 +61,14 @@ ALERT_FIELDS: FieldTypes = {
     "rule.name": "keyword",
     "threat.technique.id": "keyword",
     "threat.technique.name": "keyword",
+    "rule.id": "keyword",  # a Sigma rule's id, "intel:<feed>" for intel matches
+    "rule.ruleset": "keyword",  # sigma, intel, analytics; absent for built-in rules and anomalies
+    "rule.level": "keyword",  # a Sigma rule's own level
+    "tags": "keyword",  # a Sigma rule's tags (attack.t1110.001, ...)
+    "threat.feed.name": "keyword",
+    "threat.indicator.name": "keyword",
+    "threat.indicator.type": "keyword",
+    "threat.indicator.confidence": "long",
     "title": "text",
     "evidence": "text",
     "risk_score": "double",

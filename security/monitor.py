@@ -24,6 +24,7 @@ from typing import Any
 from core.documents import Alert, Explanation, Severity
 from core.errors import SecurityMonitorError
 from core.settings import SecuritySettings
+from security.analytics.base import Finding
 from security.analytics.engine import AnalyticsEngine
 from security.detectors import Detector
 from security.features import FEATURES, FlowTable, WindowAggregator, registered_domain
@@ -339,7 +340,8 @@ class Monitor:
                                d.categories, source_ip=d.source_ip, destination_ip=d.destination_ip,
                                destination_port=d.destination_port, destination_domain=d.destination_domain,
                                user_name=d.user_name, host_name=d.host_name,
-                               title_key=d.title_key, title_params=d.title_params)
+                               title_key=d.title_key, title_params=d.title_params,
+                               rule_ruleset="analytics" if isinstance(d, Finding) else None)
             self._merge(merged, alert)
         anomalies = 0
         for w, s in scored:

@@ -18,7 +18,7 @@ flash = st.session_state.pop("sec_flash", None)
 if flash:
     st.success(flash)
 facets = ui.load(data.alert_facets)
-c1, c2, c3, c4, c5, c6 = st.columns(6)
+c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
 range_key = ui.range_select("sec_range", default=data.QUEUE_RANGE, container=c1)
 severities = tuple(ui.pick(c2, t("security.severity"), data.SEVERITIES, format_func=lambda k: t(f"severity.{k}"),
                                   key="sec_sev"))
@@ -28,7 +28,9 @@ rules = tuple(ui.pick(c4, t("security.rule"), facets["rule"], key="sec_rules"))
 technique_names = facets.get("technique_names", {})
 techniques = tuple(ui.pick(c5, t("security.technique"), facets["technique"], key="sec_tech",
                            format_func=lambda k: f"{k} – {technique_names[k]}" if k in technique_names else k))
-entity = c6.text_input(t("security.entity"), key="sec_entity", help=t("security.entity_help"))
+sources = tuple(ui.pick(c6, t("security.source"), list(data.DETECTION_SOURCES), key="sec_source",
+                        format_func=lambda k: t(f"security.source.{k}")))
+entity = c7.text_input(t("security.entity"), key="sec_entity", help=t("security.entity_help"))
 try:
     if entity.strip():  # an address, a CIDR block or a prefix
         data.entity_clauses(entity)
@@ -37,7 +39,7 @@ except ValueError as exc:
     entity = ""
 
 page = int(st.session_state.get("sec_page", 1)) - 1  # the page box sits beside the queue, below
-res = ui.load(data.alert_queue, range_key, severities, statuses, rules, techniques, entity, page)
+res = ui.load(data.alert_queue, range_key, severities, statuses, rules, techniques, entity, page, sources)
 cols = st.columns(5)
 cols[0].metric(t("security.queue"), ui.num(res["total"]))
 for col, sev in zip(cols[1:], data.SEVERITIES, strict=True):
@@ -47,13 +49,32 @@ st.subheader(t("security.queue"))
 q1, q2 = st.columns([5, 1])
 q1.caption(t("security.queue_count", total=ui.num(res["total"])))
 q2.number_input(t("search.page"), min_value=1, value=1, step=1, key="sec_page")
+
+
+def _detail(d: dict) -> str:
+    """A Sigma alert's rule id, level and ATT&CK tags, or an intel alert's feed, indicator (type) and confidence."""
+    parts = [str(d["rule.id"])] if d.get("rule.id") else []
+    if d.get("rule.level"):
+        parts.append(f"{field_label('rule.level')} {t('severity.' + d['rule.level'])}"
+                     if d["rule.level"] in data.SEVERITIES else f"{field_label('rule.level')} {d['rule.level']}")
+    if d.get("tags"):
+        parts.append(", ".join(d["tags"]))
+    if d.get("threat.feed.name"):
+        parts.append(f"{field_label('threat.feed.name')} {d['threat.feed.name']}")
+    if d.get("threat.indicator.name"):
+        parts.append(f"{d['threat.indicator.name']} ({d.get('threat.indicator.type') or '?'})")
+    if d.get("threat.indicator.confidence") is not None:
+        parts.append(f"{field_label('threat.indicator.confidence')} {d['threat.indicator.confidence']}")
+    return " · ".join(parts)
+
+
 queue = pd.DataFrame([{
     t("common.time"): ui.local(r["time"], tz), t("security.severity"): t(f"severity.{r['severity']}"),
     t("security.risk"): r["risk_score"], t("security.status"): t(f"status.{r['status']}"),
-    t("security.rule"): r["rule"],
+    t("security.source"): t(f"security.source.{r['source']}"), t("security.rule"): r["rule"],
     t("security.technique"): " – ".join(x for x in (r["technique"], technique_names.get(r["technique"] or "")) if x),
     t("security.entity"): r["entity"] or "", t("common.title"): alert_title(r["title_doc"]),
-    t("security.assignee"): r["assignee"] or "",
+    t("security.detection_detail"): _detail(r["detail"]), t("security.assignee"): r["assignee"] or "",
 } for r in res["rows"]])
 st.dataframe(queue, hide_index=True, width="stretch")
 
@@ -163,6 +184,7 @@ with d2:
                                         "user.name", "host.name", "entity", "count") if alert.get(k) is not None}
     fields |= {k: ui.local(alert.get(k), tz, "%d/%m/%Y %H:%M:%S") for k in ("first_seen", "last_seen")
                if alert.get(k)}
+    fields |= {k: ", ".join(v) if isinstance(v, list) else v for k, v in data.detection_detail(alert).items()}
     st.dataframe(pd.DataFrame([{t("security.field"): field_label(k), t("security.value"): str(v)}
                                for k, v in fields.items()]), hide_index=True, width="stretch")
 

@@ -251,6 +251,7 @@ class IntelObserver:
             id=Alert.make_id(f"intel:{h.feed}:{h.indicator}", a.entity, _dt(start).isoformat()),
             timestamp=_dt(a.last), rule_name=RULE, rule_id=f"intel:{h.feed}", rule_ruleset="intel",
             threat_feed_name=h.feed, threat_indicator_name=h.indicator, threat_indicator_type=h.type,
+            threat_indicator_confidence=int(h.confidence),
             threat_technique_id=a.technique,
             title=f"{a.context} {h.indicator} listed by feed {h.feed}{label}: {a.entity}",
             title_key="threat_intel", title_params={"context": a.context, "indicator": h.indicator, "feed": h.feed,
