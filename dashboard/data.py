@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -846,25 +847,133 @@ def related_alerts(alert_id: str) -> list[dict[str, Any]]:
              "risk_score": h.source.get("risk_score")} for h in hits]
 
 
+RISK_CANDIDATES = 10_000  # hosts, users and entities read per aggregation for the riskiest list
+RISK_VALUES = 1_001  # distinct risk scores (0-100 in tenths): every one is read, the score needs them all
+RISK_TIMELINE = 50  # alerts listed per entity in its timeline (newest kept)
+
+
+def _risk_parts(bucket: dict[str, Any]) -> tuple[Counter, Counter]:
+    """A bucket's alerts as (risk score → alerts, technique → alerts)."""
+    risks = Counter({float(b["key"]): int(b["doc_count"]) for b in bucket.get("risk", {}).get("buckets", [])})
+    techs = Counter({str(b["key"]): int(b["doc_count"]) for b in bucket.get("tech", {}).get("buckets", [])})
+    return risks, techs
+
+
+def _less(part: tuple[Counter, Counter], *others: tuple[Counter, Counter]) -> tuple[Counter, Counter]:
+    risks, techs = Counter(part[0]), Counter(part[1])
+    for r, tc in others:
+        risks.subtract(r)
+        techs.subtract(tc)
+    return +risks, +techs
+
+
+def _is_address(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def entity_risk_scores(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter, Counter]]:
+    """Each host's and user's alerts among those ``query`` selects, as risk and technique counts,
+    from one aggregation (no document read). Owners as :mod:`security.risk` defines them: a host
+    is an alert's source address, and its entity when that is an address or when the alert has no
+    source address; a user is its user name, else the name in a ``user:<name>`` entity. An alert
+    counted under two fields that name the same owner is counted once (the overlap is subtracted)."""
+    sub = {"risk": {"terms": {"field": "risk_score", "size": RISK_VALUES}},
+           "tech": {"terms": {"field": "threat.technique.id", "size": 100}}}
+    res = store().aggregate("alerts", query, {
+        "src": {"terms": {"field": "source.ip", "size": RISK_CANDIDATES}, "aggs": sub},
+        "usr": {"terms": {"field": "user.name", "size": RISK_CANDIDATES}, "aggs": sub},
+        "ent": {"terms": {"field": "entity", "size": RISK_CANDIDATES}, "aggs": {
+            **sub, "src": {"terms": {"field": "source.ip", "size": RISK_CANDIDATES}, "aggs": sub},
+            "usr": {"terms": {"field": "user.name", "size": RISK_CANDIDATES}, "aggs": sub}}},
+    })
+    owners: dict[tuple[str, str], tuple[Counter, Counter]] = {}
+
+    def add(owner: tuple[str, str], part: tuple[Counter, Counter]) -> None:
+        if sum(part[0].values()) > 0:
+            have = owners.setdefault(owner, (Counter(), Counter()))
+            have[0].update(part[0])
+            have[1].update(part[1])
+
+    for b in _buckets(res, "src"):
+        add(("host", str(b["key"])), _risk_parts(b))
+    for b in _buckets(res, "usr"):
+        add(("user", str(b["key"])), _risk_parts(b))
+    for b in _buckets(res, "ent"):
+        name, whole = str(b["key"]), _risk_parts(b)
+        if name.startswith("user:"):  # a user unless the alert names a user of its own
+            add(("user", name[5:]), _less(whole, *(_risk_parts(u) for u in _buckets(b, "usr"))))
+        elif _is_address(name):  # a host, counted once when it is also the source address
+            add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src") if str(x["key"]) == name)))
+        else:  # a host name: a host only when the alert has no source address
+            add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src"))))
+    return owners
+
+
+def _owner_query(base: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The alerts of one host or user (for its timeline, times and worst severity)."""
+    if kind == "user":
+        should = [{"term": {"user.name": name}}, {"term": {"entity": f"user:{name}"}}]
+    else:
+        should = [{"term": {"source.ip": name}}, {"term": {"entity": name}}]
+    return {"bool": {"filter": [base], "should": should, "minimum_should_match": 1}}
+
+
 @cached
 def riskiest_entities(hours: float = 24.0, top: int = TOP_N) -> list[dict[str, Any]]:
-    """Hosts and users ranked by :func:`security.risk.entity_risk` over the ``hours`` up to now,
-    each with its alert timeline (the security alerts of that period, read in pages)."""
+    """Hosts and users ranked by the entity risk score (:mod:`core.risk`, as :func:`security.risk.entity_risk`
+    ranks them) over the ``hours`` up to now, from an aggregation over the security alerts; each of
+    the ``top`` with its alert timeline (its newest :data:`RISK_TIMELINE` alerts, oldest first)."""
     from datetime import UTC, datetime, timedelta
 
-    from security.risk import entity_risk
+    from core.documents import Severity
+    from core.risk import DISCOUNTED, score_alerts
 
     now = datetime.now(UTC)
-    query = {"bool": {"filter": [{"term": {"module": "security"}},
-                                 {"range": {"last_seen": {"gte": (now - timedelta(hours=hours)).isoformat()}}}]}}
-    s, docs, offset = store(), [], 0
-    while True:
-        page = s.search("alerts", query, size=EXPORT_BATCH, from_=offset, sort=[{"@timestamp": {"order": "desc"}}])
-        docs += [h.source for h in page.hits]
-        offset += len(page.hits)
-        if not page.hits or offset >= page.total:
-            break
-    return [e.as_dict() for e in entity_risk(docs, now=now, hours=hours, top=top)]
+    base = {"bool": {"filter": [{"term": {"module": "security"}},
+                                {"range": {"last_seen": {"gte": (now - timedelta(hours=hours)).isoformat()}}},
+                                {"range": {"first_seen": {"lte": now.isoformat()}}}],
+                     "must_not": [{"terms": {"close_reason": list(DISCOUNTED)}}]}}
+    ranked = []
+    for (kind, name), (risks, techs) in entity_risk_scores(base).items():
+        values = [r for r, n in risks.items() for _ in range(n)]
+        ranked.append({"entity": name, "kind": kind, "score": score_alerts(values, len(techs)),
+                       "alerts": len(values), "techniques": sorted(techs)})
+    ranked.sort(key=lambda e: (-e["score"], -e["alerts"], e["entity"]))
+    out = []
+    for e in ranked[:top]:
+        query = _owner_query(base, e["kind"], e["entity"])
+        res = store().aggregate("alerts", query, {"first": {"min": {"field": "first_seen"}},
+                                                  "last": {"max": {"field": "last_seen"}},
+                                                  "severity": {"terms": {"field": "severity", "size": 4}}})
+        hits = store().search("alerts", query, size=RISK_TIMELINE, sort=[{"last_seen": {"order": "desc"}}]).hits
+        severities = [Severity(k) for k, _ in _terms(res, "severity")]
+        out.append({**e, "level": Severity.from_score(e["score"]).value,
+                    "max_severity": max(severities, key=lambda sv: sv.rank).value if severities else None,
+                    "first_seen": _iso(res.get("first", {})), "last_seen": _iso(res.get("last", {})),
+                    "timeline": [{"time": h.source.get("last_seen"), "rule": h.source.get("rule.name"),
+                                  "technique": h.source.get("threat.technique.id"),
+                                  "severity": h.source.get("severity"), "risk": h.source.get("risk_score"),
+                                  "title": h.source.get("title"), "title_doc": title_doc(h.source), "id": h.id}
+                                 for h in reversed(hits)]})
+    return out
+
+
+def _iso(value: dict[str, Any]) -> str | None:
+    """A min/max aggregation's date as ISO-8601 UTC (None when no alert had it)."""
+    from datetime import UTC, datetime
+
+    if value.get("value_as_string"):
+        return str(value["value_as_string"])
+    if value.get("value") is None:
+        return None
+    v = float(value["value"])
+    return datetime.fromtimestamp(v / 1000 if v > 1e11 else v, UTC).isoformat()
 
 
 @cached

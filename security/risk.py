@@ -26,8 +26,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.documents import Alert, Severity
+from core.risk import DISCOUNTED, score_alerts
 
-DISCOUNTED = ("false_positive", "benign")
+__all__ = ["DISCOUNTED", "EntityRisk", "entity_risk", "score_alerts"]
 
 
 @dataclass
@@ -73,14 +74,6 @@ def _owners(a: Alert) -> set[tuple[str, str]]:
     elif a.entity and a.entity.startswith("user:"):
         out.add(("user", a.entity[5:]))
     return out
-
-
-def score_alerts(risks: Iterable[float], techniques: int, technique_bonus: float = 5.0) -> float:
-    """The combination described in the module docstring (``risks`` in any order)."""
-    keep = 1.0
-    for rank, r in enumerate(sorted(risks, reverse=True), start=1):
-        keep *= 1 - min(100.0, max(0.0, r)) / 100 * rank ** -1.5
-    return round(min(100.0, 100 * (1 - keep) + technique_bonus * max(0, techniques - 1)), 1)
 
 
 def entity_risk(alerts: Iterable[Alert | dict[str, Any]], *, now: datetime | None = None, hours: float = 24.0,

@@ -112,7 +112,8 @@ if riskiest:
         t("security.last_seen"): ui.local(r["last_seen"], tz)} for r in riskiest]), hide_index=True, width="stretch")
     chosen = st.selectbox(t("security.timeline_of"), range(len(riskiest)), key="sec_risky",
                           format_func=lambda i: f"{riskiest[i]['entity']} ({riskiest[i]['score']:g})")
-    st.altair_chart(charts.alert_timeline(riskiest[chosen]["timeline"], tz), width="stretch")
+    timeline = [{**r, "title": alert_title(r["title_doc"])} for r in riskiest[chosen]["timeline"]]
+    st.altair_chart(charts.alert_timeline(timeline, tz), width="stretch")
 else:
     st.info(t("security.no_risky"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.documents import Alert
+from core.documents import Alert, Severity
 from core.settings import SecuritySettings
 from index.mappings import template
 from security.intel.matcher import IntelObserver
@@ -128,3 +128,67 @@ def test_security_sigma_intel_page_shows_source_rule_and_indicator(sec_env):
     shown = dict(zip(fields["Trường"], fields["Giá trị"], strict=True))
     assert shown["Nguồn tin tình báo"] == "cert-test" and shown["Chỉ dấu"] == "203.0.113.200"
     assert shown["Loại chỉ dấu"] == "ip" and int(shown["Độ tin cậy"]) == sec_env["intel"].threat_indicator_confidence
+
+
+def _risk_fixture(now: datetime) -> list[Alert]:
+    """Alerts over the owner cases of security.risk: source and entity the same or not, host names,
+    user names and user: entities, a discounted close, an alert too old and a listening alert."""
+    rows = [
+        ("ssh_brute_force", 1, 74, "T1110.001", {"source_ip": "203.0.113.5", "entity": "203.0.113.5",
+                                                  "user_name": "root"}),
+        ("port_scan", 2, 60, "T1046", {"source_ip": "203.0.113.5", "entity": "203.0.113.5"}),
+        ("threat_intel", 3, 80, "T1071", {"source_ip": "10.0.0.7", "entity": "198.51.100.9"}),
+        ("useradd_uid0", 4, 90, "T1136.001", {"entity": "web01", "host_name": "web01"}),
+        ("web_login", 5, 40, None, {"source_ip": "10.0.0.8", "entity": "web02"}),
+        ("distributed_brute_force", 6, 70, "T1110.001", {"entity": "user:quantri", "user_name": "quantri"}),
+        ("login_guess", 7, 45, None, {"entity": "user:khach"}),
+        ("anomalous_activity", 8, 35, None, {"source_ip": "10.0.0.9", "entity": "10.0.0.9", "user_name": "an"}),
+        ("port_scan", 9, 95, "T1046", {"source_ip": "203.0.113.5", "entity": "203.0.113.5",
+                                       "status": "closed", "close_reason": "false_positive"}),
+        ("port_scan", 30, 99, "T1046", {"source_ip": "203.0.113.5", "entity": "203.0.113.5"}),
+        *[("anomalous_activity", 10 + i, 35, None, {"source_ip": "10.0.0.20", "entity": "10.0.0.20"})
+          for i in range(4)],
+        ("beaconing", 11, 76, "T1071", {"source_ip": "10.0.0.20", "entity": "10.0.0.20"}),
+    ]
+    out = []
+    for i, (rule, age_h, risk, tech, fields) in enumerate(rows):
+        at = now - timedelta(hours=age_h)
+        out.append(Alert(id=f"alert-risk-{i}", timestamp=at, first_seen=at - timedelta(minutes=10), last_seen=at,
+                         rule_name=rule, risk_score=risk, severity=Severity.from_score(risk),
+                         threat_technique_id=tech, title=f"{rule} {i}", **fields))
+    out.append(Alert(id="alert-risk-listening", module="listening", timestamp=now, rule_name="listening.volume_spike",
+                     risk_score=88, entity="topic:ngap"))
+    return out
+
+
+def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, monkeypatch):
+    from core.settings import get_settings
+    from dashboard import data
+    from index import open_store
+    from security.risk import entity_risk
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    use_data_dir(monkeypatch, data_dir)
+    alerts = _risk_fixture(datetime.now(UTC))
+    store = open_store(get_settings())
+    try:
+        assert store.upsert_many("alerts", alerts).ok
+    finally:
+        store.close()
+    shown = data.riskiest_entities(top=50)
+    want = entity_risk(alerts, now=datetime.now(UTC), hours=24)
+    assert len(want) == 11
+
+    def key(e):
+        return (e["entity"], e["kind"], e["score"], e["level"], e["alerts"], e["techniques"], e["max_severity"])
+
+    assert [key(e) for e in shown] == [key(w.as_dict()) for w in want]
+    for got, w in zip(shown, want, strict=True):
+        assert abs(datetime.fromisoformat(got["first_seen"]) - w.first_seen) < timedelta(seconds=1)
+        assert abs(datetime.fromisoformat(got["last_seen"]) - w.last_seen) < timedelta(seconds=1)
+        assert {r["id"] for r in got["timeline"]} == {r["id"] for r in w.timeline}
+    by_name = {(e["kind"], e["entity"]): e for e in shown}
+    assert by_name[("host", "203.0.113.5")]["alerts"] == 2  # the closed false positive and the old one left out
+    assert ("host", "web02") not in by_name and by_name[("host", "web01")]["alerts"] == 1
+    assert by_name[("user", "khach")]["alerts"] == 1 and by_name[("host", "198.51.100.9")]["alerts"] == 1
