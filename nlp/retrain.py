@@ -2,8 +2,9 @@
 promote it only if it is not worse.
 
 The candidate is trained with :func:`nlp.train.train` (the shipped recipe) on the shipped
-corpus plus the corrections, each correction repeated ``weight`` times (a few hundred real
-posts against thousands of corpus sentences). A share of the corrections (``holdout``,
+corpus plus the corrections, each correction repeated so that the corrections make up
+``share`` of the training rows (a few hundred real posts against thousands of corpus
+sentences; at least once each, at most ``max_weight`` times). A share of the corrections (``holdout``,
 chosen per label by a hash of the post id, so a post always falls on the same side) is
 held back: both the candidate and the model in use are evaluated on it, and on any
 labelled file given, with macro-F1. The candidate becomes a new version in the registry
@@ -55,7 +56,8 @@ class RetrainOptions:
     """How a retraining runs (the defaults come from ``settings.learn``)."""
 
     holdout: float = 0.3  # share of the corrections held back to compare the two models
-    weight: int = 5  # each correction counts as this many corpus sentences
+    share: float = 0.7  # the corrections' share of the training rows (by repeating them)
+    max_weight: int = 100  # a correction is never repeated more than this
     min_corrections: int = 10  # fewer corrections than this cannot train and evaluate anything
     by: str | None = None  # who asked (recorded with the version)
     promote: bool = True  # False: make and evaluate the candidate, never promote it
@@ -147,23 +149,33 @@ def shipped_corpus(task: str) -> tuple[Path, str]:
     return path, str(meta.get("label_field") or task)
 
 
-def _write_training_file(path: Path, task: str, examples: Sequence[Example], weight: int) -> int:
+def correction_weight(n_corpus: int, n_corrections: int, share: float, max_weight: int) -> int:
+    """How many times each correction is repeated so corrections make ``share`` of the rows."""
+    if n_corrections <= 0:
+        return 1
+    wanted = share / (1.0 - share) * n_corpus / n_corrections
+    return max(1, min(max_weight, round(wanted)))
+
+
+def _write_training_file(path: Path, task: str, examples: Sequence[Example], *, share: float,
+                         max_weight: int) -> tuple[int, int]:
+    """The shipped corpus's rows for ``task`` plus the repeated corrections: (rows, repeats)."""
     corpus, label_field = shipped_corpus(task)
-    n = 0
-    with path.open("w", encoding="utf-8") as out, corpus.open(encoding="utf-8") as rows:
-        for line in rows:
+    rows: list[str] = []
+    with corpus.open(encoding="utf-8") as fh:
+        for line in fh:
             if not line.strip():
                 continue
             row = json.loads(line)
             if isinstance(row.get("text"), str) and row.get(label_field) is not None:
-                out.write(json.dumps({"text": row["text"], "label": row[label_field]},
-                                     ensure_ascii=False) + "\n")
-                n += 1
+                rows.append(json.dumps({"text": row["text"], "label": row[label_field]},
+                                       ensure_ascii=False) + "\n")
+    weight = correction_weight(len(rows), len(examples), share, max_weight)
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(rows)
         for ex in examples:
-            line = json.dumps({"text": ex.text, "label": ex.label}, ensure_ascii=False) + "\n"
-            out.write(line * max(1, weight))
-            n += max(1, weight)
-    return n
+            out.write((json.dumps({"text": ex.text, "label": ex.label}, ensure_ascii=False) + "\n") * weight)
+    return len(rows) + weight * len(examples), weight
 
 
 def evaluate_on(ref: str, texts: Sequence[str], gold: Sequence[str]) -> dict[str, Any]:
@@ -209,7 +221,8 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
                  task, len(examples), len(held), current.name)
         with tempfile.TemporaryDirectory(prefix="iocwatch-retrain-") as tmp:
             data_path = Path(tmp) / "train.jsonl"
-            n_train = _write_training_file(data_path, task, train_part, options.weight)
+            n_train, weight = _write_training_file(data_path, task, train_part, share=options.share,
+                                                   max_weight=options.max_weight)
 
             def build(directory: Path) -> dict[str, Any]:
                 return train(task, data_path, directory, label_field="label",
@@ -217,7 +230,7 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
 
             record = {"task": task, "parent": current.name, "by": options.by,
                       "n_corrections": len(examples), "n_train_corrections": len(train_part),
-                      "n_heldout": len(held), "weight": options.weight,
+                      "n_heldout": len(held), "weight": weight, "share": options.share,
                       "correction_ids": sorted(e.id for e in examples)}
             candidate = registry.add(task, build, record)
         evaluations: dict[str, dict[str, Any]] = {}

@@ -34,8 +34,9 @@ def retrain_options(settings: Settings, by: str | None) -> Any:
     from nlp.retrain import RetrainOptions
 
     learn = settings.learn
-    return RetrainOptions(holdout=learn.holdout, weight=learn.correction_weight,
-                          min_corrections=learn.min_corrections, by=by)
+    return RetrainOptions(holdout=learn.holdout, share=learn.correction_share,
+                          max_weight=learn.correction_weight_max, min_corrections=learn.min_corrections,
+                          by=by)
 
 
 def retrain_task(settings: Settings, task: str, *, eval_file: Path | None = None,
@@ -142,7 +143,7 @@ def split_halves(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
 
 def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
                    tasks: tuple[str, ...] = ("sentiment", "topic"), order: str = "queue",
-                   weight: int | None = None) -> dict[str, Any]:
+                   share: float | None = None) -> dict[str, Any]:
     """Measure the correction loop: operators correct N posts of one half of ``rows`` (dicts with
     ``id``, ``text`` and a label per task) through the dashboard's code path, retrain, and
     the models are evaluated on the other half.
@@ -181,8 +182,8 @@ def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
             out["points"].append(point)
             continue
         settings = load_settings(data_dir=work_dir / f"n{n}")
-        if weight is not None:
-            settings.learn.correction_weight = weight
+        if share is not None:
+            settings.learn.correction_share = share
         store = open_store(settings)
         try:
             store.upsert_many("posts", analysed)

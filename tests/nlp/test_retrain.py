@@ -13,7 +13,15 @@ import pytest
 
 from core.state import LOCK_NAME, WriterLock
 from nlp.registry import SHIPPED, ModelRegistry
-from nlp.retrain import Example, RetrainError, RetrainOptions, check_corrections, retrain, split_heldout
+from nlp.retrain import (
+    Example,
+    RetrainError,
+    RetrainOptions,
+    check_corrections,
+    correction_weight,
+    retrain,
+    split_heldout,
+)
 
 DATA = Path(__file__).parent.parent / "data" / "nlp"
 ROOT = Path(__file__).parents[2]
@@ -61,6 +69,14 @@ def test_retrain_heldout_split_is_stratified_and_stable():
     lone = [rows[0], rows[20], rows[21]]  # one positive, two neutral
     train_c, held_c = split_heldout(lone, 0.3)
     assert [e.label for e in held_c] == ["neutral"] and len(train_c) == 2
+
+
+def test_retrain_correction_weight_reaches_the_share_within_bounds():
+    assert correction_weight(4000, 100, 0.5, 100) == 40  # 4,000 corrections' rows against 4,000
+    assert correction_weight(4000, 120, 0.7, 100) == 78
+    assert correction_weight(4000, 10, 0.7, 100) == 100  # capped
+    assert correction_weight(100, 1000, 0.1, 100) == 1  # at least once
+    assert correction_weight(4000, 0, 0.7, 100) == 1
 
 
 def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Path):
