@@ -162,6 +162,7 @@ class SecuritySettings(_Section):
     intel_min_confidence: int = Field(0, ge=0, le=100)  # indicators below this never alert
     intel_risk_min: float = Field(45.0, ge=0, le=100)  # risk of a match at confidence 0 ...
     intel_risk_max: float = Field(85.0, ge=0, le=100)  # ... and at confidence 100 (linear between)
+    intel_on_crawl: bool = True  # the listen flow matches crawled posts' URLs and links as it stores them
 
 
 class DashboardSettings(_Section):

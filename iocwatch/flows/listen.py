@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,54 @@ log = logging.getLogger(__name__)
 
 Analyse = Callable[[list[Post]], Iterable[Post]]
 _DEFAULT: Any = object()
+LINK = re.compile(r"https?://[^\s<>\"')\]]{4,2000}", re.I)  # links in a post's text (as intel scan-posts reads them)
+
+
+class CrawlIntel:
+    """Threat intel on crawled URLs: each stored post's URL and the links in its text are matched
+    against the loaded feeds (:mod:`security.intel`) as batches are stored; :meth:`alerts` gives one
+    alert per feed, indicator and post, naming both (``threat.feed.name``, ``threat.indicator.name``)."""
+
+    def __init__(self, matcher: Any, config: Any):
+        self.matcher = matcher
+        self.config = config
+        self.matched: list[tuple[str, str, float]] = []  # (url, "post:<id>", epoch s) that hit a feed
+        self.urls = 0
+
+    @classmethod
+    def open(cls, settings: Settings) -> CrawlIntel | None:
+        """The loaded feeds, or None when intel on crawls is off or no feed is loaded."""
+        sec = settings.security
+        if not (sec.intel_enabled and sec.intel_on_crawl):
+            return None
+        from iocwatch.flows.monitor import intel_dir
+        from security.intel.store import open_cached
+
+        opened = open_cached(intel_dir(settings), min_confidence=sec.intel_min_confidence)
+        for problem in opened.problems:
+            log.warning("threat intel on crawled URLs: %s", problem)
+        return cls(opened.matcher, sec) if len(opened.matcher) else None
+
+    def add(self, posts: Iterable[Post]) -> None:
+        from urllib.parse import urlsplit
+
+        for p in posts:
+            found = {p.url} if p.url else set()
+            found |= {u.rstrip(".,;") for u in LINK.findall(p.text or "")}
+            ts = (p.collected_at or datetime.now(UTC)).timestamp()
+            for url in found:
+                self.urls += 1
+                try:
+                    host = urlsplit(url).hostname
+                except ValueError:  # a malformed link in a post's text: nothing to match
+                    continue
+                if self.matcher.match_url(url) or self.matcher.match_domain(host):
+                    self.matched.append((url, f"post:{p.id}", ts))
+
+    def alerts(self) -> list:
+        from security.intel.matcher import url_alerts
+
+        return url_alerts(self.matcher, self.matched, self.config) if self.matched else []
 
 
 def open_listen_store(settings: Settings):
@@ -64,9 +113,10 @@ class StoreSink:
     safe, but not in the index until the spool is replayed.
     """
 
-    def __init__(self, store: Any, analyse: Analyse | None):
+    def __init__(self, store: Any, analyse: Analyse | None, intel: CrawlIntel | None = None):
         self.store = store
         self.analyse = analyse
+        self.intel = intel  # matches stored posts' URLs against the loaded feeds
         self.stored: Counter = Counter()
         self.spooled: Counter = Counter()
         self.rejected: Counter = Counter()
@@ -92,6 +142,9 @@ class StoreSink:
         for p in batch:
             if p.id in stored:
                 self.platforms[p.platform] += 1
+        if self.intel is not None:
+            kept = stored | set(getattr(result, "pending", ()))
+            self.intel.add(p for p in batch if p.id in kept)
 
 
 def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str | Path | None = None,
@@ -124,9 +177,10 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
         store = open_listen_store(settings)
     if analyse is _DEFAULT:
         analyse = load_analyser(settings)
-    sink = StoreSink(store, analyse)
+    sink = StoreSink(store, analyse, CrawlIntel.open(settings))
     started = datetime.now(UTC)
     kept_file: str | None = None
+    intel_alerts = 0
     try:
         if in_process:
             reports = run_crawl(settings, sources, sink=sink, jobdir=jobdir, overrides=overrides,
@@ -155,6 +209,7 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
                 log.error("%d posts were not stored; they are kept in %s", failed, out)
             else:
                 out.unlink(missing_ok=True)
+        intel_alerts = _store_intel_alerts(store, sink.intel)
     finally:
         waiting = _still_spooled(store, replay=own_store)
         if own_store:
@@ -201,7 +256,23 @@ def listen(settings: Settings, names: Iterable[str] = (), *, sources_file: str |
         "by_platform": dict(sink.platforms),
         "analysed": analyse is not None,
         "unstored_file": kept_file,
+        "intel_alerts": intel_alerts,  # crawled URLs that a loaded feed lists, as stored alerts
     }
+
+
+def _store_intel_alerts(store: Any, intel: CrawlIntel | None) -> int:
+    """Store the alerts of crawled URLs that loaded feeds list (triage of earlier ones kept)."""
+    alerts = intel.alerts() if intel is not None else []
+    if not alerts:
+        return 0
+    from iocwatch.flows.monitor import merge_with_stored
+
+    result = store.upsert_many("alerts", merge_with_stored(store, alerts))
+    for doc_id, reason in result.rejected:
+        log.warning("store rejected intel alert %s: %s", doc_id, reason)
+    log.info("threat intel: %d crawled URL(s) of %d matched a feed, %d alert(s)", len(intel.matched), intel.urls,
+             len(alerts))
+    return len(alerts)
 
 
 def _still_spooled(store: Any, *, replay: bool) -> int:
