@@ -431,6 +431,7 @@ def merge_alerts(old: Alert, new: Alert) -> Alert:
     old.timestamp = old.last_seen
     if new.risk_score > old.risk_score:
         old.risk_score, old.severity, old.title = new.risk_score, new.severity, new.title
+        old.title_key, old.title_params = new.title_key, new.title_params  # the title and its values together
         old.explanation = new.explanation or old.explanation
     for e in new.evidence:
         if e not in old.evidence and len(old.evidence) < 10:

@@ -146,3 +146,17 @@ def test_alert_i18n_security_page_in_english(tmp_path, monkeypatch):
     assert any("at +60.0s" in c.value for c in at.code)
     fields = next(df.value for df in at.dataframe if "Field" in df.value.columns)
     assert "Source address" in set(fields["Field"])
+
+
+def test_alert_i18n_merged_alert_keeps_its_title_and_values_together():
+    from security.monitor import merge_alerts
+
+    def beacon(risk, interval):
+        return Alert(id="alert-b", rule_name="beaconing", risk_score=risk, entity="10.0.0.4",
+                     title=f"Beaconing from 10.0.0.4 to 198.51.100.9:443 every {interval}s", title_key="beaconing",
+                     title_params={"entity": "10.0.0.4", "dst": "198.51.100.9:443", "interval": interval})
+
+    merged = merge_alerts(beacon(50, 60), beacon(70, 300))
+    assert alert_title(merged.to_doc(), "en") == merged.title == (
+        "Beaconing from 10.0.0.4 to 198.51.100.9:443 every 300s")
+    assert alert_title(merged.to_doc(), "vi").endswith("mỗi 300 giây")
