@@ -501,6 +501,17 @@ FEATURE_NAMES: dict[str, tuple[str, str]] = {
     "path_traversal_requests": ("Yêu cầu duyệt thư mục", "Path traversal requests"),
     "command_injection_requests": ("Yêu cầu chèn lệnh", "Command injection requests"),
     "posts_per_hour": ("Số bài mỗi giờ", "Posts per hour"), "negative_share": ("Tỷ lệ tiêu cực", "Negative share"),
+    "indicator_confidence": ("Độ tin cậy của chỉ dấu", "Indicator confidence"),
+    "invalid_users": ("Số tài khoản không tồn tại", "Unknown accounts"),
+    "domain_prevalence": ("Số máy nội bộ từng truy vấn tên miền", "Internal hosts querying the domain"),
+    "peers_bytes_out": ("Lượng dữ liệu gửi ra của các máy cùng nhóm", "Peers' bytes out"),
+    "night": ("Vào ban đêm", "At night"), "probes": ("Số lần dò", "Probes"), "ports": ("Số cổng", "Ports"),
+    "rare_qtype_queries": ("Số truy vấn TXT/NULL/CNAME", "TXT/NULL/CNAME queries"),
+    "span_h": ("Khoảng thời gian (giờ)", "Span (h)"),
+    "log4shell_requests": ("Yêu cầu Log4Shell", "Log4Shell requests"),
+    "shellshock_requests": ("Yêu cầu Shellshock", "Shellshock requests"),
+    "ssrf_requests": ("Yêu cầu SSRF", "SSRF requests"),
+    "web_shell_requests": ("Yêu cầu tới web shell", "Web shell requests"),
 }
 
 
@@ -544,6 +555,7 @@ TITLE_WORDS: dict[str, tuple[str, str]] = {
     "sql_injection": ("chèn SQL", "SQL injection"), "xss": ("XSS", "XSS"),
     "path_traversal": ("duyệt thư mục", "path traversal"), "command_injection": ("chèn lệnh", "command injection"),
     "log4shell": ("Log4Shell", "Log4Shell"), "shellshock": ("Shellshock", "Shellshock"), "ssrf": ("SSRF", "SSRF"),
+    "web_shell": ("web shell", "web shell"),
     "connection to": ("Kết nối tới", "Connection to"), "connection from": ("Kết nối từ", "Connection from"),
     "DNS query for": ("Truy vấn DNS tên", "DNS query for"), "web request from": ("Yêu cầu web từ", "Web request from"),
     "web request involving": ("Yêu cầu web có", "Web request involving"),

@@ -160,3 +160,21 @@ def test_alert_i18n_merged_alert_keeps_its_title_and_values_together():
     assert alert_title(merged.to_doc(), "en") == merged.title == (
         "Beaconing from 10.0.0.4 to 198.51.100.9:443 every 300s")
     assert alert_title(merged.to_doc(), "vi").endswith("mỗi 300 giây")
+
+
+def test_alert_i18n_every_explained_figure_has_a_vietnamese_name():
+    """The figures rules, analytics and intel explain alerts with (their observed dicts) have names."""
+    import re
+
+    from dashboard.i18n import FEATURE_NAMES
+
+    root = Path(__file__).parents[2] / "security"
+    text = "".join(p.read_text(encoding="utf-8") for p in [*root.glob("analytics/*.py"), root / "rules.py",
+                                                           root / "intel" / "matcher.py"])
+    named = set(re.findall(r'feature="([a-z_0-9]+)"', text))
+    for block in re.findall(r"observed=\{([^}]*)\}", text):
+        named |= set(re.findall(r'"([a-z_0-9]+)":', block))
+    kinds = set(re.findall(r'kinds\.append\("([a-z_0-9]+)"\)', text)) | {"sql_injection", "xss", "path_traversal",
+                                                                         "command_injection"}
+    named |= {f"{k}_requests" for k in kinds}
+    assert named and not sorted(n for n in named if n not in FEATURE_NAMES)
