@@ -178,3 +178,14 @@ def test_alert_i18n_every_explained_figure_has_a_vietnamese_name():
                                                                          "command_injection"}
     named |= {f"{k}_requests" for k in kinds}
     assert named and not sorted(n for n in named if n not in FEATURE_NAMES)
+
+
+def test_alert_i18n_every_behaviour_analytic_has_a_vietnamese_title():
+    """Analytics write English titles without a key: each one's rule name is mapped in i18n."""
+    import re
+
+    from dashboard.i18n import ANALYTIC_TITLES
+
+    root = Path(__file__).parents[2] / "security" / "analytics"
+    names = {n for p in root.glob("*.py") for n in re.findall(r'^    name = "([a-z_0-9]+)"', p.read_text(), re.M)}
+    assert len(names) >= 10 and not sorted(names - set(ANALYTIC_TITLES))
