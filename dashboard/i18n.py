@@ -581,6 +581,48 @@ ANALYTIC_TITLES: dict[str, str] = {
 }
 
 
+# Titles stored before title keys, as the product wrote them (built-in rules in English, spikes in
+# Vietnamese): (whole-title pattern, Vietnamese, English) replacements; None keeps the title.
+STORED_TITLES: list[tuple[re.Pattern[str], str | None, str | None]] = [
+    (re.compile(r"^Port scan \(vertical\) from (\S+): (\d+) ports on (\d+) hosts$"),
+     r"Dò quét cổng (dọc) từ \1: \2 cổng trên \3 máy", None),
+    (re.compile(r"^Port scan \(horizontal\) from (\S+): (\d+) ports on (\d+) hosts$"),
+     r"Dò quét cổng (ngang) từ \1: \2 cổng trên \3 máy", None),
+    (re.compile(r"^SSH brute force from (\S+): (\d+) failed logins against (\d+) account\(s\)$"),
+     r"Dò mật khẩu SSH từ \1: \2 lần đăng nhập thất bại vào \3 tài khoản", None),
+    (re.compile(r"^Password spraying from (\S+): (\d+) accounts tried$"),
+     r"Rải mật khẩu từ \1: thử \2 tài khoản", None),
+    (re.compile(r"^Distributed brute force against account (.+): (\d+) failures from (\d+) sources$"),
+     r"Dò mật khẩu phân tán vào tài khoản \1: \2 lần thất bại từ \3 nguồn", None),
+    (re.compile(r"^Web attack from (\S+): (.+) \((\d+) requests\)$"), r"Tấn công web từ \1: \2 (\3 yêu cầu)", None),
+    (re.compile(r"^DNS tunnelling from (\S+) through (\S+): (\d+) long random sub-domains$"),
+     r"Đường hầm DNS từ \1 qua \2: \3 tên miền con dài, ngẫu nhiên", None),
+    (re.compile(r"^Beaconing from (\S+) to (\S+) every (\d+)s$"),
+     r"Kết nối định kỳ (beacon) từ \1 đến \2, mỗi \3 giây", None),
+    (re.compile(r"^Unusual activity from (\S+): (.*)$"), r"Hoạt động bất thường từ \1: \2", None),
+    (re.compile(r"^Lượng thảo luận về danh sách theo dõi «(.+)» tăng đột biến \(gấp ([\d.]+) lần mức thường\)$"),
+     None, r"Discussion of watchlist «\1» spiked (\2 times the usual level)"),
+    (re.compile(r"^Lượng thảo luận về chủ đề «(.+)» tăng đột biến \(gấp ([\d.]+) lần mức thường\)$"),
+     None, r"Discussion of topic «\1» spiked (\2 times the usual level)"),
+    (re.compile(r"^Tỷ lệ ý kiến tiêu cực về danh sách theo dõi «(.+)» tăng đột biến \((\d+%) so với (\d+%)\)$"),
+     None, r"Negative share about watchlist «\1» spiked (\2 against \3)"),
+    (re.compile(r"^Tỷ lệ ý kiến tiêu cực về chủ đề «(.+)» tăng đột biến \((\d+%) so với (\d+%)\)$"),
+     None, r"Negative share about topic «\1» spiked (\2 against \3)"),
+]
+
+
+def _stored_title(title: str, lang: str) -> str | None:
+    """A title stored before title keys in ``lang``, when it is one the product wrote."""
+    for pattern, vi, en in STORED_TITLES:
+        repl = en if lang == "en" else vi
+        if pattern.match(title):
+            if repl is None:
+                return title
+            out = pattern.sub(repl, title)
+            return out.replace("(baseline ", "(mức nền ") if lang != "en" else out
+    return None
+
+
 def _word(value: Any, lang: str) -> str:
     pair = TITLE_WORDS.get(str(value))
     return str(value) if pair is None else pair[1 if lang == "en" else 0]
@@ -589,10 +631,10 @@ def _word(value: Any, lang: str) -> str:
 def alert_title(doc: dict[str, Any], lang: str | None = None) -> str:
     """An alert's title in the UI language, from its stored document (ECS names).
 
-    The product's titles are rebuilt from ``title_key`` and ``title_params``; analytics titles
-    (no key) are shown in Vietnamese from :data:`ANALYTIC_TITLES`; Sigma rule titles (the
-    rule author's text), alerts stored before title keys and anything unknown show ``title``
-    as stored (the rule name when there is none).
+    The product's titles are rebuilt from ``title_key`` and ``title_params``; those stored before
+    title keys are translated by :data:`STORED_TITLES`; analytics titles (no key) are shown in
+    Vietnamese from :data:`ANALYTIC_TITLES`; Sigma rule titles (the rule author's text) and
+    anything unknown show ``title`` as stored (the rule name when there is none).
     """
     lang = lang or current_language()
     stored = doc.get("title") or doc.get("rule.name") or ""
@@ -613,7 +655,12 @@ def alert_title(doc: dict[str, Any], lang: str | None = None) -> str:
             return pair[1 if lang == "en" else 0].format(**params)
         except (KeyError, ValueError, TypeError, IndexError):
             return stored  # values from another version of the product: the stored text is still right
-    if lang == "en" or doc.get("rule.ruleset") in ("sigma", "intel") or key:
+    if doc.get("rule.ruleset") in ("sigma", "intel") or key:
+        return stored
+    old = _stored_title(stored, lang)
+    if old is not None:
+        return old
+    if lang == "en":
         return stored
     rule, entity = doc.get("rule.name") or "", str(doc.get("entity") or doc.get("source.ip") or "")
     variants = [f"{rule}.{doc.get('threat.technique.id')}", f"{rule}.user" if entity.startswith("user:") else "", rule]

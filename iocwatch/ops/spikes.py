@@ -313,8 +313,7 @@ class SpikeDetector:
             module="listening", event_category=["listening"], rule_name=spike.rule,
             title=title, risk_score=round(risk, 1), severity=Severity.from_score(risk),
             title_key=f"{spike.rule}.{gc.group}", title_params={
-                "name": gc.name, "ratio": round(spike.ratio, 1),
-                "now": round(spike.window_rate, 3), "before": round(spike.baseline_rate, 3)},
+                "name": gc.name, "ratio": spike.ratio, "now": spike.window_rate, "before": spike.baseline_rate},
             first_seen=window_start, last_seen=now, count=max(gc.window, 1),
             explanation=explanation, evidence=evidence, related_ids=spike.related_ids,
             entity=entity)

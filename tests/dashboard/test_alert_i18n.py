@@ -189,3 +189,40 @@ def test_alert_i18n_every_behaviour_analytic_has_a_vietnamese_title():
     root = Path(__file__).parents[2] / "security" / "analytics"
     names = {n for p in root.glob("*.py") for n in re.findall(r'^    name = "([a-z_0-9]+)"', p.read_text(), re.M)}
     assert len(names) >= 10 and not sorted(names - set(ANALYTIC_TITLES))
+
+
+def test_alert_i18n_titles_stored_before_title_keys_are_translated():
+    """Built-in rules wrote English titles and spikes Vietnamese ones before title keys existed."""
+    rule_alerts = _rule_alerts()
+    for a in rule_alerts:  # what today's rules write, stored without the key as older versions did
+        old = {"rule.name": a.rule_name, "title": a.title}
+        assert alert_title(old, "vi") == alert_title(a.to_doc(), "vi") and alert_title(old, "en") == a.title
+    anomaly = {"rule.name": "anomalous_activity",
+               "title": "Unusual activity from 10.0.0.9: connections=90 (baseline 4)"}
+    assert alert_title(anomaly, "vi") == "Hoạt động bất thường từ 10.0.0.9: connections=90 (mức nền 4)"
+    spike = {"rule.name": "listening.negative_spike",
+             "title": "Tỷ lệ ý kiến tiêu cực về danh sách theo dõi «ngập» tăng đột biến (62% so với 20%)"}
+    assert alert_title(spike, "en") == "Negative share about watchlist «ngập» spiked (62% against 20%)"
+    assert alert_title(spike, "vi") == spike["title"]
+
+
+def test_alert_i18n_real_spike_alerts_in_both_languages(settings, store):
+    """Spike alerts from the detector: Vietnamese as written, English from the key, and the
+    evidence lines the detector writes read in English."""
+    from iocwatch.ops.spikes import detect_spikes
+    from tests.ops.test_spikes import NOW, _corpus
+
+    posts, _, _ = _corpus()
+    store.upsert_many("posts", posts, raise_on_error=True)
+    alerts = detect_spikes(store, settings, now=NOW).alerts
+    assert len(alerts) == 3
+    for a in alerts:
+        doc = a.to_doc()
+        assert alert_title(doc, "vi") == a.title
+        english = alert_title(doc, "en")
+        assert english.startswith(("Discussion of", "Negative share")) and a.entity.split(":")[1] in english
+        assert alert_title({"rule.name": a.rule_name, "title": a.title}, "en") == english  # stored before keys
+        for line in a.evidence:
+            translated = evidence_line(line, "en")
+            assert translated != line, line
+            assert not any(w in translated for w in (" bài", "giờ qua", "trước đó", "Chiếm")), translated
