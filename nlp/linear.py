@@ -176,7 +176,8 @@ class LinearTextClassifier:
                 oof = np.zeros((len(y), k), dtype=np.float64)
                 for i, (tr, te) in enumerate(splits):
                     log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
-                    model = LinearSVC(C=cand, class_weight="balanced", max_iter=5000).fit(x[tr], y[tr])
+                    model = LinearSVC(C=cand, class_weight="balanced", max_iter=5000,
+                                      random_state=self.seed).fit(x[tr], y[tr])
                     oof[te] = self._scores_of(model.decision_function(x[te]), k)
                 calib = LogisticRegression(C=10.0, max_iter=1000).fit(oof, y)
                 coef, intercept = calib.coef_.astype(np.float64), calib.intercept_.astype(np.float64)
@@ -206,7 +207,9 @@ class LinearTextClassifier:
         log.info("chosen: lexicon=%s, C=%g", lex_value, c_value)
 
         def svm() -> LinearSVC:
-            return LinearSVC(C=c_value, class_weight="balanced", max_iter=5000)
+            # a fixed seed: the solver shuffles, and the same data must give the same model
+            return LinearSVC(C=c_value, class_weight="balanced", max_iter=5000,
+                             random_state=self.seed)
 
         log.info("fitting the final model on %d examples", len(y))
         final = svm().fit(x, y)

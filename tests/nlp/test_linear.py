@@ -118,3 +118,12 @@ def test_linear_short_texts_choose_the_lexicon_out_of_fold(tmp_path):
     assert np.allclose(again.predict_proba(texts[:4]), model.predict_proba(texts[:4]))
     fixed = LinearTextClassifier(FeatureConfig()).fit(texts, labels)
     assert fixed.features.lexicon is False  # given features are kept as they are
+
+
+def test_linear_training_is_reproducible():
+    texts = [f"cầu mới thông xe {i}" for i in range(12)] + [f"đường ngập sâu {i}" for i in range(12)]
+    labels = ["positive"] * 12 + ["negative"] * 12
+    a = LinearTextClassifier().fit(texts, labels)
+    b = LinearTextClassifier().fit(texts, labels)
+    assert (a.coef_ != b.coef_).nnz == 0 and np.array_equal(a.intercept_, b.intercept_)
+    assert a.C_ == b.C_ and a.features == b.features and a.unsure_below_ == b.unsure_below_
