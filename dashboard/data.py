@@ -847,7 +847,6 @@ def related_alerts(alert_id: str) -> list[dict[str, Any]]:
              "risk_score": h.source.get("risk_score")} for h in hits]
 
 
-RISK_CANDIDATES = 10_000  # hosts, users and entities read per aggregation for the riskiest list
 RISK_VALUES = 1_001  # distinct risk scores (0-100 in tenths): every one is read, the score needs them all
 RISK_TIMELINE = 50  # alerts listed per entity in its timeline (newest kept)
 
@@ -877,20 +876,72 @@ def _is_address(value: str) -> bool:
         return False
 
 
+RISK_SLICE_DOCS = 4_000  # alerts per aggregation: each of its 15 bucket levels holds at most one bucket per alert,
+# and the embedded index refuses an aggregation of more than 65,000 buckets
+
+
+def _risk_slices(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """``query`` cut into disjoint slices of at most :data:`RISK_SLICE_DOCS` alerts each: runs of whole
+    minutes of ``last_seen``, a minute with more alerts cut by risk score (whole points)."""
+    from datetime import UTC, datetime
+
+    def iso(ms: float) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+    def runs(buckets: list[tuple[float, int]], width: float, field: str, fmt) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        start, total = None, 0
+        for i, (key, n) in enumerate(buckets):
+            if start is None:
+                start, total = key, 0
+            total += n
+            nxt = buckets[i + 1] if i + 1 < len(buckets) else None
+            if nxt is None or total + nxt[1] > RISK_SLICE_DOCS:
+                out.append({"range": {field: {"gte": fmt(start), "lt": fmt(key + width)}}})
+                start = None
+        return out
+
+    res = store().aggregate("alerts", query, {"minutes": {"date_histogram": {
+        "field": "last_seen", "fixed_interval": "60s", "min_doc_count": 1}}})
+    minutes = [(float(b["key"]), int(b["doc_count"])) for b in _buckets(res, "minutes") if b["doc_count"]]
+    slices = []
+    for clause in runs(minutes, 60_000, "last_seen", iso):
+        within = {"bool": {"filter": [query, clause]}}
+        bounds = clause["range"]["last_seen"]
+        if sum(n for k, n in minutes if iso(k) >= bounds["gte"] and iso(k) < bounds["lt"]) <= RISK_SLICE_DOCS:
+            slices.append(within)
+            continue
+        res = store().aggregate("alerts", within, {"risk": {"histogram": {"field": "risk_score", "interval": 1}}})
+        points = [(float(b["key"]), int(b["doc_count"])) for b in _buckets(res, "risk") if b["doc_count"]]
+        slices += [{"bool": {"filter": [within, c]}} for c in runs(points, 1.0, "risk_score", float)]
+    return slices
+
+
 def entity_risk_scores(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter, Counter]]:
     """Each host's and user's alerts among those ``query`` selects, as risk and technique counts,
-    from one aggregation (no document read). Owners as :mod:`security.risk` defines them: a host
-    is an alert's source address, and its entity when that is an address or when the alert has no
-    source address; a user is its user name, else the name in a ``user:<name>`` entity. An alert
-    counted under two fields that name the same owner is counted once (the overlap is subtracted)."""
+    from aggregations (no document read; the alerts cut into slices whose counts add up). Owners as
+    :mod:`security.risk` defines them: a host is an alert's source address, and its entity when that
+    is an address or when the alert has no source address; a user is its user name, else the name
+    in a ``user:<name>`` entity. An alert counted under two fields that name the same owner is
+    counted once (the overlap is subtracted)."""
+    owners: dict[tuple[str, str], tuple[Counter, Counter]] = {}
+    for part in _risk_slices(query):
+        for owner, (risks, techs) in _slice_owners(part).items():
+            have = owners.setdefault(owner, (Counter(), Counter()))
+            have[0].update(risks)
+            have[1].update(techs)
+    return owners
+
+
+def _slice_owners(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter, Counter]]:
     sub = {"risk": {"terms": {"field": "risk_score", "size": RISK_VALUES}},
            "tech": {"terms": {"field": "threat.technique.id", "size": 100}}}
     res = store().aggregate("alerts", query, {
-        "src": {"terms": {"field": "source.ip", "size": RISK_CANDIDATES}, "aggs": sub},
-        "usr": {"terms": {"field": "user.name", "size": RISK_CANDIDATES}, "aggs": sub},
-        "ent": {"terms": {"field": "entity", "size": RISK_CANDIDATES}, "aggs": {
-            **sub, "src": {"terms": {"field": "source.ip", "size": RISK_CANDIDATES}, "aggs": sub},
-            "usr": {"terms": {"field": "user.name", "size": RISK_CANDIDATES}, "aggs": sub}}},
+        "src": {"terms": {"field": "source.ip", "size": RISK_SLICE_DOCS}, "aggs": sub},
+        "usr": {"terms": {"field": "user.name", "size": RISK_SLICE_DOCS}, "aggs": sub},
+        "ent": {"terms": {"field": "entity", "size": RISK_SLICE_DOCS}, "aggs": {
+            **sub, "src": {"terms": {"field": "source.ip", "size": RISK_SLICE_DOCS}, "aggs": sub},
+            "usr": {"terms": {"field": "user.name", "size": RISK_SLICE_DOCS}, "aggs": sub}}},
     })
     owners: dict[tuple[str, str], tuple[Counter, Counter]] = {}
 

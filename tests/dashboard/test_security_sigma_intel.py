@@ -149,6 +149,8 @@ def _risk_fixture(now: datetime) -> list[Alert]:
         *[("anomalous_activity", 10 + i, 35, None, {"source_ip": "10.0.0.20", "entity": "10.0.0.20"})
           for i in range(4)],
         ("beaconing", 11, 76, "T1071", {"source_ip": "10.0.0.20", "entity": "10.0.0.20"}),
+        *[("web_attack", 5, risk, "T1190", {"source_ip": "10.0.0.20", "entity": "10.0.0.20"})  # one minute
+          for risk in (30, 31, 52)],
     ]
     out = []
     for i, (rule, age_h, risk, tech, fields) in enumerate(rows):
@@ -161,7 +163,8 @@ def _risk_fixture(now: datetime) -> list[Alert]:
     return out
 
 
-def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, monkeypatch):
+@pytest.mark.parametrize("slice_docs", [4_000, 2])  # 2: cut into minutes, and a minute by risk score
+def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, monkeypatch, slice_docs):
     from core.settings import get_settings
     from dashboard import data
     from index import open_store
@@ -170,6 +173,7 @@ def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, mo
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     use_data_dir(monkeypatch, data_dir)
+    monkeypatch.setattr(data, "RISK_SLICE_DOCS", slice_docs)
     alerts = _risk_fixture(datetime.now(UTC))
     store = open_store(get_settings())
     try:
