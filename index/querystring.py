@@ -56,7 +56,9 @@ ALIASES: dict[str, dict[str, str]] = {
     "alerts": {"rule": "rule.name", "technique": "threat.technique.id", "ip": "source.ip",
                "src": "source.ip", "dst": "destination.ip", "domain": "destination.domain",
                "user": "user.name", "host": "host.name", "category": "event.category",
-               "risk": "risk_score", "date": "@timestamp"},
+               "risk": "risk_score", "date": "@timestamp", "ruleset": "rule.ruleset", "level": "rule.level",
+               "tag": "tags", "feed": "threat.feed.name", "indicator": "threat.indicator.name",
+               "confidence": "threat.indicator.confidence"},
 }
 EXACT = "exact"  # the pseudo-field that makes its value diacritic-precise
 

@@ -104,6 +104,13 @@ def test_security_sigma_intel_fields_are_searchable(sec_env):
         assert ids({"term": {"tags": "attack.t1136.001"}}) == {sec_env["sigma"].id}
         assert ids({"term": {"rule.id": sec_env["sigma"].rule_id}}) == {sec_env["sigma"].id}
         assert sec_env["sigma"].id in ids({"term": {"rule.level": "critical"}})
+        # the query language's short names for them (iocwatch search --kind alerts, the API)
+        from index.querystring import parse_query
+
+        assert ids(parse_query("feed:cert-test AND confidence:>=1", kind="alerts")) == {sec_env["intel"].id}
+        assert ids(parse_query('tag:"attack.t1136.001" level:critical', kind="alerts")) == {sec_env["sigma"].id}
+        assert ids(parse_query("ruleset:sigma OR ruleset:intel", kind="alerts")) == {sec_env["sigma"].id,
+                                                                                  sec_env["intel"].id}
     finally:
         store.close()
     props = template("iocwatch", "alerts", icu=False, shards=1, replicas=0)["template"]["mappings"]["properties"]
