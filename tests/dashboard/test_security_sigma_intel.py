@@ -203,3 +203,30 @@ def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, mo
     assert by_name[("host", "203.0.113.5")]["alerts"] == 2  # the closed false positive and the old one left out
     assert ("host", "web02") not in by_name and by_name[("host", "web01")]["alerts"] == 1
     assert by_name[("user", "khach")]["alerts"] == 1 and by_name[("host", "198.51.100.9")]["alerts"] == 1
+
+
+def test_security_analytics_alerts_carry_their_detection_source_and_vietnamese_title():
+    """A beacon found by the analytics over hours (not the per-window rule) is marked "analytics"."""
+    from dashboard.data import detection_source
+    from dashboard.i18n import alert_title
+    from security.records import Connection as Conn
+
+    t0 = 1_763_600_000.0
+    m = Monitor(SecuritySettings())
+    for i in range(15):
+        m.feed(Conn(t0 + i * 300, "10.1.1.5", "185.7.7.7", 40000 + i, 8443, "tcp", state="SF", orig_bytes=400))
+    alert = next(a for a in m.finish().alerts if a.rule_name == "beaconing")
+    doc = alert.to_doc()
+    assert doc["rule.ruleset"] == "analytics" and detection_source(doc) == "analytics"
+    assert alert_title(doc, "vi").startswith("Kết nối định kỳ (beacon) từ 10.1.1.5 đến 185.7.7.7")
+    assert alert_title(doc, "en") == alert.title
+
+
+def test_security_intel_detail_of_alerts_stored_before_the_confidence_field():
+    from dashboard.data import detection_detail
+
+    old = {"rule.ruleset": "intel", "rule.id": "intel:cert", "threat.feed.name": "cert",
+           "threat.indicator.name": "192.0.2.1", "threat.indicator.type": "ip",
+           "explanation": [{"feature": "indicator_confidence", "observed": 65.0}]}
+    assert detection_detail(old) == {"threat.feed.name": "cert", "threat.indicator.name": "192.0.2.1",
+                                     "threat.indicator.type": "ip", "threat.indicator.confidence": 65}
