@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 DISCOUNTED = ("false_positive", "benign")  # close reasons that take an alert out of its entity's risk
 TECHNIQUE_BONUS = 5.0  # points per ATT&CK technique beyond the first
+# entity prefixes that name no host: users, and crawled posts (intel matches on their URLs)
+NOT_HOSTS = ("user:", "post:")
 
 
 def score_alerts(risks: Iterable[float], techniques: int, technique_bonus: float = TECHNIQUE_BONUS) -> float:

@@ -934,6 +934,8 @@ def entity_risk_scores(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Cou
 
 
 def _slice_owners(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter, Counter]]:
+    from core.risk import NOT_HOSTS
+
     sub = {"risk": {"terms": {"field": "risk_score", "size": RISK_VALUES}},
            "tech": {"terms": {"field": "threat.technique.id", "size": 100}}}
     res = store().aggregate("alerts", query, {
@@ -961,7 +963,7 @@ def _slice_owners(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter,
             add(("user", name[5:]), _less(whole, *(_risk_parts(u) for u in _buckets(b, "usr"))))
         elif _is_address(name):  # a host, counted once when it is also the source address
             add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src") if str(x["key"]) == name)))
-        else:  # a host name: a host only when the alert has no source address
+        elif not name.startswith(NOT_HOSTS):  # a host name: a host only when the alert has no source address
             add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src"))))
     return owners
 

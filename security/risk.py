@@ -12,9 +12,10 @@ alone scores 74; ten low anomaly alerts (risk 35) score about 55. Alerts closed 
 (90 critical, 70 high, 40 medium).
 
 Hosts are the alert's source address or host name (its ``entity`` when that is an
-address or host); users are its user name (or an ``user:<name>`` entity). The
-dashboard calls this with the alerts of the last day and shows the riskiest hosts with
-their alert timeline (:attr:`EntityRisk.timeline`).
+address or host, never a crawled post's ``post:<id>``); users are its user name (or an
+``user:<name>`` entity). The score is :func:`core.risk.score_alerts`; the dashboard
+computes the same list from aggregations over the stored alerts
+(``dashboard.data.entity_risk_scores``), the CLI and the scenario evaluation call this.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.documents import Alert, Severity
-from core.risk import DISCOUNTED, score_alerts
+from core.risk import DISCOUNTED, NOT_HOSTS, score_alerts
 
-__all__ = ["DISCOUNTED", "EntityRisk", "entity_risk", "score_alerts"]
+__all__ = ["DISCOUNTED", "NOT_HOSTS", "EntityRisk", "entity_risk", "score_alerts"]
 
 
 @dataclass
@@ -67,7 +68,7 @@ def _owners(a: Alert) -> set[tuple[str, str]]:
         out.add(("host", a.source_ip))
     if a.host_name and not a.source_ip and a.entity == a.host_name:
         out.add(("host", a.host_name))
-    if a.entity and not a.entity.startswith("user:") and (_is_ip(a.entity) or not a.source_ip):
+    if a.entity and not a.entity.startswith(NOT_HOSTS) and (_is_ip(a.entity) or not a.source_ip):
         out.add(("host", a.entity))
     if a.user_name:
         out.add(("user", a.user_name))

@@ -158,6 +158,7 @@ def _risk_fixture(now: datetime) -> list[Alert]:
         ("beaconing", 11, 76, "T1071", {"source_ip": "10.0.0.20", "entity": "10.0.0.20"}),
         *[("web_attack", 5, risk, "T1190", {"source_ip": "10.0.0.20", "entity": "10.0.0.20"})  # one minute
           for risk in (30, 31, 52)],
+        ("threat_intel", 6, 70, None, {"entity": "post:abc123", "destination_domain": "bad.example"}),  # no host
     ]
     out = []
     for i, (rule, age_h, risk, tech, fields) in enumerate(rows):
@@ -203,6 +204,7 @@ def test_security_riskiest_from_the_index_agrees_with_security_risk(tmp_path, mo
     assert by_name[("host", "203.0.113.5")]["alerts"] == 2  # the closed false positive and the old one left out
     assert ("host", "web02") not in by_name and by_name[("host", "web01")]["alerts"] == 1
     assert by_name[("user", "khach")]["alerts"] == 1 and by_name[("host", "198.51.100.9")]["alerts"] == 1
+    assert not [e for e in shown if e["entity"].startswith("post:")]  # a crawled post is no host
 
 
 def test_security_analytics_alerts_carry_their_detection_source_and_vietnamese_title():
