@@ -559,7 +559,7 @@ TITLE_WORDS: dict[str, tuple[str, str]] = {
     "connection to": ("Kết nối tới", "Connection to"), "connection from": ("Kết nối từ", "Connection from"),
     "DNS query for": ("Truy vấn DNS tên", "DNS query for"), "web request from": ("Yêu cầu web từ", "Web request from"),
     "web request involving": ("Yêu cầu web có", "Web request involving"),
-    "crawled URL": ("Địa chỉ thu thập", "Crawled URL"),
+    "crawled URL": ("Địa chỉ URL trong bài thu thập", "Crawled URL"),
 }
 # Behaviour analytics (security/analytics) write English titles with no key: in Vietnamese they
 # are shown from these, by rule name (a variant by ATT&CK technique or a user entity), filled
