@@ -5,7 +5,7 @@
 * UIT-VSFC sentiment: train on train, evaluate on dev (targets weighted-F1 >= 0.91, macro-F1 >= 0.78);
 * UIT-ViHSD toxicity: train on train, evaluate on dev (target macro-F1 >= 0.66);
 * VNTC news topics (its own 10 labels): only the train sample is here, so it is split
-  80/20 by a hash of each document id; train on the 80, evaluate on the 20 (target accuracy >= 0.94);
+  80/20 by a hash of each document id; train on the 80, evaluate on the 20 (aim accuracy >= 0.935);
 * the shipped default sentiment and toxicity models (trained only on the project's own
   corpus) evaluated on the VSFC and ViHSD dev splits (targets macro-F1 >= 0.60 and >= 0.52);
 * real text (``real``): the shipped default topic and sentiment models on ioc_real_dev
@@ -41,7 +41,7 @@ DATASETS = Path(os.environ.get("IOCWATCH_DATASETS", ROOT.parent / "shared" / "da
 TARGETS = {
     "vsfc_sentiment": {"weighted_f1": 0.91, "macro_f1": 0.78},
     "vihsd_toxicity": {"macro_f1": 0.66},
-    "vntc_topic": {"accuracy": 0.94},
+    "vntc_topic": {"accuracy": 0.935},  # the aim since the 0.94 target was retired (issue 15)
     "default_sentiment_on_vsfc": {"macro_f1": 0.60},
     "default_toxicity_on_vihsd": {"macro_f1": 0.52},
     "real_sentiment": {"macro_f1": 0.72, "min_recall": 0.60},
