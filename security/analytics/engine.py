@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -118,20 +119,23 @@ class AnalyticsEngine:
 
     def observe(self, rec: Any) -> None:
         """A monitored record (one already folded in by an earlier run is a replay, see above)."""
-        kind = _NAMES.get(type(rec)) or type(rec).__name__
-        if kind in self.until and rec.ts <= self.until[kind]:
+        t = type(rec)
+        kind = _NAMES.get(t) or t.__name__
+        ts = rec.ts
+        until = self.until.get(kind)
+        if until is not None and ts <= until:
             if self._replay:
-                self._replay = [min(self._replay[0], rec.ts), max(self._replay[1], rec.ts)]
+                self._replay = [min(self._replay[0], ts), max(self._replay[1], ts)]
             else:
-                self._replay = [rec.ts, rec.ts]
+                self._replay = [ts, ts]
             return
-        if rec.ts > self._run_max.get(kind, float("-inf")):
-            self._run_max[kind] = rec.ts
-        if rec.ts > self.now:
-            self.now = rec.ts
-        if isinstance(rec, Connection) and self.ctx.internal(rec.src):
+        if ts > self._run_max.get(kind, -math.inf):
+            self._run_max[kind] = ts
+            if ts > self.now:
+                self.now = ts
+        if t is Connection and self.ctx.internal(rec.src):
             self.ctx.seen(rec.src, rec.dst, learning=False)
-        for a in self._route.get(type(rec), ()):
+        for a in self._route.get(t, ()):
             a.observe(rec)
 
     def detect(self, covered: set[tuple[str, str | None]] = frozenset()) -> list[Finding]:
