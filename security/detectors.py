@@ -207,6 +207,7 @@ class Detector:
         step = max(1, len(raw) // 2000)
         self.ecdf_ = np.sort(raw[::step], axis=0)
         self.entity_ecdf_ = {}
+        self.__dict__.pop("_stats_cache", None)  # a refit invalidates explain()'s cached statistics
         if entities is not None and len(entities) == len(raw):
             by_entity: dict[str, list[int]] = {}
             for i, entity in enumerate(entities):
@@ -265,19 +266,17 @@ class Detector:
         raw = self.schema_.raw([row])[0]
         own = getattr(self, "entity_ecdf_", {}).get(str(entity)) if entity is not None else None
         sample, baseline_of = (own, "entity") if own is not None else (self.ecdf_, "all")
+        medians, p95s = self._sample_stats(str(entity) if own is not None else None, sample)
         n = len(sample)
+        below = (sample < raw).sum(axis=0)  # per feature, searchsorted(col, x, "left") on the sorted column
         found = []
         for j, name in enumerate(self.schema_.numeric_):
-            col = sample[:, j]
             x = float(raw[j])
-            tail = (n - int(np.searchsorted(col, x, side="left")) + 1) / (n + 1)
-            active = col[col != 0]
-            median = float(np.median(active)) if len(active) else 0.0
-            if baseline_of == "all":
-                median = self.baseline_[name]["median"]
-            spread = max(float(np.quantile(col, 0.95)) - median, 0.1 * abs(median), 1e-9)
-            distance = max(0.0, (x - median) / spread)
+            tail = (n - int(below[j]) + 1) / (n + 1)
+            median = medians[j]
             if tail <= 1 / 3 and x > median:
+                spread = max(p95s[j] - median, 0.1 * abs(median), 1e-9)
+                distance = max(0.0, (x - median) / spread)
                 found.append({"feature": name, "observed": x, "baseline": median, "tail_p": round(tail, 6),
                               "rarity": round(-math.log10(tail), 4), "distance": round(distance, 3),
                               "baseline_of": baseline_of})
@@ -288,6 +287,29 @@ class Detector:
         for e, w in zip(found, weights, strict=True):
             e["contribution"] = round(w / total, 4)
         return found
+
+    def _sample_stats(self, entity: str | None, sample: np.ndarray) -> tuple[list[float], list[float]]:
+        """Per-feature baseline median and p95 of an explanation sample (``entity`` None: every
+        entity's, with the fit-time medians), computed once per entity and cached on the detector
+        (not saved with it): :meth:`explain` runs for every alert."""
+        cache = self.__dict__.setdefault("_stats_cache", {})
+        stats = cache.get(entity)
+        if stats is None:
+            p95s = [float(v) for v in np.quantile(sample, 0.95, axis=0)]
+            if entity is None:
+                medians = [self.baseline_[name]["median"] for name in self.schema_.numeric_]
+            else:
+                medians = []
+                for j in range(sample.shape[1]):
+                    active = sample[:, j][sample[:, j] != 0]
+                    medians.append(float(np.median(active)) if len(active) else 0.0)
+            stats = cache[entity] = (medians, p95s)
+        return stats
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_stats_cache", None)  # derived from the samples; rebuilt on first use after load
+        return state
 
     def save(self, path: str | Path) -> Path:
         import joblib
