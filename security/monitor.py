@@ -11,6 +11,7 @@ Nothing here writes anywhere: the shell stores the alerts.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import math
@@ -137,8 +138,17 @@ class Monitor:
         return list(self.agg)
 
     def feed_many(self, records: Iterable[Record]) -> None:
-        for rec in records:
-            self.feed(rec)
+        """:meth:`feed` every record, with the cyclic garbage collector paused meanwhile (restored
+        after, also on an error or Ctrl-C): the windows and counters built here make no cycles,
+        and its passes over them cost about a tenth of the log path."""
+        collect = gc.isenabled()
+        gc.disable()
+        try:
+            for rec in records:
+                self.feed(rec)
+        finally:
+            if collect:
+                gc.enable()
 
     def feed(self, rec: Record) -> None:
         if isinstance(rec, Packet):
