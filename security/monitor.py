@@ -362,7 +362,10 @@ class Monitor:
                 continue
             margin = max(0.0, self.detector.margin(s))
             risk = min(ANOMALY_MAX_RISK, 30.0 + 39.0 * min(1.0, margin / 4))
-            explanation = self._explain(w, None)
+            # a window folded into an earlier anomaly alert that is at least as risky only adds its
+            # count, times and evidence (merge_alerts keeps the old explanation and title): not explained
+            old = merged.get(self._alert_id(ANOMALY_RULE, w.entity, w.first_seen))
+            explanation = self._explain(w, None) if old is None or round(risk, 1) > old.risk_score else []
             top = ", ".join(f"{e.feature}={e.observed:g} (baseline {e.baseline:g})" for e in explanation[:3])
             alert = self._make(ANOMALY_RULE, ANOMALY["technique"], ANOMALY["technique_name"], w.entity,
                                w.first_seen, w.last_seen, 1, risk, f"Unusual activity from {w.entity}: {top}",
@@ -374,10 +377,13 @@ class Monitor:
             self._merge(merged, alert)
         return sorted(merged.values(), key=lambda a: (-a.risk_score, a.first_seen)), suppressed, anomalies
 
+    def _alert_id(self, rule: str, entity: str, first: float) -> str:
+        """The id of the alert ``rule`` raises on ``entity`` from ``first`` (its de-duplication window)."""
+        return Alert.make_id(rule, entity, _dt(self.window_start(first)).isoformat())
+
     def _make(self, rule, technique, technique_name, entity, first, last, count, risk, title, explanation,
               evidence, categories, **fields) -> Alert:
-        start = self.window_start(first)
-        return Alert(id=Alert.make_id(rule, entity, _dt(start).isoformat()), timestamp=_dt(last),
+        return Alert(id=self._alert_id(rule, entity, first), timestamp=_dt(last),
                      rule_name=rule, threat_technique_id=technique, threat_technique_name=technique_name,
                      title=title, risk_score=round(risk, 1), severity=Severity.from_score(risk),
                      first_seen=_dt(first), last_seen=_dt(last), count=max(1, int(count)),
