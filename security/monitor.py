@@ -193,7 +193,8 @@ class Monitor:
             self.analytics.observe(rec)
 
     def _connection(self, c: Connection) -> None:
-        self._observe(c)
+        if self.observers:
+            self._observe(c)
         if self.analytics is not None:
             self._analytic(c)
         self.agg.add_connection(c)
@@ -204,28 +205,32 @@ class Monitor:
                                       f"{c.state or ''} {c.orig_pkts + c.resp_pkts} pkts")
 
     def _auth(self, e: AuthEvent) -> None:
-        self._observe(e)
+        if self.observers:
+            self._observe(e)
         if self.analytics is not None:
             self._analytic(e)
         self.agg.add_auth(e)
         if not e.src:
             return
         start = math.floor(e.ts / self.agg.window_s) * self.agg.window_s
+        ts, outcome = e.ts, e.outcome
         a = self.auth.get((e.src, start))
         if a is None:
             a = self.auth[(e.src, start)] = {"failures": 0, "invalid": 0, "successes": 0, "users": Counter(),
-                                             "first": e.ts, "last": e.ts, "samples": [], "host": None}
-        a["first"] = min(a["first"], e.ts)
-        a["last"] = max(a["last"], e.ts)
-        if e.outcome == "failure":
+                                             "first": ts, "last": ts, "samples": [], "host": None}
+        if ts < a["first"]:
+            a["first"] = ts
+        if ts > a["last"]:
+            a["last"] = ts
+        if outcome == "failure":
             a["failures"] += 1
-        elif e.outcome == "invalid_user":
+        elif outcome == "invalid_user":
             a["invalid"] += 1
-        elif e.outcome == "success":
+        elif outcome == "success":
             a["successes"] += 1
-        if e.outcome in ("failure", "invalid_user") and e.user:
+        if e.user and (outcome == "failure" or outcome == "invalid_user"):
             a["users"][e.user] += 1
-        if e.outcome != "success" and len(a["samples"]) < self.max_evidence:
+        if outcome != "success" and len(a["samples"]) < self.max_evidence:
             a["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
         if e.outcome == "failure" and e.user:  # the account's side: failures from many sources
             u = self.user_auth.get((e.user, start))
@@ -240,7 +245,8 @@ class Monitor:
                 u["samples"].append(f"{_dt(e.ts):%Y-%m-%d %H:%M:%S} {e.host} {e.service}: {e.message[:300]}")
 
     def _http(self, r: HttpRequest) -> None:
-        self._observe(r)
+        if self.observers:
+            self._observe(r)
         if self.analytics is not None:
             self._analytic(r)
         self.agg.add_http(r)
@@ -250,7 +256,8 @@ class Monitor:
             self.web_hits.setdefault((r.src, self.window_start(r.ts)), []).append((r.ts, kinds, sample))
 
     def _dns(self, q: DnsQuery) -> None:
-        self._observe(q)
+        if self.observers:
+            self._observe(q)
         if self.analytics is not None:
             self._analytic(q)
         self.agg.add_dns(q)
@@ -270,7 +277,8 @@ class Monitor:
             d["samples"].append(q.query)
 
     def _syslog(self, line: SyslogLine) -> None:
-        self._observe(line)
+        if self.observers:
+            self._observe(line)
         rare = False
         if self.templates is not None:
             tid, _template = self.templates.add(f"{line.service}: {line.message}")
