@@ -11,12 +11,13 @@ Nothing here writes anywhere: the shell stores the alerts.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import ipaddress
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,17 +139,11 @@ class Monitor:
         return list(self.agg)
 
     def feed_many(self, records: Iterable[Record]) -> None:
-        """:meth:`feed` every record, with the cyclic garbage collector paused meanwhile (restored
-        after, also on an error or Ctrl-C): the windows and counters built here make no cycles,
-        and its passes over them cost about a tenth of the log path."""
-        collect = gc.isenabled()
-        gc.disable()
-        try:
+        """:meth:`feed` every record, with the cyclic garbage collector paused meanwhile (see
+        :func:`_gc_paused`)."""
+        with _gc_paused():
             for rec in records:
                 self.feed(rec)
-        finally:
-            if collect:
-                gc.enable()
 
     def feed(self, rec: Record) -> None:
         if isinstance(rec, Packet):
@@ -289,6 +284,11 @@ class Monitor:
 
     # -- results ------------------------------------------------------------------------
     def finish(self) -> MonitorResult:
+        """Rules, analytics, scores and the alerts they give (cyclic garbage collector paused meanwhile)."""
+        with _gc_paused():
+            return self._finish()
+
+    def _finish(self) -> MonitorResult:
         for conn in self.flows.flush():
             self._connection(conn)
         detections = run_rules(self, self.rules)
@@ -445,6 +445,20 @@ def rule_explanation(d: Detection) -> list[Explanation]:
         out.append(Explanation(kind="rule", feature=name, observed=value, threshold=threshold, direction=direction,
                                baseline=float(base) if isinstance(base, int | float) else None))
     return out
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused, then restored (also on an error or Ctrl-C): the windows,
+    counters and alerts the monitor builds make no cycles, and the collector's passes over them
+    cost about a tenth of the log path."""
+    collect = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collect:
+            gc.enable()
 
 
 def merge_alerts(old: Alert, new: Alert) -> Alert:
