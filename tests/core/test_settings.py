@@ -84,9 +84,8 @@ def test_settings_rule_override_of_wrong_type_is_refused_at_load(settings, tmp_p
 def test_settings_cli_refuses_to_start_on_a_bad_rule_override(settings, tmp_path):
     from click.testing import CliRunner
 
-    from iocwatch.cli import cli
-
     from core.settings import get_settings
+    from iocwatch.cli import cli
 
     (tmp_path / "iocwatch.toml").write_text('[security.rules.port_scan]\nmin_ports = "x"\n')
     get_settings.cache_clear()
