@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.documents import Alert, Explanation, Severity
+from core.errors import IocwatchError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,22 @@ class SpikeDetector:
         self.related_max = cfg.spike_related_max
         self.ignore = set(cfg.spike_ignore)
         self.relative = cfg.spike_relative
+        self._titles: dict[str, str] | None = None
+
+    def display_name(self, group: str, name: str) -> str:
+        """The name people read for a group: a watchlist's title (its slug when it has none)."""
+        if group != "watchlist":
+            return name
+        if self._titles is None:
+            from crawlers.watchlists import load_watchlists
+
+            try:
+                self._titles = {w.name: w.label for w in
+                                load_watchlists(self.settings.crawl.watchlists_file)}
+            except IocwatchError as exc:  # a broken watchlists file must not stop spike alerts
+                log.warning("watchlist titles unavailable, slugs shown instead: %s", exc)
+                self._titles = {}
+        return self._titles.get(name, name)
 
     # -- counting -------------------------------------------------------------------
     def counts(self, now: datetime) -> tuple[list[GroupCounts], datetime, float, float]:
@@ -276,12 +293,13 @@ class SpikeDetector:
         gc = spike.counts
         entity = f"{gc.group}:{gc.name}"
         label = "danh sách theo dõi" if gc.group == "watchlist" else "chủ đề"
+        shown = self.display_name(gc.group, gc.name)
         block_h = max(self.window_h, 1)
         block = datetime.fromtimestamp(
             (int(now.timestamp()) // (block_h * 3600)) * block_h * 3600, UTC)
         risk = _risk(spike.ratio, spike.p_value)
         if spike.rule == VOLUME_RULE:
-            title = (f"Lượng thảo luận về {label} «{gc.name}» tăng đột biến "
+            title = (f"Lượng thảo luận về {label} «{shown}» tăng đột biến "
                      f"(gấp {spike.ratio:.1f} lần mức thường)")
             evidence = [
                 f"{gc.window} bài trong {self.window_h} giờ qua, trung bình "
@@ -294,7 +312,7 @@ class SpikeDetector:
             explanation = [Explanation(feature="posts_per_hour", observed=round(spike.window_rate, 3),
                                        baseline=round(spike.baseline_rate, 3), contribution=1.0)]
         else:
-            title = (f"Tỷ lệ ý kiến tiêu cực về {label} «{gc.name}» tăng đột biến "
+            title = (f"Tỷ lệ ý kiến tiêu cực về {label} «{shown}» tăng đột biến "
                      f"({spike.window_rate:.0%} so với {spike.baseline_rate:.0%})")
             evidence = [
                 f"{gc.window_negative}/{gc.window} bài tiêu cực trong {self.window_h} giờ qua so "
@@ -313,7 +331,7 @@ class SpikeDetector:
             module="listening", event_category=["listening"], rule_name=spike.rule,
             title=title, risk_score=round(risk, 1), severity=Severity.from_score(risk),
             title_key=f"{spike.rule}.{gc.group}", title_params={
-                "name": gc.name, "ratio": spike.ratio, "now": spike.window_rate, "before": spike.baseline_rate},
+                "name": shown, "ratio": spike.ratio, "now": spike.window_rate, "before": spike.baseline_rate},
             first_seen=window_start, last_seen=now, count=max(gc.window, 1),
             explanation=explanation, evidence=evidence, related_ids=spike.related_ids,
             entity=entity)

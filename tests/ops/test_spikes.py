@@ -87,7 +87,7 @@ def test_spikes_volume_and_negative_share_found_and_linked(settings, store):
     flood = by[(VOLUME_RULE, "watchlist:ngap-lut")]
     assert flood.module == "listening" and flood.status.value == "open"
     assert set(flood.related_ids) == set(burst)  # only the posts that drove it
-    assert flood.severity.rank >= 2 and "ngap-lut" in flood.title
+    assert flood.severity.rank >= 2 and "«Ngập lụt, triều cường»" in flood.title  # its display name, not the slug
     assert flood.explanation[0].feature == "posts_per_hour" and flood.explanation[0].observed > 5
     neg = by[(NEGATIVE_RULE, "topic:giao-thong")]
     assert set(neg.related_ids) == set(angry)
@@ -183,3 +183,12 @@ def test_spikes_no_baseline_at_all_raises_nothing(settings, store):
                          watchlists=["ngap-lut"]) for k in range(30)]
     store.upsert_many("posts", first_crawl)
     assert detect_spikes(store, settings, now=NOW).alerts == []
+
+
+def test_spikes_alert_title_names_the_watchlist_by_its_display_name(settings, store):
+    from iocwatch.ops.spikes import SpikeDetector
+
+    detector = SpikeDetector(store, settings)
+    assert detector.display_name("watchlist", "ngap-lut") == "Ngập lụt, triều cường"
+    assert detector.display_name("watchlist", "khong-co") == "khong-co"  # unknown: the slug
+    assert detector.display_name("topic", "traffic") == "traffic"
