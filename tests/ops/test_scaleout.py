@@ -55,8 +55,17 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
         gate = threading.Barrier(2, timeout=60)  # both workers start before either crawls
         real_resolve = site.resolve
 
+        article_paths = {article_url(a) for outlet in ("baocantho", "congthongtin")
+                         for a in content.of("article", outlet)}
+
         def resolve(raw_path: str):
             route = real_resolve(raw_path)
+            if raw_path in article_paths:
+                # Each worker reads robots.txt once when it starts: no article is answered until
+                # both have, so one worker cannot drain the shared queue before the other is up.
+                deadline = time.monotonic() + 60
+                while site.hits.get("/robots.txt", 0) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
             if raw_path in starts and site.hits[raw_path] <= 2:
                 try:
                     gate.wait()
@@ -67,8 +76,6 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
             return route
 
         site.resolve = resolve
-        article_paths = {article_url(a) for outlet in ("baocantho", "congthongtin")
-                         for a in content.of("article", outlet)}
         for path in article_paths:  # articles take a moment, so the work is shared
             site.routes[path].delay_s = 0.2  # long enough for a worker slowed by load to join
         outs, reports, errors = {}, {}, []
