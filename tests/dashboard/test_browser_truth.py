@@ -5,14 +5,11 @@ reason shown, a spike opened to its posts; screenshots under ``tests/artifacts/d
 # ruff: noqa: F811  (pytest fixtures imported from test_browser are test parameters here)
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-import urllib.request
 
 import pytest
 
-from tests.dashboard.conftest import DATA
+from tests.dashboard.hostile import serve
 from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
     ARTIFACTS,
     NAV,
@@ -31,38 +28,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def served_truth(tmp_path_factory):
-    """The dashboard served by `streamlit run` over the truth fixture (with its watchlists file)."""
-    from iocwatch.commands.dashboard import streamlit_command
-
+    """The dashboard served as `iocwatch dashboard` serves it, over the truth fixture (with its
+    watchlists file)."""
     root = tmp_path_factory.mktemp("browser_truth")
     data_dir = root / "data"
     fill_truth_dir(data_dir)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
-    env.update(IOCWATCH_DATA_DIR=str(data_dir), IOCWATCH_CRAWL__SOURCES_FILE=str(DATA / "sources.yaml"),
-               IOCWATCH_CRAWL__WATCHLISTS_FILE=str(root / "watchlists.yaml"), HF_HUB_OFFLINE="1", HOME=str(root))
-    log = open(root / "streamlit.log", "w")
-    proc = subprocess.Popen(streamlit_command(port), cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(data_dir, root, IOCWATCH_CRAWL__WATCHLISTS_FILE=str(root / "watchlists.yaml")) as url:
+        yield url
 
 
 def _open(driver, url: str, role: str, page: str, title: str) -> None:

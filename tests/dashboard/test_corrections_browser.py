@@ -6,16 +6,13 @@ its own (the correction changes it)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.documents import Post
-from tests.dashboard.conftest import DATA, fill_data_dir
+from tests.dashboard.conftest import fill_data_dir
+from tests.dashboard.hostile import serve
 from tests.dashboard.test_browser import (  # noqa: F401 - fixtures
     ARTIFACTS,
     _click,
@@ -33,7 +30,6 @@ pytestmark = pytest.mark.browser
 def served_loop(tmp_path):
     from core.settings import load_settings
     from index import open_store
-    from iocwatch.commands.dashboard import streamlit_command
 
     data_dir = tmp_path / "data"
     fill_data_dir(data_dir)
@@ -48,33 +44,8 @@ def served_loop(tmp_path):
         store.upsert_many("posts", [unsure])
     finally:
         store.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IOCWATCH_")}
-    env.update(IOCWATCH_DATA_DIR=str(data_dir), IOCWATCH_CRAWL__SOURCES_FILE=str(DATA / "sources.yaml"),
-               HF_HUB_OFFLINE="1", HOME=str(tmp_path))
-    log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen(streamlit_command(port), cwd=tmp_path, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield url, settings, unsure
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(data_dir, tmp_path) as url:
+        yield url, settings, unsure
 
 
 def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop):  # noqa: F811
