@@ -58,14 +58,23 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
         article_paths = {article_url(a) for outlet in ("baocantho", "congthongtin")
                          for a in content.of("article", outlet)}
 
+        # Each worker runs one request at a time per source (CONCURRENT_REQUESTS=1), so two
+        # article requests of one outlet in flight at once come from the two workers. The first
+        # article of an outlet is held until the second arrives: both workers take part, on any
+        # machine load, instead of the faster one draining the shared queue alone.
+        both_in = {"baocantho": threading.Event(), "congthongtin": threading.Event()}
+        waiting = {"baocantho": 0, "congthongtin": 0}
+        lock = threading.Lock()
+
         def resolve(raw_path: str):
             route = real_resolve(raw_path)
-            if raw_path in article_paths:
-                # Each worker reads robots.txt once when it starts: no article is answered until
-                # both have, so one worker cannot drain the shared queue before the other is up.
-                deadline = time.monotonic() + 60
-                while site.hits.get("/robots.txt", 0) < 2 and time.monotonic() < deadline:
-                    time.sleep(0.05)
+            outlet = raw_path.strip("/").split("/")[0]
+            if raw_path in article_paths and outlet in both_in:
+                with lock:
+                    waiting[outlet] += 1
+                    if waiting[outlet] >= 2:
+                        both_in[outlet].set()
+                both_in[outlet].wait(timeout=120)
             if raw_path in starts and site.hits[raw_path] <= 2:
                 try:
                     gate.wait()
@@ -77,7 +86,7 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
 
         site.resolve = resolve
         for path in article_paths:  # articles take a moment, so the work is shared
-            site.routes[path].delay_s = 0.2  # long enough for a worker slowed by load to join
+            site.routes[path].delay_s = 0.1
         outs, reports, errors = {}, {}, []
 
         def worker(tag: str) -> None:
@@ -86,7 +95,7 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
             try:
                 reports[tag] = run_crawl_subprocess(
                     own, sources, SOURCES, out_path=out, timeout_s=240,
-                    overrides={"AUTOTHROTTLE_ENABLED": False},
+                    overrides={"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 1},
                     env={"IOCWATCH_CRAWL__REDIS_URL": redis_url})
                 outs[tag] = [p for batch in read_posts(out) for p in batch]
             except Exception as exc:  # noqa: BLE001 - reported below with the worker's name
