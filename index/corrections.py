@@ -5,18 +5,34 @@ A correction goes through :meth:`Store.update`: the post's effective label chang
 ``Post.corrections`` and the model's output in ``Post.model_labels`` (see
 :meth:`core.documents.Post.corrected`). Posts with an operator's label carry the
 ``corrected`` flag, so they are found with one query.
+
+Every correction is also appended to the corrections journal,
+``<data_dir>/corrections/journal.jsonl`` (:class:`CorrectionsJournal`), with the post's text.
+The journal outlives the posts index: a post deleted, wiped with the index, or restored from
+an old export gets its operators' labels back when it is crawled again
+(:func:`keep_human_labels`), and retraining can still learn from it
+(:func:`journal_examples`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import math
+import os
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from core.documents import CORRECTED_FLAG, LABEL_TASKS, RULES_DISAGREE_FLAG, Post
+from pydantic import ValidationError
+
+from core.documents import CORRECTED_FLAG, LABEL_TASKS, RULES_DISAGREE_FLAG, Correction, Post
 from core.errors import StoreError, ValidationFailed
+from core.settings import Settings
+from core.state import StateWriteError, _fsync_dir
 from index.base import Store
 
 log = logging.getLogger(__name__)
@@ -26,16 +42,236 @@ PAGE = 500  # posts per store request when paging
 # Read-modify-write of one post: two operators of one dashboard (one process, a thread per
 # session) correcting the same post at the same moment must not lose either correction.
 _WRITE = threading.Lock()
+JOURNAL_PATH = ("corrections", "journal.jsonl")  # under the data directory
+BAD_LINES_LOGGED = 20  # line numbers named in one warning about unreadable journal lines
 
 
-def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, role: str) -> Post:
+def post_text(post: Post) -> str:
+    """The text a classifier is trained on: the title and the text, one per line."""
+    return "\n".join(p for p in (post.title, post.text) if p)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One line of the corrections journal: an operator's label for one task of one post."""
+
+    post_id: str
+    correction: Correction
+    text: str  # the post's title and text when it was corrected (see :func:`post_text`)
+    line: int  # line number in the journal, from 1
+
+
+@dataclass
+class JournalRead:
+    """What the journal holds: its entries in the order written, and the lines it could not read.
+
+    ``bad`` lists ``(line number, reason)``; a torn last line (a write cut by a crash) is one
+    of them. ``by_post`` maps a post id to its entries, oldest first.
+    """
+
+    entries: list[JournalEntry] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    by_post: dict[str, list[JournalEntry]] = field(default_factory=dict)
+
+    def latest(self, task: str) -> dict[str, JournalEntry]:
+        """The last entry for ``task`` of every post that has one (the label in force)."""
+        out: dict[str, JournalEntry] = {}
+        for entry in self.entries:
+            if entry.correction.task == task:
+                out[entry.post_id] = entry
+        return out
+
+
+@dataclass
+class _Cached:
+    ino: int
+    offset: int  # bytes of complete lines parsed so far
+    lines: int  # complete lines parsed so far
+    read: JournalRead  # replaced, never changed, when lines are added
+    torn_logged: int = -1  # offset of the torn last line last logged
+
+
+_CACHE: dict[str, _Cached] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _parse_line(raw: bytes, lineno: int) -> JournalEntry | str:
+    """The entry on one journal line, or why it cannot be read."""
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"not JSON ({exc})"
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    post_id, text = row.get("post_id"), row.get("text", "")
+    if not isinstance(post_id, str) or not post_id:
+        return "no post_id"
+    if not isinstance(text, str):
+        return "text is not a string"
+    try:
+        correction = Correction.model_validate(row)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"field {'.'.join(str(p) for p in first['loc'])!r}: {first['msg']}"
+    try:  # a label the task does not have could not be applied to a post
+        Post(id=post_id, source="journal").check_label(correction.task, correction.label)
+    except ValidationFailed as exc:
+        return f"field {exc.field!r}: {exc.reason}"
+    return JournalEntry(post_id, correction, text, lineno)
+
+
+class CorrectionsJournal:
+    """The append-only journal of operators' corrections, one JSON object a line.
+
+    Each line holds ``post_id``, ``task``, ``label``, ``by``, ``at`` (ISO time), ``before``
+    (the label the correction replaced) and ``text`` (see :func:`post_text`). Appends take an
+    exclusive ``flock`` on the file (several dashboard sessions and processes write it) and
+    are fsynced before :meth:`append` returns. :meth:`read` never fails on content: lines
+    that cannot be read (a torn last line after a crash, a hand edit) are counted in
+    :attr:`JournalRead.bad` and logged with their line numbers; the others are read. Reads
+    are cached per process and only the lines appended since the last read are parsed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    @classmethod
+    def of(cls, settings_or_data_dir: Settings | str | os.PathLike[str]) -> CorrectionsJournal:
+        """The journal of a data directory (given as settings or as the directory)."""
+        data_dir = getattr(settings_or_data_dir, "data_dir", settings_or_data_dir)
+        return cls(Path(data_dir).joinpath(*JOURNAL_PATH))
+
+    def append(self, post: Post, correction: Correction) -> None:
+        """Append ``correction`` of ``post`` and fsync it.
+
+        Raises:
+            StateWriteError: the journal could not be written (full or read-only disk).
+        """
+        row = {"post_id": post.id, **correction.model_dump(mode="json"), "text": post_text(post)}
+        line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            with open(self.path, "a+b") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    end = fh.seek(0, os.SEEK_END)
+                    if end:  # a torn last line (a crash mid-write) must not swallow this one
+                        fh.seek(end - 1)
+                        if fh.read(1) != b"\n":
+                            line = b"\n" + line
+                    fh.write(line)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise StateWriteError(
+                f"post {post.id}: the {correction.task} correction could not be written to the "
+                f"corrections journal: {exc.strerror or exc}",
+                hint="check free space and permissions; without the journal the correction is "
+                     "lost if the posts index is rebuilt", where=str(self.path)) from exc
+        if created:
+            _fsync_dir(self.path.parent)
+
+    def read(self) -> JournalRead:
+        """Every readable entry, in the order written (see the class notes on bad lines).
+
+        The result is shared by the callers of this process: treat it as read-only. A
+        missing journal reads as empty; a journal that cannot be opened raises ``OSError``.
+        """
+        key = str(self.path.resolve())
+        with _CACHE_LOCK:
+            try:
+                fh = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
+            except FileNotFoundError:
+                _CACHE.pop(key, None)
+                return JournalRead()
+            with fh:
+                fcntl.flock(fh, fcntl.LOCK_SH)  # no half-written append is seen
+                try:
+                    st = os.fstat(fh.fileno())
+                    cached = _CACHE.get(key)
+                    if cached is None or cached.ino != st.st_ino or cached.offset > st.st_size:
+                        cached = _Cached(st.st_ino, 0, 0, JournalRead())
+                    fh.seek(cached.offset)
+                    tail = fh.read()
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            done = tail.rfind(b"\n") + 1  # complete lines end with a newline
+            bad: list[tuple[int, str]] = []
+            if done:
+                old = cached.read
+                read = JournalRead(list(old.entries), list(old.bad), dict(old.by_post))
+                for raw in tail[:done].split(b"\n")[:-1]:
+                    cached.lines += 1
+                    if not raw.strip():
+                        continue
+                    parsed = _parse_line(raw, cached.lines)
+                    if isinstance(parsed, str):
+                        bad.append((cached.lines, parsed))
+                        continue
+                    read.entries.append(parsed)
+                    read.by_post[parsed.post_id] = [*read.by_post.get(parsed.post_id, []), parsed]
+                read.bad.extend(bad)
+                cached.read = read
+                cached.offset += done
+            _CACHE[key] = cached
+            result = cached.read
+            if tail[done:].strip():  # a torn last line: not consumed, read again next time
+                torn = (cached.lines + 1, "torn last line (no newline: a write cut short)")
+                result = JournalRead(result.entries, [*result.bad, torn], result.by_post)
+                if cached.torn_logged != cached.offset:  # once per torn line, not every read
+                    cached.torn_logged = cached.offset
+                    bad.append(torn)
+        if bad:
+            where = ", ".join(str(n) for n, _ in bad[:BAD_LINES_LOGGED])
+            more = f" and {len(bad) - BAD_LINES_LOGGED} more" if len(bad) > BAD_LINES_LOGGED else ""
+            log.warning("corrections journal %s: %d unreadable line(s) skipped (line %s%s); first: %s",
+                        self.path, len(bad), where, more, bad[0][1])
+        return result
+
+
+def journal_of(store: Any) -> CorrectionsJournal | None:
+    """The journal of the data directory a store belongs to (its ``settings``), or ``None``."""
+    settings = getattr(store, "settings", None)
+    if settings is None or getattr(settings, "data_dir", None) is None:
+        return None
+    return CorrectionsJournal.of(settings)
+
+
+def journal_examples(settings_or_data_dir: Settings | str | os.PathLike[str], task: str
+                     ) -> list[tuple[str, str, str]]:
+    """The operators' ``task`` labels in the journal, as ``(post_id, text, label)`` tuples.
+
+    One tuple per post: its latest correction for ``task`` (the label in force), with the
+    text the post had when it was corrected (title and text as :func:`post_text` joins
+    them), in the order of those latest corrections. Useful when the posts are no longer in
+    the store; unreadable journal lines are skipped and logged (see
+    :meth:`CorrectionsJournal.read`). Raises :class:`ValidationFailed` for an unknown task.
+    """
+    if task not in LABEL_TASKS:
+        raise ValidationFailed("-", "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+    latest = CorrectionsJournal.of(settings_or_data_dir).read().latest(task)
+    rows = sorted(latest.values(), key=lambda e: e.line)
+    return [(e.post_id, e.text, e.correction.label) for e in rows]
+
+
+def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, role: str,
+                 journal: CorrectionsJournal | None = None) -> Post:
     """Give post ``post_id`` the operator's ``label`` for ``task`` (topic, sentiment, toxicity).
 
+    Once the store has it, the correction is appended to ``journal`` (default: the journal of
+    the store's data directory, :func:`journal_of`; a store that names none is logged).
+
     Raises :class:`ValidationFailed` for a role that may not correct posts or a label that
-    is not one of the task's, and :class:`StoreError` for an unknown id (e.g. a deleted post).
+    is not one of the task's, :class:`StoreError` for an unknown id (e.g. a deleted post),
+    and :class:`StateWriteError` when the store has the correction but the journal could not
+    be written.
     """
     if role not in CORRECTION_ROLES:
         raise ValidationFailed(post_id, "role", f"the role {role!r} may not correct posts")
+    journal = journal or journal_of(store)
     with _WRITE:
         doc = store.get("posts", post_id)
         if doc is None:
@@ -43,6 +279,11 @@ def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, 
                              hint="it may have been deleted; search for it again")
         post = Post.from_doc(doc).corrected(task, label, by)
         stored = Post.from_doc(store.update("posts", post_id, post.correction_fields()))
+        if journal is not None:  # in the order of the store's writes
+            journal.append(post, post.corrections[-1])
+        else:
+            log.warning("post %s: correction not journaled (the store names no data directory); "
+                        "it is lost if the posts index is rebuilt", post_id)
     log.info("post %s: %s corrected to %r by %s (was %r)", post_id, task, label, by,
              post.corrections[-1].before)
     return stored
@@ -52,32 +293,62 @@ def _ids_query(ids: list[str]) -> dict[str, Any]:
     return {"bool": {"filter": [{"ids": {"values": ids}}, {"term": {"flags": CORRECTED_FLAG}}]}}
 
 
-def keep_human_labels(store: Store, docs: Iterable[Post | dict[str, Any]]) -> list[Post | dict[str, Any]]:
-    """Posts about to be written keep the operators' labels of their stored copies.
+def _merged(corrections: list[Correction], entries: list[JournalEntry]) -> list[Correction] | None:
+    """``corrections`` plus the journal's not among them, by time; ``None`` when none is new."""
+    have = {(c.task, c.label, c.by, c.at) for c in corrections}
+    extra = [e.correction for e in entries
+             if (e.correction.task, e.correction.label, e.correction.by, e.correction.at) not in have]
+    if not extra:
+        return None
+    out = [c.model_copy() for c in corrections] + [c.model_copy() for c in extra]
+    out.sort(key=lambda c: c.at)  # stable: equal times keep the stored, then the journal order
+    return out
+
+
+def keep_human_labels(store: Store, docs: Iterable[Post | dict[str, Any]], *,
+                      journal: CorrectionsJournal | None = None) -> list[Post | dict[str, Any]]:
+    """Posts about to be written keep the operators' labels of their stored copies and journal.
 
     A re-crawled or re-analysed post replaces the stored one by id; for every post whose
     stored copy has corrections, the corrections come along and the human labels win over
-    the fresh model output (which goes to ``model_labels``). One store query per call.
-    Idempotent, so a batch replayed twice gives the same result.
+    the fresh model output (which goes to ``model_labels``). The corrections journal
+    (``journal``, default the store's: :func:`journal_of`) fills the gaps: corrections of a
+    post whose stored copy is gone or older than them (index wiped, post deleted, restored
+    from an old export) are applied with their who, when and label before, so the human
+    label wins again. One store query and one (cached) journal read per call. Idempotent,
+    so a batch replayed twice gives the same result.
     """
     docs = list(docs)
     ids = [d.id if isinstance(d, Post) else d.get("id") for d in docs]
     ids = [i for i in ids if isinstance(i, str)]
     if not ids:
         return docs
+    journal = journal or journal_of(store)
+    by_post = journal.read().by_post if journal is not None else {}
     found = store.search("posts", _ids_query(ids), size=len(ids))
-    if not found.hits:
+    if not found.hits and not by_post:
         return docs
     stored = {hit.id: Post.from_doc(hit.source) for hit in found.hits}
     out: list[Post | dict[str, Any]] = []
     for doc in docs:
         doc_id = doc.id if isinstance(doc, Post) else doc.get("id")
         old = stored.get(doc_id) if isinstance(doc_id, str) else None
-        if old is None:
+        entries = by_post.get(doc_id, []) if isinstance(doc_id, str) else []
+        if old is None and not entries:
             out.append(doc)
             continue
         post = doc.model_copy(deep=True) if isinstance(doc, Post) else Post.from_doc(doc)
-        post.keep_human_labels(old)
+        if old is not None:
+            post.keep_human_labels(old)
+        merged = _merged(post.corrections, entries)
+        if merged is None and old is None:  # the journal has nothing this post lacks
+            out.append(doc)
+            continue
+        if merged is not None:
+            log.info("post %s: %d correction(s) restored from the corrections journal",
+                     post.id, len(merged) - len(post.corrections))
+            post.corrections = merged
+            post.keep_human_labels()
         out.append(post if isinstance(doc, Post) else post.to_doc())
     return out
 

@@ -567,6 +567,7 @@ class EmbeddedStore:
     """The default :class:`index.base.Store`: tantivy files under ``<data_dir>/index``."""
 
     def __init__(self, settings: Settings):
+        self.settings = settings  # its data directory holds the corrections journal, too
         self.root = settings.path("index")
         # The writer memory is shared by the shards written at the same time (a bulk load
         # of old posts touches several months); each writer gets a quarter, at least 64 MB.

@@ -1,0 +1,188 @@
+"""The corrections journal: operators' labels survive a wiped index, a deleted post and an old
+export, through the crawl's own write path (the listen flow's spooled store); appends from
+several processes; torn and garbled lines counted, never fatal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+
+import pytest
+
+from core.documents import CORRECTED_FLAG, Correction, Post
+from core.errors import ValidationFailed
+from index.corrections import (
+    CorrectionsJournal,
+    correct_post,
+    corrected_posts,
+    journal_examples,
+    keep_human_labels,
+)
+
+
+def _post(i: int, text: str, sentiment: str = "negative", topic: str = "traffic", conf: float = 0.9,
+          **kw) -> Post:
+    return Post.new(platform="news", source="s", native_id=f"n{i}", text=text, topics=[topic],
+                    sentiment=sentiment, sentiment_score=-0.5 if sentiment == "negative" else 0.5,
+                    toxicity="clean", toxicity_score=0.02, language="vi",
+                    label_confidence={"topic": conf, "sentiment": conf}, **kw)
+
+
+def _recrawl(settings, posts: list[Post]) -> None:
+    """Write posts as ``iocwatch crawl`` does: the listen flow's sink over the spooled store."""
+    from iocwatch.flows.listen import StoreSink, open_listen_store
+
+    listen_store = open_listen_store(settings)
+    try:
+        StoreSink(listen_store, None)(posts)
+    finally:
+        listen_store.close()
+
+
+def _stored(settings, post_id: str) -> Post:
+    from index import open_store
+
+    store = open_store(settings)
+    try:
+        return Post.from_doc(store.get("posts", post_id))
+    finally:
+        store.close()
+
+
+def test_corrections_journal_human_label_wins_after_the_posts_index_is_wiped(settings, store):
+    post = _post(1, "Khánh thành bệnh viện mới", title="Tin vui")
+    other = _post(2, "Kẹt xe")
+    store.upsert_many("posts", [post, other])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    correct_post(store, post.id, "topic", "health", by="analyst", role="analyst")
+    lines = CorrectionsJournal.of(settings).path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["task"] for line in lines] == ["sentiment", "topic"]
+    assert json.loads(lines[0])["text"] == "Tin vui\nKhánh thành bệnh viện mới"
+
+    store.delete_all("posts")
+    assert store.get("posts", post.id) is None and list(corrected_posts(store)) == []
+    store.close()
+    # the crawler collects both posts again; the models label them again (negative, traffic)
+    fresh = _post(1, "Khánh thành bệnh viện mới (cập nhật)", title="Tin vui", conf=0.7)
+    _recrawl(settings, [fresh, _post(2, "Kẹt xe")])
+    _recrawl(settings, [fresh])  # twice: idempotent
+    kept = _stored(settings, post.id)
+    assert kept.text.endswith("(cập nhật)")  # the new crawl is stored...
+    assert kept.sentiment == "positive" and kept.topics == ["health"]  # ...with the human labels
+    assert [(c.task, c.label, c.by, c.before) for c in kept.corrections] == [
+        ("sentiment", "positive", "comms", "negative"), ("topic", "health", "analyst", "traffic")]
+    assert kept.model_labels["sentiment"] == {"label": "negative", "score": -0.5, "confidence": 0.7}
+    assert CORRECTED_FLAG in kept.flags and kept.label_confidence["sentiment"] == 1.0
+    untouched = _stored(settings, other.id)
+    assert untouched.corrections == [] and untouched.sentiment == "negative"
+
+
+def test_corrections_journal_later_correction_of_the_same_task_wins(settings, store):
+    post = _post(1, "Cầu mới thông xe")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    correct_post(store, post.id, "sentiment", "neutral", by="analyst", role="analyst")
+    assert journal_examples(settings, "sentiment") == [(post.id, "Cầu mới thông xe", "neutral")]
+    assert journal_examples(settings.data_dir, "topic") == []
+    with pytest.raises(ValidationFailed, match="not one of"):
+        journal_examples(settings, "weather")
+
+    store.delete_all("posts")
+    store.close()
+    _recrawl(settings, [_post(1, "Cầu mới thông xe", conf=0.8)])
+    kept = _stored(settings, post.id)
+    assert kept.sentiment == "neutral" and kept.human_label("sentiment") == "neutral"
+    assert [(c.by, c.before) for c in kept.corrections] == [("comms", "negative"), ("analyst", "positive")]
+
+
+def test_corrections_journal_restores_what_an_old_export_lacks(settings, store):
+    post = _post(1, "Trường mới")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    old_export = store.get("posts", post.id)  # exported now, restored after a later correction
+    correct_post(store, post.id, "toxicity", "offensive", by="analyst", role="analyst")
+    store.delete_all("posts")
+    store.upsert_many("posts", [old_export])
+    store.close()
+    _recrawl(settings, [_post(1, "Trường mới", conf=0.6)])
+    kept = _stored(settings, post.id)
+    assert kept.human_labels() == {"sentiment": "positive", "toxicity": "offensive"}
+    assert kept.toxicity == "offensive" and len(kept.corrections) == 2
+
+
+def test_corrections_journal_leaves_posts_with_their_stored_corrections_as_today(settings, store):
+    a = _post(1, "a")
+    store.upsert_many("posts", [a])
+    correct_post(store, a.id, "sentiment", "neutral", by="comms", role="comms")
+    CorrectionsJournal.of(settings).path.unlink()  # corrected before the journal existed
+    out = keep_human_labels(store, [_post(1, "a2")])
+    assert out[0].sentiment == "neutral" and [c.by for c in out[0].corrections] == ["comms"]
+    doc = _post(2, "b").to_doc()
+    assert keep_human_labels(store, [doc])[0] is doc  # nothing to keep: the same document
+
+
+def _append_many(path: str, worker: int, n: int, start) -> None:
+    journal = CorrectionsJournal(path)
+    start.wait(10)
+    for i in range(n):
+        post = Post(id=f"w{worker}-{i}", source="s", text=f"bài {i} " * 50)
+        journal.append(post, Correction(task="sentiment", label="positive", by=f"op{worker}"))
+
+
+def test_corrections_journal_two_processes_appending_at_once_lose_no_line(tmp_path):
+    ctx = multiprocessing.get_context("spawn")  # no lock or cache state inherited
+    path, n = tmp_path / "journal.jsonl", 150
+    start = ctx.Event()
+    procs = [ctx.Process(target=_append_many, args=(str(path), w, n, start)) for w in (1, 2)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    read = CorrectionsJournal(path).read()
+    assert read.bad == [] and len(read.entries) == 2 * n
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2 * n
+    assert {e.post_id for e in read.entries} == {f"w{w}-{i}" for w in (1, 2) for i in range(n)}
+
+
+def test_corrections_journal_torn_last_and_garbled_lines_counted_the_rest_read(tmp_path, caplog):
+    journal = CorrectionsJournal(tmp_path / "corrections" / "journal.jsonl")
+    for i in range(3):
+        journal.append(Post(id=f"p{i}", source="s", text=f"t{i}"),
+                       Correction(task="topic", label="health", by="comms"))
+    with open(journal.path, "ab") as fh:
+        fh.write(b'{"post_id": "p9", "task": "sentiment", "label": "great", "by": "x"}\n')
+        fh.write(b"\xff not json\n")
+        fh.write(b'{"post_id": "p8", "task": "sentiment", "lab')  # a crash mid-write
+    with caplog.at_level(logging.WARNING, logger="index.corrections"):
+        read = journal.read()
+    assert [e.post_id for e in read.entries] == ["p0", "p1", "p2"]
+    assert [n for n, _ in read.bad] == [4, 5, 6] and "torn" in read.bad[-1][1]
+    assert "line 4, 5, 6" in caplog.text
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="index.corrections"):
+        assert journal.read().bad == read.bad  # cached: same count, not logged twice
+    assert caplog.text == ""
+
+    # the next append starts on a line of its own; the torn line stays counted
+    journal.append(Post(id="p3", source="s", text="t3"), Correction(task="topic", label="crime", by="a"))
+    again = journal.read()
+    assert [e.post_id for e in again.entries] == ["p0", "p1", "p2", "p3"]
+    assert [n for n, _ in again.bad] == [4, 5, 6] and again.entries[-1].line == 7
+    assert journal_examples(tmp_path, "topic")[-1] == ("p3", "t3", "crime")
+
+
+def test_corrections_journal_replaced_file_is_read_afresh(tmp_path):
+    journal = CorrectionsJournal(tmp_path / "journal.jsonl")
+    journal.append(Post(id="p0", source="s"), Correction(task="topic", label="health", by="a"))
+    assert len(journal.read().entries) == 1
+    replacement = tmp_path / "new.jsonl"
+    CorrectionsJournal(replacement).append(Post(id="q0", source="s"),
+                                           Correction(task="topic", label="crime", by="b"))
+    CorrectionsJournal(replacement).append(Post(id="q1", source="s"),
+                                           Correction(task="topic", label="crime", by="b"))
+    replacement.replace(journal.path)  # e.g. restored from a backup
+    assert [e.post_id for e in journal.read().entries] == ["q0", "q1"]
