@@ -16,6 +16,7 @@ from core.documents import PLATFORMS, Post
 from core.errors import StoreError, ValidationFailed
 from core.ids import post_id
 from index.base import Store
+from index.corrections import keep_human_labels
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,8 @@ def load_file(store: Store, path: Path, *, source: str | None = None, batch: int
             # otherwise ask the store which ids it holds, before the batch is added (a commit
             # inside add() would make the batch itself visible)
             known = _existing(store, sorted(fresh)) if replaced is None else 0
-            part = load.add([p for _, p in pending])
+            # a post the operators corrected keeps their labels (stored copy or journal)
+            part = load.add(keep_human_labels(store, [p for _, p in pending]))
             lines = {p.id: n for n, p in pending}
             for doc_id, reason in part.rejected:
                 report.rejected.append({"line": lines.get(doc_id or ""), "id": doc_id, "reason": reason})

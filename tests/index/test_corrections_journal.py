@@ -186,3 +186,22 @@ def test_corrections_journal_replaced_file_is_read_afresh(tmp_path):
                                            Correction(task="topic", label="crime", by="b"))
     replacement.replace(journal.path)  # e.g. restored from a backup
     assert [e.post_id for e in journal.read().entries] == ["q0", "q1"]
+
+
+def test_corrections_journal_index_load_of_an_old_export_keeps_the_human_labels(settings, store, tmp_path):
+    from index.loader import load_file
+
+    post, other = _post(1, "Chợ mới khai trương"), _post(2, "Mưa lớn")
+    store.upsert_many("posts", [post, other])
+    export = tmp_path / "old.jsonl"  # exported before any correction
+    export.write_text("".join(json.dumps(store.get("posts", p.id), ensure_ascii=False) + "\n"
+                              for p in (post, other)), encoding="utf-8")
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    assert load_file(store, export).stored == 2  # the stored copy's correction wins
+    assert Post.from_doc(store.get("posts", post.id)).sentiment == "positive"
+    store.delete_all("posts")
+    assert load_file(store, export).stored == 2  # the index rebuilt from the old export
+    kept = Post.from_doc(store.get("posts", post.id))
+    assert kept.sentiment == "positive" and [(c.by, c.before) for c in kept.corrections] == [
+        ("comms", "negative")]
+    assert Post.from_doc(store.get("posts", other.id)).corrections == []
