@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", default="0,50,100,150", help="Corrections per point, comma-separated.")
     parser.add_argument("--order", choices=["queue", "hash"], default="queue",
                         help="Which posts are corrected first: the review queue's or a fixed hash order.")
-    parser.add_argument("--share", type=float, default=None, help="Override learn.correction_share.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     shipped_before = shipped_models()
     with tempfile.TemporaryDirectory(prefix="iocwatch-loop-") as tmp:
-        curve = learning_curve(rows, ns, Path(tmp), order=args.order, share=args.share)
+        curve = learning_curve(rows, ns, Path(tmp), order=args.order)
     if shipped_models() != shipped_before:
         log.error("the shipped models changed during the run: the curve mixes two defaults; run again")
         curve["shipped_changed_during_run"] = True

@@ -50,6 +50,9 @@ def _split_list(value: Any) -> Any:
 
 # A list of strings that an environment variable may also give as JSON or "a, b, c".
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+# a non-empty list of positive numbers, from the environment as JSON or comma-separated
+PositiveFloats = Annotated[list[Annotated[float, Field(gt=0, allow_inf_nan=False)]], NoDecode,
+                           BeforeValidator(_split_list), Field(min_length=1)]
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -248,12 +251,16 @@ class LearnSettings(_Section):
     """The correction loop: operators' labels, retraining, the review queue (``nlp.retrain``)."""
 
     holdout: float = Field(0.3, gt=0, lt=1)  # share of the corrections held back to compare models
-    # Corrections are repeated until they make this share of the training rows. Chosen by
-    # 5-fold CV on 150 posts of one half of ioc_real_dev (the other half measures the curve):
-    # shares 0.06, 0.13, 0.38, 0.55, 0.71 gave sentiment macro-F1 0.781, 0.774, 0.788, 0.780,
-    # 0.801, against 0.742 for the shipped model.
-    correction_share: float = Field(0.7, gt=0, lt=1)
-    correction_weight_max: int = Field(100, ge=1)  # a correction is never repeated more than this
+    # The SVM's C for corpus sentences and for operators' corrections (a correction weighs
+    # their ratio): each retraining chooses the pair on these grids by k-fold CV over its own
+    # training corrections (nlp.retrain.choose_weighting). The grids were set by 5-fold CV on
+    # 150 posts of one half of ioc_real_dev (the other half measures the learning curve):
+    # sentiment was best with corpus C 0.033 and correction C 1 (0.828 against 0.767 for the
+    # corpus alone, 0.800 for one C), topic with corpus C 0.33 (0.916 against 0.885), so
+    # the pair is chosen per task and per retraining.
+    corpus_c: PositiveFloats = Field(default_factory=lambda: [0.033, 0.1, 0.33, 1.0])
+    correction_c: PositiveFloats = Field(default_factory=lambda: [0.33, 1.0, 3.0])
+    cv_folds: int = Field(5, ge=2, le=20)  # folds over the corrections to choose the pair
     min_corrections: int = Field(10, ge=2)  # retraining refuses fewer corrections than this
     lock_wait_s: float = Field(0.0, ge=0)  # dashboard retrain button: wait for another retraining
     review_candidates: int = Field(400, ge=1)  # newest uncorrected posts the review queue ranks

@@ -62,12 +62,14 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+def _macro_f1(y: np.ndarray, pred: np.ndarray, k: int, weight: np.ndarray | None = None) -> float:
+    """Macro-F1 over ``k`` classes; ``weight`` counts each row that many times."""
+    w = np.ones(len(y)) if weight is None else weight
     f1s = []
     for c in range(k):
-        tp = np.sum((pred == c) & (y == c))
-        fp = np.sum((pred == c) & (y != c))
-        fn = np.sum((pred != c) & (y == c))
+        tp = np.sum(w * ((pred == c) & (y == c)))
+        fp = np.sum(w * ((pred == c) & (y != c)))
+        fn = np.sum(w * ((pred != c) & (y == c)))
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return float(np.mean(f1s))
 
@@ -83,9 +85,12 @@ class LinearTextClassifier:
     """
 
     def __init__(self, features: FeatureConfig | None = None, *, C: float = 0.5, folds: int = 3,
-                 tune_offsets: bool = True, seed: int = 13):
+                 tune_offsets: bool = True, seed: int = 13,
+                 c_factors: Sequence[float] | None = None):
         self.features = features  # None: chosen from the training texts in fit()
         self.C = C
+        # candidates for C as multiples of ``C``; None: SHORT_C_FACTORS or LONG_C_FACTORS
+        self.c_factors = tuple(c_factors) if c_factors else None
         self.folds = folds
         self.tune_offsets = tune_offsets
         self.seed = seed
@@ -120,9 +125,14 @@ class LinearTextClassifier:
 
     # ---- training -------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str],
-            idf_texts: Sequence[str] = ()) -> LinearTextClassifier:
+            idf_texts: Sequence[str] = (), sample_weight: Sequence[float] | None = None
+            ) -> LinearTextClassifier:
         """Train on ``texts`` and ``labels``; ``idf_texts`` (unlabelled) join ``texts`` in
-        the IDF statistics only."""
+        the IDF statistics only. ``sample_weight`` counts a row that many times in the SVM's
+        loss (real posts corrected by operators weigh more than corpus sentences; see
+        :mod:`nlp.retrain`). The calibrator and the offsets are fit unweighted: a row's
+        out-of-fold score comes from a model that never saw it, so weighting it there would
+        pull the calibration towards the few heavy rows the final model fits anyway."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         from sklearn.svm import LinearSVC
@@ -141,6 +151,11 @@ class LinearTextClassifier:
         y = np.array([index[str(lab)] for lab in labels])
         k = len(self.labels_)
         n = len(texts)
+        weight = None
+        if sample_weight is not None:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            if weight.shape != (n,) or not np.all(np.isfinite(weight)) or np.any(weight <= 0):
+                raise NlpError("sample_weight must hold one positive finite weight per text")
         counts = self.counts(list(texts) + list(idf_texts))
         c = counts[1]
         long_docs = self.features.char_max < self.features.char_min
@@ -163,7 +178,7 @@ class LinearTextClassifier:
         # long documents are less regularised (measured on VNTC); several candidates are
         # compared on out-of-fold macro-F1 and the best is kept
         candidates = [(lex, self.C * f) for lex in lexicons
-                      for f in (LONG_C_FACTORS if long_docs else SHORT_C_FACTORS)]
+                      for f in (self.c_factors or (LONG_C_FACTORS if long_docs else SHORT_C_FACTORS))]
         min_class = int(np.bincount(y, minlength=k).min())
         folds = min(self.folds, min_class)
         lex_value, c_value = candidates[0]
@@ -177,7 +192,8 @@ class LinearTextClassifier:
                 for i, (tr, te) in enumerate(splits):
                     log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
                     model = LinearSVC(C=cand, class_weight="balanced", max_iter=5000,
-                                      random_state=self.seed).fit(x[tr], y[tr])
+                                      random_state=self.seed).fit(
+                        x[tr], y[tr], sample_weight=None if weight is None else weight[tr])
                     oof[te] = self._scores_of(model.decision_function(x[te]), k)
                 calib = LogisticRegression(C=10.0, max_iter=1000).fit(oof, y)
                 coef, intercept = calib.coef_.astype(np.float64), calib.intercept_.astype(np.float64)
@@ -212,7 +228,7 @@ class LinearTextClassifier:
                              random_state=self.seed)
 
         log.info("fitting the final model on %d examples", len(y))
-        final = svm().fit(x, y)
+        final = svm().fit(x, y, sample_weight=weight)
         coef = final.coef_.astype(np.float32)
         intercept = final.intercept_.astype(np.float64)
         if k == 2:
@@ -245,10 +261,10 @@ class LinearTextClassifier:
         return float(threshold)
 
     @staticmethod
-    def _tune(logp: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    def _tune(logp: np.ndarray, y: np.ndarray, k: int, weight: np.ndarray | None = None) -> np.ndarray:
         """Coordinate ascent on per-class offsets for macro-F1 (out-of-fold predictions)."""
         offsets = np.zeros(k)
-        best = _macro_f1(y, np.argmax(logp, axis=1), k)
+        best = _macro_f1(y, np.argmax(logp, axis=1), k, weight)
         grid = np.linspace(-2.0, 2.0, 41)
         for _ in range(3):
             improved = False
@@ -256,7 +272,7 @@ class LinearTextClassifier:
                 for value in grid:
                     trial = offsets.copy()
                     trial[c] = value
-                    score = _macro_f1(y, np.argmax(logp + trial, axis=1), k)
+                    score = _macro_f1(y, np.argmax(logp + trial, axis=1), k, weight)
                     if score > best + 1e-6:
                         best, offsets, improved = score, trial, True
             if not improved:

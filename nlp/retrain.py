@@ -1,10 +1,13 @@
 """Retraining on operators' corrections: train a candidate, compare it with the model in use,
 promote it only if it is not worse.
 
-The candidate is trained with :func:`nlp.train.train` (the shipped recipe) on the shipped
-corpus plus the corrections, each correction repeated so that the corrections make up
-``share`` of the training rows (a few hundred real posts against thousands of corpus
-sentences; at least once each, at most ``max_weight`` times). A share of the corrections (``holdout``,
+The candidate is trained with :func:`nlp.train.train` (the shipped recipe and features) on
+the shipped corpus plus the corrections. A corpus sentence and a real post corrected by an
+operator do not teach the same: the SVM's ``C`` for corpus rows and for corrections (a
+correction's weight is their ratio) are chosen on a small grid by k-fold cross-validation
+over the training corrections themselves (:func:`choose_weighting`: each fold trains on the
+corpus plus the other folds and is scored on its own posts), so the choice is made on the
+operators' data and nothing else. A share of the corrections (``holdout``,
 chosen per label by a hash of the post id, so a post always falls on the same side) is
 held back: both the candidate and the model in use are evaluated on it, and on any
 labelled file given, with macro-F1. The candidate becomes a new version in the registry
@@ -56,8 +59,9 @@ class RetrainOptions:
     """How a retraining runs (the defaults come from ``settings.learn``)."""
 
     holdout: float = 0.3  # share of the corrections held back to compare the two models
-    share: float = 0.7  # the corrections' share of the training rows (by repeating them)
-    max_weight: int = 100  # a correction is never repeated more than this
+    corpus_c: tuple[float, ...] = (0.033, 0.1, 0.33, 1.0)  # SVM C candidates for corpus rows
+    correction_c: tuple[float, ...] = (0.33, 1.0, 3.0)  # SVM C candidates for corrections
+    folds: int = 5  # cross-validation folds over the corrections to choose the pair
     min_corrections: int = 10  # fewer corrections than this cannot train and evaluate anything
     by: str | None = None  # who asked (recorded with the version)
     promote: bool = True  # False: make and evaluate the candidate, never promote it
@@ -149,33 +153,122 @@ def shipped_corpus(task: str) -> tuple[Path, str]:
     return path, str(meta.get("label_field") or task)
 
 
-def correction_weight(n_corpus: int, n_corrections: int, share: float, max_weight: int) -> int:
-    """How many times each correction is repeated so corrections make ``share`` of the rows."""
-    if n_corrections <= 0:
-        return 1
-    wanted = share / (1.0 - share) * n_corpus / n_corrections
-    return max(1, min(max_weight, round(wanted)))
+@dataclass(frozen=True)
+class Weighting:
+    """The SVM's C for corpus rows and for corrections, and how the choice was made."""
+
+    corpus_c: float
+    correction_c: float
+    cv_macro_f1: float | None  # out-of-fold macro-F1 over the corrections of the chosen pair
+    folds: int  # 0: too few corrections per label to cross-validate; the middle pair is used
+    grid: dict[str, float] = field(default_factory=dict)  # "corpus_c/correction_c" -> macro-F1
+
+    @property
+    def weight(self) -> float:
+        """A correction's weight in the SVM's loss (corpus rows weigh 1)."""
+        return self.correction_c / self.corpus_c
 
 
-def _write_training_file(path: Path, task: str, examples: Sequence[Example], *, share: float,
-                         max_weight: int) -> tuple[int, int]:
-    """The shipped corpus's rows for ``task`` plus the repeated corrections: (rows, repeats)."""
+def read_corpus(task: str) -> tuple[list[str], list[str], list[str]]:
+    """The shipped corpus for ``task``: (texts, labels, unlabelled texts), raw (not normalised)."""
     corpus, label_field = shipped_corpus(task)
-    rows: list[str] = []
+    texts: list[str] = []
+    labels: list[str] = []
+    unlabelled: list[str] = []
     with corpus.open(encoding="utf-8") as fh:
         for line in fh:
             if not line.strip():
                 continue
             row = json.loads(line)
-            if isinstance(row.get("text"), str) and row.get(label_field) is not None:
-                rows.append(json.dumps({"text": row["text"], "label": row[label_field]},
-                                       ensure_ascii=False) + "\n")
-    weight = correction_weight(len(rows), len(examples), share, max_weight)
+            if not isinstance(row.get("text"), str):
+                continue
+            if row.get(label_field) is not None:
+                texts.append(row["text"])
+                labels.append(str(row[label_field]))
+            elif row["text"].strip():
+                unlabelled.append(row["text"])
+    return texts, labels, unlabelled
+
+
+def choose_weighting(task: str, examples: Sequence[Example], options: RetrainOptions,
+                     corpus: tuple[list[str], list[str], list[str]] | None = None) -> Weighting:
+    """Choose the (corpus C, correction C) pair by k-fold CV over ``examples``.
+
+    Features and IDF are the shipped model's (:class:`~nlp.features.HashedFeaturizer` with its
+    feature configuration, IDF over the corpus and the corrections); each fold trains a
+    class-balanced ``LinearSVC`` on the corpus plus the other folds' corrections, weighted
+    ``correction C / corpus C``, and predicts its own corrections. The pair with the best
+    out-of-fold macro-F1 wins (the first on the grid on a tie). Nothing but the corpus and
+    the corrections is read.
+    """
+    import numpy as np
+    from scipy import sparse
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    from nlp.features import FeatureConfig, HashedFeaturizer, fit_idf, tfidf
+    from nlp.linear import _macro_f1
+
+    middle = (options.corpus_c[len(options.corpus_c) // 2], options.correction_c[len(options.correction_c) // 2])
+    counts = Counter(ex.label for ex in examples)
+    folds = min(options.folds, min(counts.values())) if len(counts) >= 2 else 0
+    if len(options.corpus_c) * len(options.correction_c) == 1:
+        return Weighting(*middle, cv_macro_f1=None, folds=0)  # one pair: nothing to choose
+    if folds < 2:
+        log.info("%s: too few corrections per label to cross-validate; corpus C %g, correction C %g",
+                 task, *middle)
+        return Weighting(*middle, cv_macro_f1=None, folds=0)
+    texts, labels, unlabelled = corpus or read_corpus(task)
+    config = FeatureConfig(**read_meta(default_model_dir(task))["features"])
+    featurizer = HashedFeaturizer(config)
+    norm = [normalize_text(t)[0] for t in texts] + [normalize_text(ex.text)[0] for ex in examples]
+    counted = featurizer.transform(norm + [normalize_text(t)[0] for t in unlabelled])
+    words = counted.words_with_cues(featurizer) if config.lexicon else counted[0]
+    n_rows = len(norm)
+    x = sparse.hstack([tfidf(words[:n_rows], fit_idf(words)), tfidf(counted[1][:n_rows], fit_idf(counted[1]))],
+                      format="csr")
+    classes = sorted(set(labels) | set(counts))
+    index = {c: i for i, c in enumerate(classes)}
+    y_corpus = np.array([index[v] for v in labels])
+    y_ex = np.array([index[ex.label] for ex in examples])
+    x_corpus, x_ex = x[:len(texts)], x[len(texts):]
+    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=13).split(x_ex, y_ex))
+    grid: dict[str, float] = {}
+    best: tuple[float, float, float] | None = None
+    for corpus_c in options.corpus_c:
+        for correction_c in options.correction_c:
+            pred = np.zeros(len(y_ex), dtype=int)
+            for tr, te in splits:
+                weights = np.r_[np.ones(len(y_corpus)), np.full(len(tr), correction_c / corpus_c)]
+                svm = LinearSVC(C=corpus_c, class_weight="balanced", max_iter=5000, random_state=13)
+                svm.fit(sparse.vstack([x_corpus, x_ex[tr]], format="csr"), np.r_[y_corpus, y_ex[tr]],
+                        sample_weight=weights)
+                scores = svm.decision_function(x_ex[te])
+                pred[te] = svm.classes_[(scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)]
+            score = _macro_f1(y_ex, pred, len(classes))
+            grid[f"{corpus_c:g}/{correction_c:g}"] = round(score, 4)
+            log.info("%s: corpus C %g, correction C %g: out-of-fold macro-F1 %.4f",
+                     task, corpus_c, correction_c, score)
+            if best is None or score > best[0] + 1e-4:
+                best = (score, corpus_c, correction_c)
+    assert best is not None
+    return Weighting(best[1], best[2], cv_macro_f1=round(best[0], 4), folds=folds, grid=grid)
+
+
+def _write_training_file(path: Path, task: str, examples: Sequence[Example], weight: float,
+                         corpus: tuple[list[str], list[str], list[str]]) -> int:
+    """The shipped corpus's rows for ``task`` (weight 1; its unlabelled rows join the IDF)
+    plus the corrections with ``weight``; returns the labelled rows written."""
+    texts, labels, unlabelled = corpus
     with path.open("w", encoding="utf-8") as out:
-        out.writelines(rows)
+        for text, label in zip(texts, labels, strict=True):
+            out.write(json.dumps({"text": text, "label": label, "weight": 1}, ensure_ascii=False) + "\n")
+        for text in unlabelled:
+            out.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
         for ex in examples:
-            out.write((json.dumps({"text": ex.text, "label": ex.label}, ensure_ascii=False) + "\n") * weight)
-    return len(rows) + weight * len(examples), weight
+            out.write(json.dumps({"text": ex.text, "label": ex.label, "weight": weight},
+                                 ensure_ascii=False) + "\n")
+    return len(texts) + len(examples)
 
 
 def evaluate_on(ref: str, texts: Sequence[str], gold: Sequence[str]) -> dict[str, Any]:
@@ -219,18 +312,27 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
         current = registry.current(task)
         log.info("retraining %s on %d corrections (%d held back); model in use: %s",
                  task, len(examples), len(held), current.name)
+        corpus = read_corpus(task)
+        weighting = choose_weighting(task, train_part, options, corpus)
+        log.info("%s: corpus C %g, correction C %g (out-of-fold macro-F1 %s over %d folds)", task,
+                 weighting.corpus_c, weighting.correction_c, weighting.cv_macro_f1, weighting.folds)
         with tempfile.TemporaryDirectory(prefix="iocwatch-retrain-") as tmp:
             data_path = Path(tmp) / "train.jsonl"
-            n_train, weight = _write_training_file(data_path, task, train_part, share=options.share,
-                                                   max_weight=options.max_weight)
+            n_train = _write_training_file(data_path, task, train_part, weighting.weight, corpus)
 
             def build(directory: Path) -> dict[str, Any]:
-                return train(task, data_path, directory, label_field="label",
-                             command=f"iocwatch nlp retrain --task {task}")
+                from nlp.features import FeatureConfig
+                from nlp.linear import LinearTextClassifier
+
+                features = FeatureConfig(**read_meta(default_model_dir(task))["features"])
+                linear = LinearTextClassifier(features, C=weighting.corpus_c, c_factors=(1,))
+                return train(task, data_path, directory, label_field="label", weight_field="weight",
+                             linear=linear, command=f"iocwatch nlp retrain --task {task}",
+                             extra_meta={"weighting": asdict(weighting)})
 
             record = {"task": task, "parent": current.name, "by": options.by,
                       "n_corrections": len(examples), "n_train_corrections": len(train_part),
-                      "n_heldout": len(held), "weight": weight, "share": options.share,
+                      "n_heldout": len(held), "weighting": asdict(weighting),
                       "correction_ids": sorted(e.id for e in examples)}
             candidate = registry.add(task, build, record)
         evaluations: dict[str, dict[str, Any]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import platform
 from collections import Counter
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ class LabelledData:
     reasons: Counter = field(default_factory=Counter)
     sha256: str = ""
     unlabelled: list[str] = field(default_factory=list)  # texts of rows with no label
+    weights: list[float] = field(default_factory=list)  # per labelled row, when a weight field is read
 
 
 def parse_label_map(spec: str | None) -> dict[str, str]:
@@ -68,8 +70,10 @@ def _label_str(value: Any) -> str | None:
 
 def read_jsonl(path: Path, *, text_field: str = "text", label_field: str = "label",
                label_map: dict[str, str] | None = None, max_chars: int = MAX_CHARS,
-               normalize: bool = True) -> LabelledData:
-    """Read labelled rows; bad rows (not JSON, no text, no label) are counted and skipped."""
+               normalize: bool = True, weight_field: str | None = None) -> LabelledData:
+    """Read labelled rows; bad rows (not JSON, no text, no label, a weight that is not a
+    positive number) are counted and skipped. With ``weight_field``, a labelled row's weight
+    is read from it (1 when absent)."""
     if not path.is_file():
         raise NlpError(f"data file {path} does not exist", hint="give a JSONL file with --data")
     digest = hashlib.sha256()
@@ -102,6 +106,14 @@ def read_jsonl(path: Path, *, text_field: str = "text", label_field: str = "labe
                     data.unlabelled.append(normalize_text(text, max_chars=max_chars)[0]
                                            if normalize else text)
                 continue
+            if weight_field:
+                weight = row.get(weight_field, 1.0)
+                if (isinstance(weight, bool) or not isinstance(weight, int | float)
+                        or not math.isfinite(weight) or weight <= 0):
+                    data.skipped += 1
+                    data.reasons[f"bad_{weight_field}"] += 1
+                    continue
+                data.weights.append(float(weight))
             if label_map:
                 label = label_map.get(label, label)
             if normalize:
@@ -129,11 +141,19 @@ def library_versions(*names: str) -> dict[str, str]:
 
 def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
           label_field: str = "label", backend: str = "linear", base: str | None = None,
-          epochs: int = 3, device: str = "cpu", command: str | None = None) -> dict[str, Any]:
-    """Train a ``task`` classifier on ``data_path`` and save it to ``out``; return its metadata."""
+          epochs: int = 3, device: str = "cpu", command: str | None = None,
+          weight_field: str | None = None, linear: Any = None,
+          extra_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train a ``task`` classifier on ``data_path`` and save it to ``out``; return its metadata.
+
+    Linear backend: ``linear`` is a configured, unfitted
+    :class:`~nlp.linear.LinearTextClassifier` (default: one that chooses its features and
+    ``C`` itself); ``weight_field`` names the rows' weight field (see :func:`read_jsonl`).
+    """
     if task not in TASKS:
         raise NlpError(f"unknown task {task!r}", hint=f"use one of {', '.join(TASKS)}")
-    data = read_jsonl(data_path, text_field=text_field, label_field=label_field)
+    data = read_jsonl(data_path, text_field=text_field, label_field=label_field,
+                      weight_field=weight_field)
     counts = Counter(data.labels)
     log.info("training %s/%s on %d rows: %s", task, backend, len(data.texts), dict(counts))
     if backend == "linear":
@@ -141,7 +161,9 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
 
         # IDF over every text of the file: models trained on one file for different tasks
         # share IDF weights, so the pipeline weights a batch's features once for all of them
-        model = LinearTextClassifier().fit(data.texts, data.labels, idf_texts=data.unlabelled)
+        model = (linear or LinearTextClassifier()).fit(
+            data.texts, data.labels, idf_texts=data.unlabelled,
+            sample_weight=data.weights if weight_field else None)
         model.save(out)
         labels = list(model.labels_)
         versions = library_versions("iocwatch", "scikit-learn", "numpy", "scipy", "joblib")
@@ -168,7 +190,7 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
         "data_file": data_path.name, "data_sha256": data.sha256,
         "text_field": text_field, "label_field": label_field,
         "command": command, "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": versions, **extra,
+        "versions": versions, **extra, **(extra_meta or {}),
     }
     write_meta(out, meta)
     log.info("saved %s model to %s", task, out)

@@ -18,15 +18,26 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def correction_examples(store: Any, task: str) -> list[Any]:
-    """Every operator's ``task`` label in the store as :class:`nlp.retrain.Example` rows."""
-    from index.corrections import corrected_posts
+def correction_examples(store: Any, task: str, settings: Settings | None = None) -> list[Any]:
+    """Every operator's ``task`` label as :class:`nlp.retrain.Example` rows: the corrected
+    posts in the store, plus (with ``settings``) the corrections journal's latest label of
+    each post the store no longer holds with a correction (an index lost or rebuilt), with
+    the text the post had when it was corrected."""
+    from index.corrections import corrected_posts, journal_examples
     from nlp.retrain import Example
 
     out = []
     for post in corrected_posts(store, task):
         text = "\n".join(p for p in (post.title, post.text) if p)
         out.append(Example(post.id, text, post.human_label(task) or ""))
+    if settings is not None:
+        stored = {ex.id for ex in out}
+        missing = [Example(pid, text, label) for pid, text, label in journal_examples(settings, task)
+                   if pid not in stored and text]
+        if missing:
+            log.info("%d %s corrections come from the journal (their posts are not in the store)",
+                     len(missing), task)
+        out.extend(missing)
     return out
 
 
@@ -34,9 +45,9 @@ def retrain_options(settings: Settings, by: str | None) -> Any:
     from nlp.retrain import RetrainOptions
 
     learn = settings.learn
-    return RetrainOptions(holdout=learn.holdout, share=learn.correction_share,
-                          max_weight=learn.correction_weight_max, min_corrections=learn.min_corrections,
-                          by=by)
+    return RetrainOptions(holdout=learn.holdout, corpus_c=tuple(learn.corpus_c),
+                          correction_c=tuple(learn.correction_c), folds=learn.cv_folds,
+                          min_corrections=learn.min_corrections, by=by)
 
 
 def retrain_task(settings: Settings, task: str, *, eval_file: Path | None = None,
@@ -51,7 +62,7 @@ def retrain_task(settings: Settings, task: str, *, eval_file: Path | None = None
     own = store is None
     store = store or open_store(settings)
     try:
-        examples = correction_examples(store, task)
+        examples = correction_examples(store, task, settings)
     finally:
         if own:
             store.close()
@@ -97,7 +108,7 @@ def reanalyze(settings: Settings, *, since: str | None = None, store: Any = None
     The caller holds the data directory's writer lock (the command does).
     """
     from index import open_store
-    from index.corrections import iter_posts
+    from index.corrections import iter_posts, keep_human_labels
     from nlp.pipeline import load_pipeline
 
     query = {"range": {"published_at": {"gte": since}}} if since else None
@@ -113,7 +124,10 @@ def reanalyze(settings: Settings, *, since: str | None = None, store: Any = None
             found = store.search("posts", {"ids": {"values": wanted}}, size=len(wanted))
             chunk = [Post.from_doc(hit.source) for hit in found.hits]
             before = [_labels(p) for p in chunk]
-            fresh = [post.keep_human_labels() for post in pipeline.pipe(chunk, batch_size=batch_size)]
+            # stored corrections first, then any the journal holds that the stored copy lacks
+            # (an index restored from an old export)
+            fresh = keep_human_labels(
+                store, [post.keep_human_labels() for post in pipeline.pipe(chunk, batch_size=batch_size)])
             result = store.upsert_many("posts", fresh)
             counts["posts"] += len(fresh)
             counts["rejected"] += len(result.rejected)
@@ -142,8 +156,7 @@ def split_halves(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
 
 
 def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
-                   tasks: tuple[str, ...] = ("sentiment", "topic"), order: str = "queue",
-                   share: float | None = None) -> dict[str, Any]:
+                   tasks: tuple[str, ...] = ("sentiment", "topic"), order: str = "queue") -> dict[str, Any]:
     """Measure the correction loop: operators correct N posts of one half of ``rows`` (dicts with
     ``id``, ``text`` and a label per task) through the dashboard's code path, retrain, and
     the models are evaluated on the other half.
@@ -182,8 +195,6 @@ def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
             out["points"].append(point)
             continue
         settings = load_settings(data_dir=work_dir / f"n{n}")
-        if share is not None:
-            settings.learn.correction_share = share
         store = open_store(settings)
         try:
             store.upsert_many("posts", analysed)

@@ -24,6 +24,10 @@ def fresh(tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     expected = fill_data_dir(data_dir)
     use_data_dir(monkeypatch, data_dir)
+    # one (corpus C, correction C) pair: retraining skips the cross-validated choice, which
+    # tests/nlp/test_retrain.py covers (the full grid takes minutes)
+    monkeypatch.setenv("IOCWATCH_LEARN__CORPUS_C", "0.1")
+    monkeypatch.setenv("IOCWATCH_LEARN__CORRECTION_C", "1")
     now = datetime.now(UTC)
     unsure = Post.new(platform="news", source="baocantho", native_id="unsure-1", language="vi",
                       title="Cầu Trần Hoàng Na thông xe sớm", published_at=now - timedelta(hours=1),

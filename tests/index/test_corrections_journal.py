@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -122,25 +126,27 @@ def test_corrections_journal_leaves_posts_with_their_stored_corrections_as_today
     assert keep_human_labels(store, [doc])[0] is doc  # nothing to keep: the same document
 
 
-def _append_many(path: str, worker: int, n: int, start) -> None:
-    journal = CorrectionsJournal(path)
-    start.wait(10)
-    for i in range(n):
-        post = Post(id=f"w{worker}-{i}", source="s", text=f"bài {i} " * 50)
-        journal.append(post, Correction(task="sentiment", label="positive", by=f"op{worker}"))
+APPEND = """
+import sys, time
+from core.documents import Correction, Post
+from index.corrections import CorrectionsJournal
+path, worker, n, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+journal = CorrectionsJournal(path)
+time.sleep(max(0.0, start - time.time()))
+for i in range(n):
+    post = Post(id=f"w{worker}-{i}", source="s", text=f"bài {i} " * 50)
+    journal.append(post, Correction(task="sentiment", label="positive", by=f"op{worker}"))
+"""
 
 
 def test_corrections_journal_two_processes_appending_at_once_lose_no_line(tmp_path):
-    ctx = multiprocessing.get_context("spawn")  # no lock or cache state inherited
+    # two separate interpreters (no lock or cache state shared), started at the same moment
     path, n = tmp_path / "journal.jsonl", 150
-    start = ctx.Event()
-    procs = [ctx.Process(target=_append_many, args=(str(path), w, n, start)) for w in (1, 2)]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0, 0]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    start = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, "-c", APPEND, str(path), str(w), str(n), str(start)], env=env)
+             for w in (1, 2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
     read = CorrectionsJournal(path).read()
     assert read.bad == [] and len(read.entries) == 2 * n
     assert len(path.read_text(encoding="utf-8").splitlines()) == 2 * n

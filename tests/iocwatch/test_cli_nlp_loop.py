@@ -20,9 +20,17 @@ DATA = Path(__file__).parents[1] / "data" / "nlp"
 ROOT = Path(__file__).parents[2]
 
 
+def one_pair(monkeypatch) -> None:
+    """Retraining with one (corpus C, correction C) pair: no cross-validated choice, which
+    tests/nlp/test_retrain.py covers on a small corpus (the full grid takes minutes)."""
+    monkeypatch.setenv("IOCWATCH_LEARN__CORPUS_C", "0.1")
+    monkeypatch.setenv("IOCWATCH_LEARN__CORRECTION_C", "1")
+
+
 @pytest.fixture
 def run(settings, monkeypatch):
     monkeypatch.setenv("IOCWATCH_DATA_DIR", str(settings.data_dir))
+    one_pair(monkeypatch)
     from core.settings import get_settings
 
     get_settings.cache_clear()
@@ -136,6 +144,7 @@ def test_learning_curve_on_the_project_fixture(tmp_path, monkeypatch):
     for key in list(os.environ):
         if key.startswith("IOCWATCH_"):
             monkeypatch.delenv(key)
+    one_pair(monkeypatch)
     rows = _rows()
     first, other = split_halves(rows)
     assert len(first) == len(other) == 30 and not {r["id"] for r in first} & {r["id"] for r in other}
@@ -159,3 +168,28 @@ def test_learning_curve_on_the_project_fixture(tmp_path, monkeypatch):
     assert len(corrected) == 30
     assert all(set(p.human_labels()) == {"sentiment", "topic"} and p.corrections[0].by == "learning-curve"
                for p in corrected)
+
+
+def test_retraining_and_reanalysis_keep_journaled_corrections_after_the_index_is_lost(store, settings):
+    """The posts index is wiped and re-filled from an old export (copies without their
+    corrections): retraining still finds every correction, and re-analysis gives the human
+    labels back."""
+    from iocwatch.flows.learn import correction_examples, reanalyze
+
+    rows = _rows()[:12]
+    posts = _fill(store, rows)
+    assert len(correction_examples(store, "sentiment", settings)) == 12
+    store.delete_all("posts")
+    assert correction_examples(store, "sentiment") == []  # the store alone has lost them
+    from_journal = correction_examples(store, "sentiment", settings)
+    assert sorted((e.id, e.label) for e in from_journal) == sorted(
+        (p.id, r["sentiment"]) for p, r in zip(posts, rows, strict=True))
+    assert all(e.text == p.text for e, p in zip(sorted(from_journal, key=lambda e: e.id),
+                                                sorted(posts, key=lambda p: p.id), strict=True))
+
+    store.upsert_many("posts", posts)  # the old export: model labels only, written directly
+    counts = reanalyze(settings, store=store)
+    assert counts["posts"] == 12 and counts["human_kept"] == 12
+    for post, row in zip(posts, rows, strict=True):
+        again = Post.from_doc(store.get("posts", post.id))
+        assert again.sentiment == row["sentiment"] and again.corrections[-1].by == "comms"

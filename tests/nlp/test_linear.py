@@ -127,3 +127,23 @@ def test_linear_training_is_reproducible():
     b = LinearTextClassifier().fit(texts, labels)
     assert (a.coef_ != b.coef_).nnz == 0 and np.array_equal(a.intercept_, b.intercept_)
     assert a.C_ == b.C_ and a.features == b.features and a.unsure_below_ == b.unsure_below_
+
+
+def test_linear_sample_weight_lets_heavy_rows_outweigh_the_rest():
+    texts, labels = _rows("tiny_sentiment.jsonl")
+    # a phrase the tiny corpus would call positive, labelled negative by an operator: the
+    # heavier the row, the further the SVM's negative score is ahead of the positive one
+    extra = ["cảm ơn thành phố, đường mới làm đẹp quá"]
+    config = FeatureConfig(word_bits=16, char_bits=16)
+    margin = {}
+    for weight in (1.0, 50.0):
+        model = LinearTextClassifier(config, c_factors=(1,))
+        model.fit(texts + extra, labels + ["negative"], sample_weight=[1.0] * len(texts) + [weight])
+        assert model.C_ == model.C  # one C factor: no choice made
+        scores = model.scores_from_counts(model.counts(extra))[0]
+        margin[weight] = scores[model.labels_.index("negative")] - scores[model.labels_.index("positive")]
+    assert margin[50.0] > margin[1.0] + 0.5
+    with pytest.raises(NlpError, match="one positive finite weight per text"):
+        LinearTextClassifier(config).fit(texts, labels, sample_weight=[1.0] * (len(texts) - 1))
+    with pytest.raises(NlpError, match="one positive finite weight per text"):
+        LinearTextClassifier(config).fit(texts, labels, sample_weight=[0.0] * len(texts))

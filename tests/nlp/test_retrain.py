@@ -17,8 +17,10 @@ from nlp.retrain import (
     Example,
     RetrainError,
     RetrainOptions,
+    Weighting,
     check_corrections,
-    correction_weight,
+    choose_weighting,
+    read_corpus,
     retrain,
     split_heldout,
 )
@@ -71,17 +73,44 @@ def test_retrain_heldout_split_is_stratified_and_stable():
     assert [e.label for e in held_c] == ["neutral"] and len(train_c) == 2
 
 
-def test_retrain_correction_weight_reaches_the_share_within_bounds():
-    assert correction_weight(4000, 100, 0.5, 100) == 40  # 4,000 corrections' rows against 4,000
-    assert correction_weight(4000, 120, 0.7, 100) == 78
-    assert correction_weight(4000, 10, 0.7, 100) == 100  # capped
-    assert correction_weight(100, 1000, 0.1, 100) == 1  # at least once
-    assert correction_weight(4000, 0, 0.7, 100) == 1
+def _tiny_corpus() -> tuple[list[str], list[str], list[str]]:
+    rows = [json.loads(line) for line in (DATA / "tiny_sentiment.jsonl").open(encoding="utf-8")]
+    return [r["text"] for r in rows], [r["label"] for r in rows], []
+
+
+def test_retrain_chooses_the_weighting_by_cv_over_the_corrections():
+    options = RetrainOptions(corpus_c=(0.05, 0.5), correction_c=(0.5, 2.0), folds=4)
+    chosen = choose_weighting("sentiment", examples(), options, _tiny_corpus())
+    assert chosen.folds == 4
+    assert set(chosen.grid) == {"0.05/0.5", "0.05/2", "0.5/0.5", "0.5/2"}
+    assert all(0.0 <= v <= 1.0 for v in chosen.grid.values())
+    assert chosen.cv_macro_f1 == max(chosen.grid.values())  # the best pair (the first on a tie)
+    assert chosen.grid[f"{chosen.corpus_c:g}/{chosen.correction_c:g}"] == chosen.cv_macro_f1
+    assert chosen.weight == pytest.approx(chosen.correction_c / chosen.corpus_c)
+    # the same data chooses the same pair
+    assert choose_weighting("sentiment", examples(), options, _tiny_corpus()) == chosen
+
+
+def test_retrain_weighting_without_a_choice_uses_the_middle_pair():
+    options = RetrainOptions(corpus_c=(0.05, 0.5, 1.0), correction_c=(0.5, 2.0), folds=5)
+    rows = examples()
+    few = [e for e in rows if e.label == "positive"][:1] + [e for e in rows if e.label != "positive"]
+    assert choose_weighting("sentiment", few, options, _tiny_corpus()) == Weighting(
+        0.5, 2.0, cv_macro_f1=None, folds=0)  # one positive correction: no 2-fold split
+    one = RetrainOptions(corpus_c=(0.1,), correction_c=(1.0,))
+    assert choose_weighting("sentiment", rows, one, _tiny_corpus()).folds == 0
+
+
+def test_retrain_reads_the_shipped_corpus_with_its_unlabelled_rows():
+    texts, labels, unlabelled = read_corpus("sentiment")
+    assert len(texts) == len(labels) > 1000 and set(labels) == {"negative", "neutral", "positive"}
+    assert unlabelled  # topic-only rows still count in the IDF
 
 
 def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Path):
     reg = ModelRegistry(tmp_path)
-    report = retrain("sentiment", examples(), reg, options=RetrainOptions(by="admin"),
+    report = retrain("sentiment", examples(), reg,
+                     options=RetrainOptions(by="admin", corpus_c=(0.1, 0.5), correction_c=(1.0,), folds=3),
                      eval_file=DATA / "tiny_sentiment.jsonl", eval_label_field="label")
     assert report.candidate == "v1" and report.current == SHIPPED
     assert set(report.evaluations) == {"heldout", "eval:tiny_sentiment.jsonl"}
@@ -94,9 +123,14 @@ def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Pat
     assert record["promoted"] == report.promoted and record["by"] == "admin"
     assert record["n_corrections"] == 60 and record["parent"] == SHIPPED
     assert "loop-01" in record["correction_ids"]
+    weighting = record["weighting"]
+    assert weighting["folds"] == 3 and set(weighting["grid"]) == {"0.1/1", "0.5/1"}
+    meta = reg.version("sentiment", "v1").meta
+    assert meta["C"] == weighting["corpus_c"] and meta["weighting"] == weighting
 
     # The same corrections again: the candidate is compared with the model now in use.
-    again = retrain("sentiment", examples(), reg, options=RetrainOptions(promote=False))
+    again = retrain("sentiment", examples(), reg,
+                    options=RetrainOptions(promote=False, corpus_c=(0.1,), correction_c=(1.0,)))
     assert again.candidate == "v2" and again.current == reg.current("sentiment").name
     assert not again.promoted and reg.version("sentiment", "v2").record["promoted"] is False
 
@@ -113,11 +147,12 @@ import json, sys
 from pathlib import Path
 from core.state import LockHeldError
 from nlp.registry import ModelRegistry
-from nlp.retrain import Example, retrain
+from nlp.retrain import Example, RetrainOptions, retrain
 rows = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
 ex = [Example(r["id"], r["text"], r["sentiment"]) for r in rows]
 try:
-    rep = retrain("sentiment", ex, ModelRegistry(sys.argv[1]), wait_s=float(sys.argv[3]))
+    rep = retrain("sentiment", ex, ModelRegistry(sys.argv[1]), wait_s=float(sys.argv[3]),
+                  options=RetrainOptions(corpus_c=(0.1,), correction_c=(1.0,)))
     print(json.dumps({"candidate": rep.candidate, "promoted": rep.promoted}))
 except LockHeldError as exc:
     print(json.dumps({"refused": str(exc)}))

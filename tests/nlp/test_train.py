@@ -109,3 +109,15 @@ def test_train_tasks_of_one_file_share_idf_over_every_text(tmp_path):
     s, t = LinearTextClassifier.load(tmp_path / "s"), LinearTextClassifier.load(tmp_path / "t")
     assert np.array_equal(s.idf_char_, t.idf_char_)  # ...but still in the IDF statistics
     assert s.idf_key == t.idf_key or s.features.lexicon != t.features.lexicon
+
+
+def test_train_read_jsonl_weights_and_bad_weights(tmp_path: Path):
+    path = tmp_path / "w.jsonl"
+    rows = [{"text": "a", "label": "x", "weight": 3}, {"text": "b", "label": "y"},
+            {"text": "c", "label": "x", "weight": -1}, {"text": "d", "label": "y", "weight": "2"},
+            {"text": "e", "label": "x", "weight": True}, {"text": "f", "label": "y", "weight": 0.5}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    data = read_jsonl(path, weight_field="weight")
+    assert data.texts == ["a", "b", "f"] and data.weights == [3.0, 1.0, 0.5]
+    assert data.reasons == {"bad_weight": 3}
+    assert read_jsonl(path).weights == [] and len(read_jsonl(path).texts) == 6  # no weight field read
