@@ -118,6 +118,9 @@ class NlpSettings(_Section):
     sentiment_model: str | None = None
     toxicity_model: str | None = None
     batch_size: int = Field(256, ge=1)  # posts per pipeline batch; larger batches amortise per-batch work
+    # a running pipeline (iocwatch serve, listen) checks this often whether a model version
+    # was promoted or rolled back in the data directory, and loads it; 0 = never
+    reload_check_s: float = Field(10.0, ge=0)
     max_chars: int = Field(20_000, ge=100)  # longer texts are truncated and flagged "truncated"
     device: str = "cpu"  # transformers backend: "cpu" or "cuda"
     max_length: int = Field(256, ge=8)  # transformers backend: tokens per text (longer ones are truncated)

@@ -16,6 +16,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from core.documents import Post
@@ -36,7 +37,58 @@ class Pipeline:
     def __init__(self, stages: list[Stage], settings: NlpSettings):
         self.stages = stages
         self.settings = settings
-        self.stats: dict[str, Any] = {"posts": 0, "failures": {}, "seconds": {}}
+        self.stats: dict[str, Any] = {"posts": 0, "failures": {}, "seconds": {}, "reloads": 0,
+                                      "reload_errors": 0}
+        self._watch: tuple[NlpSettings, Path] | None = None  # see watch_versions
+        self._versions_seen: tuple = ()
+        self._checked_at = 0.0
+
+    def watch_versions(self, nlp_settings: NlpSettings, data_dir: Path) -> Pipeline:
+        """Follow the model versions of ``data_dir`` (:mod:`nlp.registry`): at most every
+        ``reload_check_s`` seconds, before a batch, a promotion or rollback since the last
+        check rebuilds the stages with the versions now current. A version that fails to
+        load is logged and counted (``stats["reload_errors"]``); the stages in use go on."""
+        self._watch = (nlp_settings, Path(data_dir))
+        self._versions_seen = self._pointer_state()
+        self._checked_at = time.monotonic()
+        return self
+
+    def _pointer_state(self) -> tuple:
+        from nlp.models import TASKS
+        from nlp.registry import POINTER
+
+        assert self._watch is not None
+        out = []
+        for task in TASKS:
+            try:
+                st = (self._watch[1] / "models" / task / POINTER).stat()
+                out.append((task, st.st_mtime_ns, st.st_size, st.st_ino))
+            except FileNotFoundError:
+                out.append((task, None))
+        return tuple(out)
+
+    def _maybe_reload(self) -> None:
+        every = self.settings.reload_check_s
+        if self._watch is None or every <= 0 or time.monotonic() - self._checked_at < every:
+            return
+        self._checked_at = time.monotonic()
+        state = self._pointer_state()
+        if state == self._versions_seen:
+            return
+        from nlp.registry import with_current_models
+
+        try:
+            fresh = build_pipeline(with_current_models(*self._watch))
+        except Exception as exc:  # noqa: BLE001 - the stages in use go on; counted and logged
+            self.stats["reload_errors"] += 1
+            log.error("model versions changed in %s but could not be loaded (%s); "
+                      "the models in use go on", self._watch[1], exc)
+            self._versions_seen = state  # tried once per change, not before every batch
+            return
+        self.stages = fresh.stages
+        self._versions_seen = state
+        self.stats["reloads"] += 1
+        log.info("model versions changed in %s: stages reloaded", self._watch[1])
 
     @property
     def names(self) -> list[str]:
@@ -58,6 +110,7 @@ class Pipeline:
             yield from self._run(batch)
 
     def _run(self, posts: list[Post]) -> list[Post]:
+        self._maybe_reload()
         collect = gc.isenabled()
         gc.disable()
         try:
@@ -114,10 +167,12 @@ def load_pipeline(settings: Settings | NlpSettings) -> Pipeline:
     """The pipeline configured by ``settings.nlp`` (or an :class:`NlpSettings` directly).
 
     Given the whole :class:`Settings`, a task with no model configured uses the version
-    promoted in the data directory, if any (:mod:`nlp.registry`), else the shipped default.
+    promoted in the data directory, if any (:mod:`nlp.registry`), else the shipped default,
+    and the pipeline follows later promotions and rollbacks (:meth:`Pipeline.watch_versions`).
     """
     if isinstance(settings, NlpSettings):
         return build_pipeline(settings)
     from nlp.registry import with_current_models
 
-    return build_pipeline(with_current_models(settings.nlp, settings.data_dir))
+    pipeline = build_pipeline(with_current_models(settings.nlp, settings.data_dir))
+    return pipeline.watch_versions(settings.nlp, Path(settings.data_dir))

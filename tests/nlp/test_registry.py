@@ -115,3 +115,43 @@ def test_registry_pipeline_writes_what_the_review_queue_reads(settings):
     expected = bool(rules) and post.topics[0] not in rules
     assert (RULES_DISAGREE_FLAG in post.flags) == expected  # recomputed, a stale flag does not stay
     assert post.flags.count(RULES_DISAGREE_FLAG) <= 1
+
+
+def test_registry_running_pipeline_follows_promotion_and_rollback(settings):
+    """A pipeline loaded before a promotion (as `iocwatch serve` holds one) uses the new
+    version from its next batch, goes back on rollback, and keeps working when a promoted
+    version cannot be loaded."""
+    import shutil
+
+    from nlp.pipeline import load_pipeline
+
+    settings.nlp.reload_check_s = 0.001
+    text = "đường mới làm đẹp quá nhưng nhân viên phường thái độ khó chịu"
+    normalised = normalize_text(text)[0]
+
+    def confidence(model) -> tuple[str, float]:
+        labels, proba = model.predict([normalised], {})
+        return labels[0], round(float(proba[0, model.labels.index(labels[0])]), 4)
+
+    def analysed(nlp) -> tuple[str, float]:
+        post = nlp(Post(id="p1", source="t", text=text))
+        return post.sentiment, round(post.label_confidence["sentiment"], 4)
+
+    nlp = load_pipeline(settings)
+    shipped = confidence(load_classifier("default:sentiment"))
+    assert analysed(nlp) == shipped
+    reg = ModelRegistry(settings.data_dir)
+    version = reg.promote("sentiment", reg.add("sentiment", _tiny).name)
+    promoted = confidence(load_classifier(version.path))
+    assert promoted != shipped
+    assert analysed(nlp) == promoted and nlp.stats["reloads"] == 1
+    assert analysed(nlp) == promoted and nlp.stats["reloads"] == 1  # no change: no reload
+    reg.rollback("sentiment")
+    assert analysed(nlp) == shipped and nlp.stats["reloads"] == 2
+
+    broken = reg.add("sentiment", _tiny)
+    shutil.rmtree(broken.path)  # the pointer will name a version that is gone
+    reg_pointer = settings.data_dir / "models" / "sentiment" / POINTER
+    reg_pointer.write_text(json.dumps({"version": broken.name, "history": [SHIPPED]}), encoding="utf-8")
+    assert analysed(nlp) == shipped  # the models in use go on
+    assert nlp.stats["reload_errors"] == 1 and nlp.stats["reloads"] == 2
