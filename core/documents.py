@@ -31,6 +31,19 @@ LABEL_TASKS = ("topic", "sentiment", "toxicity")  # the labels operators may cor
 LabelTask = Literal["topic", "sentiment", "toxicity"]
 CORRECTED_FLAG = "corrected"  # in Post.flags while any label of the post is an operator's
 RULES_DISAGREE_FLAG = "topic_rules_disagree"  # topic keyword rules fired, none for the classifier's topic
+
+
+def audit_bucket(post_id: str) -> float:
+    """A post's place in [0, 1), from a hash of its id: stable, and blind to its text and labels.
+
+    Posts below ``learn.holdout`` form the audit sample: the review queue asks operators
+    about them in a label-blind order (not by how unsure the models are), and retraining
+    holds their corrections back to judge a candidate, so the judgement is made on posts
+    like the stream rather than on the hardest ones.
+    """
+    import hashlib
+
+    return int(hashlib.sha1(post_id.encode("utf-8")).hexdigest()[:8], 16) / 0x100000000
 # The score a human label stands for: sure of its class (charts that average scores agree
 # with the counts).
 HUMAN_SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}

@@ -253,7 +253,11 @@ class ServeSettings(_Section):
 class LearnSettings(_Section):
     """The correction loop: operators' labels, retraining, the review queue (``nlp.retrain``)."""
 
-    holdout: float = Field(0.3, gt=0, lt=1)  # share of the corrections held back to compare models
+    # The audit sample: posts whose id hash falls below this share. The review queue asks
+    # about them label-blind (newest first, in this share of its slots) and retraining holds
+    # their corrections back to compare the candidate with the model in use, so the
+    # comparison is made on posts like the stream, not on the ones the models found hardest.
+    holdout: float = Field(0.3, gt=0, lt=1)
     # The SVM's C for corpus sentences and for operators' corrections (a correction weighs
     # their ratio): each retraining chooses the pair on these grids by k-fold CV over its own
     # training corrections (nlp.retrain.choose_weighting). The grids were set by 5-fold CV on

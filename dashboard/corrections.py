@@ -52,6 +52,8 @@ TEXTS.update({
               "disagree; a few corrections here teach the models most."},
     "corr.queue_empty": {"vi": "Không còn bài nào cần xem lại.", "en": "Nothing left to review."},
     "corr.reason.unsure": {"vi": "mô hình chưa chắc về {task}", "en": "model unsure about {task}"},
+    "corr.reason.audit": {"vi": "mẫu kiểm tra: chọn ngẫu nhiên để đo mô hình cho công bằng",
+                          "en": "audit sample: picked at random to measure the models fairly"},
     "corr.reason.rules_disagree": {"vi": "từ khóa và mô hình khác chủ đề",
                                    "en": "keywords and classifier disagree on the topic"},
     "corr.retrain": {"vi": "Huấn luyện lại mô hình", "en": "Retrain a model"},
@@ -164,7 +166,7 @@ def review_rows(range_key: str, topics: tuple[str, ...] = (), sources: tuple[str
     query = data.posts_query(range_key, topics=topics, sources=sources, platforms=platforms,
                              watchlists=watchlists)
     return review_queue(data.store(), query, limit=learn.review_size, candidates=learn.review_candidates,
-                        disagree_bonus=learn.review_disagree_bonus)
+                        disagree_bonus=learn.review_disagree_bonus, audit_share=learn.holdout)
 
 
 def _reasons(row: dict[str, Any]) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.documents import CORRECTED_FLAG, LABEL_TASKS, RULES_DISAGREE_FLAG, Correction, Post
+from core.documents import CORRECTED_FLAG, LABEL_TASKS, RULES_DISAGREE_FLAG, Correction, Post, audit_bucket
 from core.errors import StoreError, ValidationFailed
 from core.settings import Settings
 from core.state import StateWriteError, _fsync_dir
@@ -411,12 +411,18 @@ def usefulness(post: Post, *, disagree_bonus: float = 0.5) -> tuple[float, str |
 
 
 def review_queue(store: Store, query: dict[str, Any] | None = None, *, limit: int = 20,
-                 candidates: int = 400, disagree_bonus: float = 0.5) -> list[dict[str, Any]]:
-    """The posts most worth an operator's label, most useful first (see :func:`usefulness`).
+                 candidates: int = 400, disagree_bonus: float = 0.5,
+                 audit_share: float = 0.0) -> list[dict[str, Any]]:
+    """The posts most worth an operator's label, most useful first (see :func:`usefulness`),
+    with the audit sample's posts mixed in.
 
     Looks at the newest ``candidates`` analysed posts matching ``query`` that have no
     operator's label yet and are not reposts, plus as many where keyword rules and
-    classifier disagree.
+    classifier disagree. Posts of the audit sample (:func:`core.documents.audit_bucket`
+    below ``audit_share``, the share retraining holds back as ``learn.holdout``) are not
+    ranked by usefulness: they come newest first, reason ``"audit"``, in about
+    ``audit_share`` of the slots from the top, so the corrections that judge a retrained
+    model are a fair sample of the stream, not only the posts the models found hardest.
     Returns ``{"post": stored doc, "score", "task", "reasons"}`` rows.
     """
     base: list[dict[str, Any]] = [{"exists": {"field": "sentiment"}}]
@@ -430,12 +436,32 @@ def review_queue(store: Store, query: dict[str, Any] | None = None, *, limit: in
         res = store.search("posts", q, size=candidates, sort=[{"published_at": {"order": "desc"}}])
         for hit in res.hits:
             seen.setdefault(hit.id, hit.source)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    audit: list[tuple[float, str, dict[str, Any]]] = []
     for doc in seen.values():
         post = Post.from_doc(doc)
         score, task, reasons = usefulness(post, disagree_bonus=disagree_bonus)
         if task is None:
             continue
-        rows.append({"post": doc, "score": score, "task": task, "reasons": reasons})
+        row = {"post": doc, "score": score, "task": task, "reasons": reasons}
+        if audit_bucket(post.id) < audit_share:
+            row["reasons"] = ["audit"]
+            newest = -post.published_at.timestamp() if post.published_at else math.inf
+            audit.append((newest, post.id, row))
+        else:
+            rows.append(row)
     rows.sort(key=lambda r: (-r["score"], r["post"].get("id")))
-    return rows[:limit]
+    audit.sort(key=lambda a: a[:2])
+    ranked, sampled = iter(rows), iter(a[2] for a in audit)
+    out: list[dict[str, Any]] = []
+    n_audit = 0
+    while len(out) < limit:
+        want_audit = n_audit < round((len(out) + 1) * audit_share)
+        row = next(sampled, None) if want_audit else next(ranked, None)
+        if row is None:  # one kind ran out: the other fills the rest
+            row = next(ranked, None) if want_audit else next(sampled, None)
+            if row is None:
+                break
+        n_audit += row["reasons"] == ["audit"]
+        out.append(row)
+    return out

@@ -7,9 +7,10 @@ operator do not teach the same: the SVM's ``C`` for corpus rows and for correcti
 correction's weight is their ratio) are chosen on a small grid by k-fold cross-validation
 over the training corrections themselves (:func:`choose_weighting`: each fold trains on the
 corpus plus the other folds and is scored on its own posts), so the choice is made on the
-operators' data and nothing else. A share of the corrections (``holdout``,
-chosen per label by a hash of the post id, so a post always falls on the same side) is
-held back: both the candidate and the model in use are evaluated on it, and on any
+operators' data and nothing else. The corrections of the audit sample (posts whose id
+hash is below ``holdout``, which the review queue asks about label-blind: see
+:func:`split_heldout`) are held back: both the candidate and the model in use are
+evaluated on them, and on any
 labelled file given, with macro-F1. The candidate becomes a new version in the registry
 either way; it is promoted only if its macro-F1 is at least the current model's on every
 evaluation.
@@ -21,7 +22,6 @@ every time), or conflicting corrections (the same text with different labels).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.documents import audit_bucket
 from core.errors import NlpError
 from nlp.models import TASKS, default_model_dir, load_classifier, read_meta
 from nlp.normalize import normalize_text
@@ -79,6 +80,7 @@ class RetrainReport:
     n_corrections: int
     n_train: int
     n_heldout: int
+    heldout_kind: str  # "audit": the audit sample's corrections; "stratified": a hash share per label
     label_counts: dict[str, int]
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {current, candidate}
 
@@ -118,20 +120,30 @@ def check_corrections(task: str, examples: Sequence[Example], *, min_corrections
     return list(examples)
 
 
-def _bucket(post_id: str) -> float:
-    return int(hashlib.sha1(post_id.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+MIN_AUDIT_HELDOUT = 8  # fewer audit-sample corrections than this: a stratified hash share is held back
 
 
-def split_heldout(examples: Sequence[Example], fraction: float) -> tuple[list[Example], list[Example]]:
-    """(train, held back): per label, the ``fraction`` of posts with the lowest id hash is held
-    back (at least one when a label has two or more posts, never all of them)."""
+def split_heldout(examples: Sequence[Example], fraction: float) -> tuple[list[Example], list[Example], str]:
+    """(train, held back, how): the corrections of posts in the audit sample
+    (:func:`core.documents.audit_bucket` below ``fraction``) are held back, ``how`` =
+    ``"audit"``. The review queue asks about those posts label-blind, so they are a fair
+    sample of the stream, while the rest were mostly asked because the models were unsure.
+
+    With fewer than :data:`MIN_AUDIT_HELDOUT` of them, or fewer than two labels among them,
+    or none left to train on, ``how`` = ``"stratified"``: per label, the ``fraction`` of
+    posts with the lowest id hash (at least one when a label has two or more posts, never
+    all of them)."""
+    audit = [ex for ex in examples if audit_bucket(ex.id) < fraction]
+    rest = [ex for ex in examples if audit_bucket(ex.id) >= fraction]
+    if len(audit) >= MIN_AUDIT_HELDOUT and len({ex.label for ex in audit}) >= 2 and rest:
+        return rest, audit, "audit"
     by_label: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
         by_label[ex.label].append(ex)
     train_part: list[Example] = []
     held: list[Example] = []
     for label in sorted(by_label):
-        group = sorted(by_label[label], key=lambda e: (_bucket(e.id), e.id))
+        group = sorted(by_label[label], key=lambda e: (audit_bucket(e.id), e.id))
         k = round(fraction * len(group))
         if len(group) >= 2:
             k = min(max(k, 1), len(group) - 1)
@@ -139,7 +151,7 @@ def split_heldout(examples: Sequence[Example], fraction: float) -> tuple[list[Ex
             k = 0
         held.extend(group[:k])
         train_part.extend(group[k:])
-    return train_part, held
+    return train_part, held, "stratified"
 
 
 def shipped_corpus(task: str) -> tuple[Path, str]:
@@ -298,7 +310,7 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
     options = options or RetrainOptions()
     examples = check_corrections(task, examples, min_corrections=options.min_corrections,
                                  has_eval=eval_file is not None)
-    train_part, held = split_heldout(examples, options.holdout)
+    train_part, held, held_how = split_heldout(examples, options.holdout)
     evals: dict[str, tuple[list[str], list[str]]] = {}
     if held:
         evals["heldout"] = ([normalize_text(e.text)[0] for e in held], [e.label for e in held])
@@ -332,7 +344,7 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
 
             record = {"task": task, "parent": current.name, "by": options.by,
                       "n_corrections": len(examples), "n_train_corrections": len(train_part),
-                      "n_heldout": len(held), "weighting": asdict(weighting),
+                      "n_heldout": len(held), "heldout_kind": held_how, "weighting": asdict(weighting),
                       "correction_ids": sorted(e.id for e in examples)}
             candidate = registry.add(task, build, record)
         evaluations: dict[str, dict[str, Any]] = {}
@@ -355,7 +367,7 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
     log.info("%s: %s (%s)", candidate.name, "promoted" if promoted else "kept aside", reason)
     return RetrainReport(task=task, candidate=candidate.name, current=current.name,
                          promoted=promoted, reason=reason, n_corrections=len(examples),
-                         n_train=n_train, n_heldout=len(held),
+                         n_train=n_train, n_heldout=len(held), heldout_kind=held_how,
                          label_counts=dict(sorted(Counter(e.label for e in examples).items())),
                          evaluations=evaluations)
 

@@ -199,8 +199,9 @@ def learning_curve(rows: list[dict[str, Any]], ns: list[int], work_dir: Path, *,
         try:
             store.upsert_many("posts", analysed)
             if order == "queue":
-                queued = [r["post"]["id"] for r in review_queue(store, None, limit=len(first),
-                                                                candidates=len(first))]
+                queued = [r["post"]["id"] for r in review_queue(
+                    store, None, limit=len(first), candidates=len(first),
+                    audit_share=settings.learn.holdout)]
                 ids = queued + [p["id"] for p in analysed if p["id"] not in set(queued)]
             else:
                 ids = [p["id"] for p in analysed]

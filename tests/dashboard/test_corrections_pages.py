@@ -29,7 +29,9 @@ def fresh(tmp_path, monkeypatch):
     monkeypatch.setenv("IOCWATCH_LEARN__CORPUS_C", "0.1")
     monkeypatch.setenv("IOCWATCH_LEARN__CORRECTION_C", "1")
     now = datetime.now(UTC)
-    unsure = Post.new(platform="news", source="baocantho", native_id="unsure-1", language="vi",
+    # outside the audit sample (core.documents.audit_bucket 0.45 >= learn.holdout), so the
+    # queue ranks it by how unsure the models are
+    unsure = Post.new(platform="news", source="baocantho", native_id="unsure-3", language="vi",
                       title="Cầu Trần Hoàng Na thông xe sớm", published_at=now - timedelta(hours=1),
                       text="Cây cầu mới thông xe, người dân phấn khởi.", topics=["traffic"],
                       sentiment="negative", sentiment_score=-0.1, toxicity="clean", toxicity_score=0.05,

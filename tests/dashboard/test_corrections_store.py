@@ -134,6 +134,33 @@ def test_corrections_review_queue_asks_about_unsure_and_disagreeing_posts_first(
     assert task == "topic"  # sentiment is settled; its topic may still be asked
 
 
+def test_corrections_review_queue_mixes_in_the_audit_sample_label_blind(store):
+    from datetime import UTC, datetime, timedelta
+
+    from core.documents import audit_bucket
+
+    now = datetime.now(UTC)
+    # confidences fall with i, so by usefulness the last posts would come first
+    posts = [_post(i, f"bài {i}", conf=0.95 - 0.01 * i, published_at=now - timedelta(hours=i))
+             for i in range(40)]
+    store.upsert_many("posts", posts)
+    audit = [p for p in posts if audit_bucket(p.id) < 0.3]
+    assert 6 <= len(audit) <= 20  # the fixture holds enough of both kinds
+    rows = review_queue(store, limit=20, audit_share=0.3)
+    kinds = ["audit" if r["reasons"] == ["audit"] else "ranked" for r in rows]
+    assert len(rows) == 20
+    # every prefix of the queue is 30 % audit sample, rounded
+    assert [kinds[:m].count("audit") for m in range(1, 21)] == [round(m * 0.3) for m in range(1, 21)]
+    audit_rows = [r["post"]["id"] for r in rows if r["reasons"] == ["audit"]]
+    newest_audit = [p.id for p in sorted(audit, key=lambda p: p.published_at, reverse=True)]
+    assert audit_rows == newest_audit[:len(audit_rows)]  # newest first, not by how unsure
+    ranked = [Post.from_doc(r["post"]) for r in rows if r["reasons"] != ["audit"]]
+    assert all(audit_bucket(p.id) >= 0.3 for p in ranked)
+    confidences = [p.label_confidence["sentiment"] for p in ranked]
+    assert confidences == sorted(confidences)  # the rest: least sure first
+    assert [r["post"]["id"] for r in review_queue(store, limit=20)] != [r["post"]["id"] for r in rows]
+
+
 def test_corrections_survive_a_recrawl_spooled_while_the_store_was_down(settings, store):
     from iocwatch.ops.spool import SpooledStore, open_spool
     from tests.ops.faults import SwitchableStore

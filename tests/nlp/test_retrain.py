@@ -61,16 +61,23 @@ def test_retrain_refuses_conflicting_corrections_naming_the_posts():
     assert "loop-01" in str(err.value) and "repost-1" in str(err.value)
 
 
-def test_retrain_heldout_split_is_stratified_and_stable():
+def test_retrain_holds_back_the_audit_sample_else_a_stratified_share():
+    from core.documents import audit_bucket
+
     rows = examples()
-    train_a, held_a = split_heldout(rows, 0.3)
-    train_b, held_b = split_heldout(list(reversed(rows)), 0.3)
-    assert {e.id for e in held_a} == {e.id for e in held_b}
-    assert len(held_a) == 18 and len(train_a) == 42
-    assert {e.label for e in held_a} == {"negative", "neutral", "positive"}
+    train_a, held_a, how = split_heldout(rows, 0.3)
+    assert how == "audit" and len(held_a) >= 8 and len(held_a) + len(train_a) == 60
+    assert all(audit_bucket(e.id) < 0.3 for e in held_a) and all(audit_bucket(e.id) >= 0.3 for e in train_a)
+    assert len({e.label for e in held_a}) >= 2
+    train_b, held_b, _ = split_heldout(list(reversed(rows)), 0.3)
+    assert {e.id for e in held_a} == {e.id for e in held_b}  # the same posts, whatever the order
+
+    few = rows[::6]  # 10 posts: too few of them in the audit sample to judge a model
+    train_c, held_c, how_c = split_heldout(few, 0.3)
+    assert how_c == "stratified" and {e.label for e in held_c} == {e.label for e in few}
     lone = [rows[0], rows[20], rows[21]]  # one positive, two neutral
-    train_c, held_c = split_heldout(lone, 0.3)
-    assert [e.label for e in held_c] == ["neutral"] and len(train_c) == 2
+    train_d, held_d, _ = split_heldout(lone, 0.3)
+    assert [e.label for e in held_d] == ["neutral"] and len(train_d) == 2
 
 
 def _tiny_corpus() -> tuple[list[str], list[str], list[str]]:
@@ -114,7 +121,8 @@ def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Pat
                      eval_file=DATA / "tiny_sentiment.jsonl", eval_label_field="label")
     assert report.candidate == "v1" and report.current == SHIPPED
     assert set(report.evaluations) == {"heldout", "eval:tiny_sentiment.jsonl"}
-    assert report.evaluations["heldout"]["current"]["n"] == report.n_heldout == 18
+    assert report.evaluations["heldout"]["current"]["n"] == report.n_heldout >= 8
+    assert report.heldout_kind == "audit"
     not_worse = all(ev["candidate"]["macro_f1"] >= ev["current"]["macro_f1"]
                     for ev in report.evaluations.values())
     assert report.promoted == not_worse
