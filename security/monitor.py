@@ -30,7 +30,7 @@ from security.analytics.base import Finding
 from security.analytics.engine import AnalyticsEngine
 from security.detectors import Detector
 from security.features import FEATURES, FlowTable, WindowAggregator, registered_domain
-from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Packet, Record, SyslogLine
+from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Packet, Record, SyslogLine, is_ip
 from security.rules import ANOMALY, Detection, rule_config, run_rules, web_attack_kinds
 
 log = logging.getLogger(__name__)
@@ -378,8 +378,8 @@ class Monitor:
             alert = self._make(ANOMALY_RULE, ANOMALY["technique"], ANOMALY["technique_name"], w.entity,
                                w.first_seen, w.last_seen, 1, risk, f"Unusual activity from {w.entity}: {top}",
                                explanation, self.samples.get(("flow", w.entity), [])[: self.max_evidence],
-                               ["network"], source_ip=w.entity if _is_ip(w.entity) else None,
-                               host_name=None if _is_ip(w.entity) else w.entity, title_key="anomaly",
+                               ["network"], source_ip=w.entity if is_ip(w.entity) else None,
+                               host_name=None if is_ip(w.entity) else w.entity, title_key="anomaly",
                                title_params={"entity": w.entity, "features": [
                                    [e.feature, e.observed, e.baseline] for e in explanation[:3]]})
             self._merge(merged, alert)
@@ -476,13 +476,6 @@ def merge_alerts(old: Alert, new: Alert) -> Alert:
             old.evidence.append(e)
     return old
 
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
 
 
 @dataclass

@@ -20,7 +20,6 @@ computes the same list from aggregations over the stored alerts
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from typing import Any
 
 from core.documents import Alert, Severity
 from core.risk import DISCOUNTED, NOT_HOSTS, score_alerts
+from security.records import is_ip
 
 __all__ = ["DISCOUNTED", "NOT_HOSTS", "EntityRisk", "entity_risk", "score_alerts"]
 
@@ -54,13 +54,6 @@ class EntityRisk:
         return d
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
-
 
 def _owners(a: Alert) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
@@ -68,7 +61,7 @@ def _owners(a: Alert) -> set[tuple[str, str]]:
         out.add(("host", a.source_ip))
     if a.host_name and not a.source_ip and a.entity == a.host_name:
         out.add(("host", a.host_name))
-    if a.entity and not a.entity.startswith(NOT_HOSTS) and (_is_ip(a.entity) or not a.source_ip):
+    if a.entity and not a.entity.startswith(NOT_HOSTS) and (is_ip(a.entity) or not a.source_ip):
         out.add(("host", a.entity))
     if a.user_name:
         out.add(("user", a.user_name))
