@@ -130,3 +130,24 @@ def login(at, name: str, password: str | None = None):
     at.text_input(key="login_password").input(PASSWORDS[name] if password is None else password)
     at.button[0].click().run()
     return at
+
+
+@pytest.fixture(scope="module")
+def truth_dir(tmp_path_factory):
+    """The truth fixture directory (tests/dashboard/truth_fixtures.py), one per test module."""
+    from tests.dashboard.truth_fixtures import fill_truth_dir
+
+    data_dir = tmp_path_factory.mktemp("truth") / "data"
+    fill_truth_dir(data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def truth(truth_dir, monkeypatch):
+    """The dashboard reads the module's truth directory (with its watchlists file)."""
+    from core.settings import get_settings
+    from tests.dashboard.truth_fixtures import use_truth_dir
+
+    use_truth_dir(monkeypatch, truth_dir)
+    yield truth_dir
+    get_settings.cache_clear()

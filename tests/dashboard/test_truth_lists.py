@@ -5,24 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard.conftest import login, new_app, use_data_dir
-from tests.dashboard.truth_fixtures import NEGATIVE, POSITIVE, TOXIC, fill_truth_dir
-
-
-@pytest.fixture(scope="module")
-def truth_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("truth") / "data"
-    fill_truth_dir(data_dir)
-    return data_dir
-
-
-@pytest.fixture
-def truth(truth_dir, monkeypatch):
-    from core.settings import get_settings
-
-    use_data_dir(monkeypatch, truth_dir)
-    yield truth_dir
-    get_settings.cache_clear()
+from tests.dashboard.conftest import login, new_app
+from tests.dashboard.truth_fixtures import NEGATIVE, POSITIVE, TOXIC
 
 
 def _folded(text: str) -> str:

@@ -6,26 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from tests.dashboard.conftest import login, new_app
-from tests.dashboard.truth_fixtures import fill_truth_dir, use_truth_dir
-
-
-@pytest.fixture(scope="module")
-def truth_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("truthrange") / "data"
-    fill_truth_dir(data_dir)
-    return data_dir
-
-
-@pytest.fixture
-def truth(truth_dir, monkeypatch):
-    from core.settings import get_settings
-
-    use_truth_dir(monkeypatch, truth_dir)
-    yield truth_dir
-    get_settings.cache_clear()
 
 
 def _posts_on(first: date, last: date) -> int:
