@@ -71,6 +71,10 @@ def test_corrections_review_queue_one_click_changes_the_counts_at_once(fresh):
     at.switch_page("pages/listening.py").run()
     assert not at.exception, at.exception
     assert any(s.value == "Cần xem lại" for s in at.subheader)
+    # the audit sample is asked too, and says why (learn.holdout of the queue's slots)
+    # (captions hold the escaped Markdown source: "kiểm tra\\: chọn")
+    assert any("mẫu kiểm tra" in c.value and "chọn ngẫu nhiên để đo mô hình cho công bằng" in c.value
+               for c in at.caption)
     before = _negative_share(at)
     button = at.button(key=f"rq0_{unsure.id}_sentiment_positive")  # the least sure post comes first
     assert button.label == "Tích cực"
