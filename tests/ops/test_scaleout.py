@@ -118,7 +118,8 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
     assert article_paths <= set(pages)  # together they collected everything, once
     ids_a = {p.id for p in outs["a"]}
     ids_b = {p.id for p in outs["b"]}
-    assert ids_a and ids_b, "both workers took part"
+    assert ids_a and ids_b, (f"both workers took part: a {len(ids_a)} posts, b {len(ids_b)} posts, "
+                             f"{len(pages)} pages fetched, reports {reports}")
     assert not ids_a & ids_b  # no post collected by both
     assert {"iocwatch:demo-baocantho:dupefilter", "iocwatch:demo-congthongtin:dupefilter"} <= keys
 
