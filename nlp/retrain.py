@@ -83,6 +83,7 @@ class RetrainReport:
     heldout_kind: str  # "audit": the audit sample's corrections; "stratified": a hash share per label
     label_counts: dict[str, int]
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {current, candidate}
+    weighting: dict[str, Any] = field(default_factory=dict)  # see Weighting
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -368,6 +369,7 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
     return RetrainReport(task=task, candidate=candidate.name, current=current.name,
                          promoted=promoted, reason=reason, n_corrections=len(examples),
                          n_train=n_train, n_heldout=len(held), heldout_kind=held_how,
+                         weighting=asdict(weighting),
                          label_counts=dict(sorted(Counter(e.label for e in examples).items())),
                          evaluations=evaluations)
 

@@ -103,9 +103,17 @@ def _operator() -> str:
 
 
 def _retrain_lines(report: dict) -> list[str]:
+    held_how = {"audit": "the audit sample, asked label-blind in the review queue",
+                "stratified": "a share per label: too few audit-sample corrections"}
     lines = [f"{report['task']}: {report['n_corrections']} corrections "
              f"({', '.join(f'{k} {v}' for k, v in report['label_counts'].items())}); "
-             f"{report['n_heldout']} held back for the comparison"]
+             f"{report['n_heldout']} held back for the comparison "
+             f"({held_how.get(report.get('heldout_kind'), report.get('heldout_kind'))})"]
+    w = report.get("weighting") or {}
+    if w:
+        how = (f"chosen by {w['folds']}-fold CV over the corrections, macro-F1 {w['cv_macro_f1']:.4f}"
+               if w.get("folds") else "not chosen: one pair, or too few corrections per label")
+        lines.append(f"  SVM C: corpus {w['corpus_c']:g}, corrections {w['correction_c']:g} ({how})")
     for name, ev in report["evaluations"].items():
         lines.append(f"  {name}:")
         for side in ("current", "candidate"):
@@ -131,9 +139,11 @@ def retrain(task: str, eval_file: Path | None, eval_label_field: str | None, wai
             as_json: bool) -> None:
     """Train on the shipped corpus plus the operators' corrections; promote if not worse.
 
-    Both the model in use and the candidate are evaluated on a held-back part of the
-    corrections (and on --eval FILE); the candidate becomes a new version either way and is
-    put in use only if its macro-F1 is not lower on any of them.
+    Both the model in use and the candidate are evaluated on the held-back corrections (those
+    of the audit sample, which the review queue asks about label-blind) and on --eval FILE;
+    the candidate becomes a new version either way and is put in use only if its macro-F1 is
+    not lower on any of them. The SVM's C for corpus sentences and for corrections is chosen
+    by cross-validation over the other corrections (learn.corpus_c, learn.correction_c).
     """
     from iocwatch.flows.learn import retrain_task
 

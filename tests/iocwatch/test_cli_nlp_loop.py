@@ -71,7 +71,13 @@ def test_cli_nlp_retrain_prints_both_evaluations_then_models_and_rollback(run, s
                  "--eval-label-field", "label")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "60 corrections (negative 20, neutral 20, positive 20); 18 held back" in out
+    assert "60 corrections (negative 20, neutral 20, positive 20); " in out
+    # posts of the audit sample are held back (or, when too few, a stratified share), and
+    # the output says which
+    assert ("held back for the comparison (the audit sample" in out
+            or "held back for the comparison (a share per label" in out), out
+    # one (corpus C, correction C) pair in these tests (see one_pair): nothing to choose
+    assert "SVM C: corpus 0.1, corrections 1 (not chosen" in out
     assert "heldout:" in out and "eval:tiny_sentiment.jsonl:" in out
     assert out.count("current   shipped") == 2 and out.count("candidate v1") == 2
     promoted = "v1 promoted: now in use" in out
