@@ -100,6 +100,10 @@ class CrawlSettings(_Section):
     obey_robots: bool = True
     retry_times: int = Field(3, ge=0)  # retries on 5xx and timeouts, with backoff
     redis_url: str | None = None  # set to share the scheduler and dupefilter (scale-out)
+    # scale-out: a worker whose share of the queue is empty waits this long for requests
+    # other workers add before it ends (0 = end at once); a worker started beside another
+    # otherwise finds the start pages taken and the articles not queued yet, and quits
+    redis_idle_s: float = Field(10.0, ge=0)
 
 
 class NlpSettings(_Section):

@@ -79,6 +79,7 @@ def scrapy_settings(settings: Settings, *, sink: Callable[[list[Post]], None] | 
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,
             "REDIS_URL": crawl.redis_url,
+            "IOCWATCH_REDIS_IDLE_S": crawl.redis_idle_s,
         }, priority="cmdline")
     if overrides:
         s.update(overrides, priority="cmdline")

@@ -4,12 +4,14 @@ skip-before-download of known URLs, and article extraction into a :class:`Post`.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError
@@ -132,7 +134,26 @@ class SourceSpider(scrapy.Spider):
             watchlists = load_watchlists(settings.get("IOCWATCH_WATCHLISTS_FILE"))
         spider.matcher = WatchlistMatcher(list(watchlists))
         spider.incremental = settings.getbool("IOCWATCH_INCREMENTAL", True)
+        spider.redis_idle_s = settings.getfloat("IOCWATCH_REDIS_IDLE_S", 0.0) if settings.get("REDIS_URL") else 0.0
+        if spider.redis_idle_s > 0:
+            spider._idle_since = None
+            crawler.signals.connect(spider._wait_for_shared_work, signal=signals.spider_idle)
+            crawler.signals.connect(spider._busy, signal=signals.response_received)
         return spider
+
+    def _busy(self, *args: Any, **kwargs: Any) -> None:
+        self._idle_since = None
+
+    def _wait_for_shared_work(self, spider: scrapy.Spider) -> None:
+        """Scale-out (a shared Redis queue): a worker whose queue is empty waits up to
+        ``crawl.redis_idle_s`` for requests other workers add (a worker started beside another
+        finds the start pages already taken and the articles not yet queued) before it ends;
+        Scrapy asks again about every 5 s."""
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.redis_idle_s:
+            raise DontCloseSpider
 
     def closed(self, reason: str) -> None:
         self.report.count(f"finish_{reason}")

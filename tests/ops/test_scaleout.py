@@ -59,9 +59,13 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
                          for a in content.of("article", outlet)}
 
         # Each worker runs one request at a time per source (CONCURRENT_REQUESTS=1), so two
-        # article requests of one outlet in flight at once come from the two workers. The first
-        # article of an outlet is held until the second arrives: both workers take part, on any
-        # machine load, instead of the faster one draining the shared queue alone.
+        # article requests of one outlet in flight at once come from the two workers, and a
+        # worker cannot pull the whole shared queue into flight. The first article of an outlet
+        # is held until the second arrives, for at most 10 s: well below the crawler's download
+        # timeout (20 s), whose retry would fetch the page twice. Then, at 0.2 s an article and
+        # one at a time, one worker alone would need 13 s (67 articles) to 24 s (121) to drain
+        # an outlet, so the other, started at the same moment (the gate on the start pages),
+        # takes part on any machine load.
         both_in = {"baocantho": threading.Event(), "congthongtin": threading.Event()}
         waiting = {"baocantho": 0, "congthongtin": 0}
         lock = threading.Lock()
@@ -74,7 +78,7 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
                     waiting[outlet] += 1
                     if waiting[outlet] >= 2:
                         both_in[outlet].set()
-                both_in[outlet].wait(timeout=120)
+                both_in[outlet].wait(timeout=10)
             if raw_path in starts and site.hits[raw_path] <= 2:
                 try:
                     gate.wait()
@@ -86,7 +90,7 @@ def test_scaleout_two_crawlers_one_redis_fetch_every_page_once(settings, tmp_pat
 
         site.resolve = resolve
         for path in article_paths:  # articles take a moment, so the work is shared
-            site.routes[path].delay_s = 0.1
+            site.routes[path].delay_s = 0.2
         outs, reports, errors = {}, {}, []
 
         def worker(tag: str) -> None:
