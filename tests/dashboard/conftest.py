@@ -151,3 +151,17 @@ def truth(truth_dir, monkeypatch):
     use_truth_dir(monkeypatch, truth_dir)
     yield truth_dir
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def fresh_truth(tmp_path, monkeypatch):
+    """A truth directory of the test's own (for tests that write: triage, status), read by
+    the dashboard; yields the expected figures of :func:`fill_truth_dir`."""
+    from core.settings import get_settings
+    from tests.dashboard.truth_fixtures import fill_truth_dir, use_truth_dir
+
+    data_dir = tmp_path / "data"
+    expected = fill_truth_dir(data_dir)
+    use_truth_dir(monkeypatch, data_dir)
+    yield expected
+    get_settings.cache_clear()

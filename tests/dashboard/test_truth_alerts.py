@@ -6,33 +6,21 @@ from __future__ import annotations
 import pytest
 
 from core.errors import DashboardError
-from tests.dashboard.conftest import login, new_app, use_data_dir
-from tests.dashboard.truth_fixtures import fill_truth_dir
-
-
-@pytest.fixture
-def truth(tmp_path, monkeypatch):
-    from core.settings import get_settings
-
-    data_dir = tmp_path / "data"
-    expected = fill_truth_dir(data_dir)
-    use_data_dir(monkeypatch, data_dir)
-    yield expected
-    get_settings.cache_clear()
+from tests.dashboard.conftest import login, new_app
 
 
 def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_truth_overview_and_security_count_the_same_open_alerts(truth):
+def test_truth_overview_and_security_count_the_same_open_alerts(fresh_truth):
     at = login(new_app(), "admin")
     assert not at.exception, at.exception
     overview = _metrics(at)
     at.switch_page("pages/security.py").run()
     security = _metrics(at)
     assert overview["Cảnh báo an ninh chưa đóng"] == security["Hàng đợi cảnh báo"] == str(
-        truth["security_open_30d"] + 3 + 1 + 12 + 1)  # the fixture's, the attackers', the noise, the anomaly
+        fresh_truth["security_open_30d"] + 3 + 1 + 12 + 1)  # the fixture's, the attackers', the noise, the anomaly
     for sev in ("Nghiêm trọng", "Cao"):
         assert security[sev] != ""
     # the critical spike is a listening alert: counted on its own, not among security alerts
@@ -40,7 +28,7 @@ def test_truth_overview_and_security_count_the_same_open_alerts(truth):
     assert security["Nghiêm trọng"] == "3"
 
 
-def test_truth_comms_triages_a_spike_on_listening(truth):
+def test_truth_comms_triages_a_spike_on_listening(fresh_truth):
     from dashboard import data
 
     at = login(new_app(), "comms")
@@ -64,7 +52,7 @@ def test_truth_comms_triages_a_spike_on_listening(truth):
     assert _metrics(at)["Cảnh báo lắng nghe chưa đóng"] == "3"
 
 
-def test_truth_spike_queue_only_for_roles_that_triage_it(truth):
+def test_truth_spike_queue_only_for_roles_that_triage_it(fresh_truth):
     from dashboard import data
 
     at = login(new_app(), "analyst")

@@ -12,8 +12,8 @@ import pytest
 from security.detectors import ENTITY_MIN_WINDOWS, Detector
 from security.monitor import rule_explanation
 from security.rules import Detection
-from tests.dashboard.conftest import login, new_app, use_data_dir
-from tests.dashboard.truth_fixtures import ANOMALOUS, ATTACKER, fill_truth_dir
+from tests.dashboard.conftest import login, new_app
+from tests.dashboard.truth_fixtures import ANOMALOUS, ATTACKER
 
 
 def _windows(n: int = 300) -> tuple[list[dict], list[str]]:
@@ -78,17 +78,6 @@ def test_truth_evidence_times_and_payloads():
     assert decode_payload("no encoding here") is None
 
 
-@pytest.fixture
-def truth(tmp_path, monkeypatch):
-    from core.settings import get_settings
-
-    data_dir = tmp_path / "data"
-    fill_truth_dir(data_dir)
-    use_data_dir(monkeypatch, data_dir)
-    yield
-    get_settings.cache_clear()
-
-
 def _pick(at, rule: str, entity: str):
     from dashboard import data
 
@@ -99,7 +88,7 @@ def _pick(at, rule: str, entity: str):
     return alert_id
 
 
-def test_truth_security_page_explains_rule_and_anomaly_alerts(truth):
+def test_truth_security_page_explains_rule_and_anomaly_alerts(fresh_truth):
     at = login(new_app(), "security")
     at.switch_page("pages/security.py").run()
     _pick(at, "web_attack", ATTACKER)

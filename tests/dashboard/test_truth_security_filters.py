@@ -7,23 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import login, new_app
-from tests.dashboard.truth_fixtures import ATTACKER, LONE_ATTACKER, NOISE, fill_truth_dir, use_truth_dir
-
-
-@pytest.fixture(scope="module")
-def truth_dir(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("truthsec") / "data"
-    fill_truth_dir(data_dir)
-    return data_dir
-
-
-@pytest.fixture
-def truth(truth_dir, monkeypatch):
-    from core.settings import get_settings
-
-    use_truth_dir(monkeypatch, truth_dir)
-    yield truth_dir
-    get_settings.cache_clear()
+from tests.dashboard.truth_fixtures import ATTACKER, LONE_ATTACKER, NOISE
 
 
 def test_truth_entity_clauses_read_addresses_blocks_and_prefixes():

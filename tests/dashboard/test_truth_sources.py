@@ -3,24 +3,11 @@ monitor inputs apart on a chart of their own; the sources file's other entries a
 
 from __future__ import annotations
 
-import pytest
-
 from tests.dashboard.conftest import login, new_app
-from tests.dashboard.truth_fixtures import DEMO_SOURCE, fill_truth_dir, use_truth_dir
+from tests.dashboard.truth_fixtures import DEMO_SOURCE
 
 
-@pytest.fixture
-def truth(tmp_path, monkeypatch):
-    from core.settings import get_settings
-
-    data_dir = tmp_path / "data"
-    fill_truth_dir(data_dir)
-    use_truth_dir(monkeypatch, data_dir)
-    yield
-    get_settings.cache_clear()
-
-
-def test_truth_sources_that_ran_come_from_the_run_status(truth):
+def test_truth_sources_that_ran_come_from_the_run_status(fresh_truth):
     from dashboard import data
 
     ran = data.sources_that_ran()
@@ -34,7 +21,7 @@ def test_truth_sources_that_ran_come_from_the_run_status(truth):
     assert [c["name"] for c in ran["never_ran"]] == ["fb-cantho-24h", "yt-thoisu-mekong", "dien-dan-cantho"]
 
 
-def test_truth_sources_page_shows_runs_and_monitors_apart(truth):
+def test_truth_sources_page_shows_runs_and_monitors_apart(fresh_truth):
     at = login(new_app(), "admin")
     at.switch_page("pages/sources.py").run()
     assert not at.exception, at.exception

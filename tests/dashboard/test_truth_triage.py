@@ -4,21 +4,8 @@ the action it went with, times in the dashboard's timezone."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.dashboard.conftest import login, new_app, use_data_dir
-from tests.dashboard.truth_fixtures import ATTACKER, fill_truth_dir
-
-
-@pytest.fixture
-def truth(tmp_path, monkeypatch):
-    from core.settings import get_settings
-
-    data_dir = tmp_path / "data"
-    fill_truth_dir(data_dir)
-    use_data_dir(monkeypatch, data_dir)
-    yield
-    get_settings.cache_clear()
+from tests.dashboard.conftest import login, new_app
+from tests.dashboard.truth_fixtures import ATTACKER
 
 
 def _attack_id() -> str:
@@ -28,7 +15,7 @@ def _attack_id() -> str:
                 if r["rule"] == "web_attack" and r["entity"] == ATTACKER)
 
 
-def test_truth_triage_keeps_each_note_with_its_action(truth):
+def test_truth_triage_keeps_each_note_with_its_action(fresh_truth):
     from dashboard import data
     from index.triage import triage
 
@@ -42,7 +29,7 @@ def test_truth_triage_keeps_each_note_with_its_action(truth):
     assert closed.close_reason == "false_positive"
 
 
-def test_truth_closed_alert_shows_its_reason_and_note(truth):
+def test_truth_closed_alert_shows_its_reason_and_note(fresh_truth):
     alert_id = _attack_id()
     at = login(new_app(), "security")
     at.switch_page("pages/security.py").run()
@@ -70,7 +57,7 @@ def test_truth_closed_alert_shows_its_reason_and_note(truth):
     assert (history.iloc[-1]["Action"], history.iloc[-1]["Reason"]) == ("Status change", "False positive")
 
 
-def test_truth_assign_from_users_who_triage(truth):
+def test_truth_assign_from_users_who_triage(fresh_truth):
     from dashboard import data
 
     alert_id = _attack_id()
