@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +74,7 @@ def _free_port() -> int:
 @contextmanager
 def serve(data_dir: Path, root: Path) -> Iterator[str]:
     """The dashboard as ``iocwatch dashboard`` serves it, over ``data_dir``; yields its base URL."""
-    from iocwatch.commands.dashboard import streamlit_command
+    from iocwatch.commands.dashboard import streamlit_command, wait_until_healthy
 
     port = _free_port()
     log_path = root / f"streamlit-{port}.log"
@@ -84,17 +83,7 @@ def serve(data_dir: Path, root: Path) -> Iterator[str]:
                                 stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + START_S
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                        if resp.read().strip() == b"ok":
-                            break
-                except OSError:
-                    log.debug("dashboard not up yet")
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the dashboard did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
+            wait_until_healthy(url, proc, START_S, log_path)
             yield url
         finally:
             proc.terminate()

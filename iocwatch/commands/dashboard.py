@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def app_path() -> Path:
@@ -22,6 +26,26 @@ def streamlit_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.runOnSave", "false", "--theme.base", "light", "--client.toolbarMode", "minimal",
             "--client.showErrorDetails", "type"]
+
+
+def wait_until_healthy(url: str, proc: subprocess.Popen, timeout_s: float, log_path: Path) -> None:
+    """Wait until the dashboard at ``url`` answers its health check with ``ok``; raise
+    :class:`RuntimeError` with the end of ``log_path`` if ``proc`` exits or ``timeout_s``
+    passes first (used by the browser tests and the screenshot bench)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass  # not listening yet: asked again below until the deadline
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the dashboard did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.3)
 
 
 @click.command()

@@ -11,8 +11,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,7 +74,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(data_dir: Path, root: Path, **env: str) -> Iterator[str]:
     """``iocwatch dashboard``'s command over ``data_dir``; yields its base URL."""
-    from iocwatch.commands.dashboard import streamlit_command
+    from iocwatch.commands.dashboard import streamlit_command, wait_until_healthy
     from tests.dashboard.conftest import DATA
 
     port = free_port()
@@ -88,18 +86,8 @@ def serve(data_dir: Path, root: Path, **env: str) -> Iterator[str]:
         proc = subprocess.Popen(streamlit_command(port), cwd=root, env=environ, stdout=log,
                                 stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
         try:
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                        if resp.read().strip() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
+            wait_until_healthy(url, proc, 60, log_path)
             yield url
         finally:
             proc.terminate()

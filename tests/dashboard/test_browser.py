@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def served(tmp_path_factory):
     """The dashboard served by `streamlit run` on a free local port over the fixture data."""
-    from iocwatch.commands.dashboard import streamlit_command
+    from iocwatch.commands.dashboard import streamlit_command, wait_until_healthy
 
     root = tmp_path_factory.mktemp("browser")
     data_dir = root / "data"
@@ -67,18 +66,11 @@ def served(tmp_path_factory):
     log = open(root / "streamlit.log", "w")
     proc = subprocess.Popen(streamlit_command(port), cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
+    try:
+        wait_until_healthy(url, proc, 60, root / "streamlit.log")
+    except RuntimeError as exc:
+        proc.kill()
+        pytest.fail(str(exc))
     yield url, expected
     proc.terminate()
     try:
