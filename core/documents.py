@@ -261,6 +261,47 @@ class Post(BaseModel):
         post._set_human(task, label)
         return post
 
+    def label_without_corrections(self, task: str) -> str | None:
+        """The label ``task`` goes back to when its corrections are withdrawn: the model's
+        (``model_labels``, kept up to date by re-analysis), else the ``before`` of the first
+        correction of ``task``; the current label when ``task`` is not corrected."""
+        model = self.model_labels.get(task)
+        if model is not None:
+            return model.get("label")
+        first = next((c for c in self.corrections if c.task == task), None)
+        return first.before if first is not None else self.label_of(task)
+
+    def withdrawn(self, task: str) -> Post:
+        """A copy of this post without the operators' corrections of ``task``.
+
+        The effective field goes back to the model's output kept in ``model_labels`` (label,
+        score, confidence, every topic), or, when that is missing, to the ``before`` of the
+        first correction of ``task`` (with no score or confidence). The other tasks'
+        corrections stay; the ``corrected`` flag goes when none is left. A post without a
+        correction of ``task`` comes back unchanged (a copy).
+        """
+        if task not in LABEL_TASKS:
+            raise ValidationFailed(self.id, "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+        post = self.model_copy(deep=True)
+        if post.human_label(task) is None:
+            return post
+        model = post.model_labels.get(task) or {}
+        label = post.label_without_corrections(task)
+        if task == "topic":
+            post.topics = list(model.get("topics") or ([label] if label else []))
+        else:
+            setattr(post, task, label)
+            setattr(post, f"{task}_score", model.get("score"))
+        confidence = model.get("confidence")
+        post.label_confidence = {k: v for k, v in post.label_confidence.items() if k != task}
+        if confidence is not None:
+            post.label_confidence[task] = confidence
+        post.corrections = [c for c in post.corrections if c.task != task]
+        post.model_labels = {k: v for k, v in post.model_labels.items() if k != task}
+        if not post.corrections:
+            post.flags = [f for f in post.flags if f != CORRECTED_FLAG]
+        return post
+
     def correction_fields(self) -> dict[str, Any]:
         """The stored fields a correction changes (what :meth:`Store.update` receives)."""
         doc = self.to_doc()
