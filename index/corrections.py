@@ -12,6 +12,11 @@ The journal outlives the posts index: a post deleted, wiped with the index, or r
 an old export gets its operators' labels back when it is crawled again
 (:func:`keep_human_labels`), and retraining can still learn from it
 (:func:`journal_examples`).
+
+A correction made by mistake is withdrawn with :func:`withdraw_correction`: the post's label
+for that task goes back to the model's, and a withdrawal line in the journal cancels every
+earlier journal entry of that post and task, so neither a re-crawl nor retraining brings the
+wrong label back. A later correction of the task is in force again.
 """
 
 from __future__ import annotations
@@ -24,12 +29,22 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.documents import CORRECTED_FLAG, LABEL_TASKS, RULES_DISAGREE_FLAG, Correction, Post, audit_bucket
+from core.documents import (
+    CORRECTED_FLAG,
+    LABEL_TASKS,
+    RULES_DISAGREE_FLAG,
+    Correction,
+    LabelTask,
+    Post,
+    audit_bucket,
+    utcnow,
+)
 from core.errors import StoreError, ValidationFailed
 from core.settings import Settings
 from core.state import StateWriteError, _fsync_dir
@@ -51,6 +66,30 @@ def post_text(post: Post) -> str:
     return "\n".join(p for p in (post.title, post.text) if p)
 
 
+class Withdrawal(BaseModel):
+    """A journal line withdrawing the operators' corrections of one task of one post."""
+
+    model_config = ConfigDict(extra="ignore")
+    task: LabelTask
+    withdrawn: Literal[True]
+    by: str = Field(min_length=1)
+    at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("at")
+    @classmethod
+    def _tz(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class JournalWithdrawal:
+    """One withdrawal line of the corrections journal (see :func:`withdraw_correction`)."""
+
+    post_id: str
+    withdrawal: Withdrawal
+    line: int  # line number in the journal, from 1
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     """One line of the corrections journal: an operator's label for one task of one post."""
@@ -63,15 +102,24 @@ class JournalEntry:
 
 @dataclass
 class JournalRead:
-    """What the journal holds: its entries in the order written, and the lines it could not read.
+    """What the journal holds: its entries in force in the order written, and the lines it
+    could not read.
 
-    ``bad`` lists ``(line number, reason)``; a torn last line (a write cut by a crash) is one
-    of them. ``by_post`` maps a post id to its entries, oldest first.
+    A withdrawal line cancels every earlier entry of its post and task: ``entries`` and
+    ``by_post`` (a post id to its entries, oldest first) leave those out, and ``withdrawals``
+    maps ``(post id, task)`` to the last withdrawal of each. ``bad`` lists ``(line number,
+    reason)``; a torn last line (a write cut by a crash) is one of them.
     """
 
     entries: list[JournalEntry] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
     by_post: dict[str, list[JournalEntry]] = field(default_factory=dict)
+    withdrawals: dict[tuple[str, str], JournalWithdrawal] = field(default_factory=dict)
+
+    def withdrawn_at(self, post_id: str, task: str) -> datetime | None:
+        """When the corrections of ``task`` of ``post_id`` were last withdrawn, or ``None``."""
+        last = self.withdrawals.get((post_id, task))
+        return last.withdrawal.at if last is not None else None
 
     def latest(self, task: str) -> dict[str, JournalEntry]:
         """The last entry for ``task`` of every post that has one (the label in force)."""
@@ -95,8 +143,13 @@ _CACHE: dict[str, _Cached] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _parse_line(raw: bytes, lineno: int) -> JournalEntry | str:
-    """The entry on one journal line, or why it cannot be read."""
+def _invalid(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"field {'.'.join(str(p) for p in first['loc'])!r}: {first['msg']}"
+
+
+def _parse_line(raw: bytes, lineno: int) -> JournalEntry | JournalWithdrawal | str:
+    """The entry or withdrawal on one journal line, or why it cannot be read."""
     try:
         row = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -106,13 +159,17 @@ def _parse_line(raw: bytes, lineno: int) -> JournalEntry | str:
     post_id, text = row.get("post_id"), row.get("text", "")
     if not isinstance(post_id, str) or not post_id:
         return "no post_id"
+    if "withdrawn" in row:
+        try:
+            return JournalWithdrawal(post_id, Withdrawal.model_validate(row), lineno)
+        except ValidationError as exc:
+            return _invalid(exc)
     if not isinstance(text, str):
         return "text is not a string"
     try:
         correction = Correction.model_validate(row)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return f"field {'.'.join(str(p) for p in first['loc'])!r}: {first['msg']}"
+        return _invalid(exc)
     try:  # a label the task does not have could not be applied to a post
         Post(id=post_id, source="journal").check_label(correction.task, correction.label)
     except ValidationFailed as exc:
@@ -123,8 +180,10 @@ def _parse_line(raw: bytes, lineno: int) -> JournalEntry | str:
 class CorrectionsJournal:
     """The append-only journal of operators' corrections, one JSON object a line.
 
-    Each line holds ``post_id``, ``task``, ``label``, ``by``, ``at`` (ISO time), ``before``
-    (the label the correction replaced) and ``text`` (see :func:`post_text`). Appends take an
+    A correction line holds ``post_id``, ``task``, ``label``, ``by``, ``at`` (ISO time),
+    ``before`` (the label the correction replaced) and ``text`` (see :func:`post_text`). A
+    withdrawal line holds ``post_id``, ``task``, ``"withdrawn": true``, ``by`` and ``at``, and
+    cancels every earlier line of that post and task (see :class:`JournalRead`). Appends take an
     exclusive ``flock`` on the file (several dashboard sessions and processes write it) and
     are fsynced before :meth:`append` returns. :meth:`read` never fails on content: lines
     that cannot be read (a torn last line after a crash, a hand edit) are counted in
@@ -148,6 +207,19 @@ class CorrectionsJournal:
             StateWriteError: the journal could not be written (full or read-only disk).
         """
         row = {"post_id": post.id, **correction.model_dump(mode="json"), "text": post_text(post)}
+        self._append(row, f"post {post.id}: the {correction.task} correction")
+
+    def append_withdrawal(self, post_id: str, withdrawal: Withdrawal) -> None:
+        """Append ``withdrawal`` of the corrections of one task of ``post_id`` and fsync it.
+
+        Raises:
+            StateWriteError: the journal could not be written (full or read-only disk).
+        """
+        row = {"post_id": post_id, **withdrawal.model_dump(mode="json")}
+        self._append(row, f"post {post_id}: the withdrawal of its {withdrawal.task} correction")
+
+    def _append(self, row: dict[str, Any], what: str) -> None:
+        """One line, under an exclusive flock, after a newline if the last line is torn; fsynced."""
         line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,9 +239,8 @@ class CorrectionsJournal:
                     fcntl.flock(fh, fcntl.LOCK_UN)
         except OSError as exc:
             raise StateWriteError(
-                f"post {post.id}: the {correction.task} correction could not be written to the "
-                f"corrections journal: {exc.strerror or exc}",
-                hint="check free space and permissions; without the journal the correction is "
+                f"{what} could not be written to the corrections journal: {exc.strerror or exc}",
+                hint="check free space and permissions; without the journal the change is "
                      "lost if the posts index is rebuilt", where=str(self.path)) from exc
         if created:
             _fsync_dir(self.path.parent)
@@ -202,7 +273,9 @@ class CorrectionsJournal:
             bad: list[tuple[int, str]] = []
             if done:
                 old = cached.read
-                read = JournalRead(list(old.entries), list(old.bad), dict(old.by_post))
+                read = JournalRead(list(old.entries), list(old.bad), dict(old.by_post),
+                                   dict(old.withdrawals))
+                cancel: dict[tuple[str, str], int] = {}  # (post, task) -> line of its last withdrawal
                 for raw in tail[:done].split(b"\n")[:-1]:
                     cached.lines += 1
                     if not raw.strip():
@@ -211,8 +284,15 @@ class CorrectionsJournal:
                     if isinstance(parsed, str):
                         bad.append((cached.lines, parsed))
                         continue
+                    if isinstance(parsed, JournalWithdrawal):
+                        key = (parsed.post_id, parsed.withdrawal.task)
+                        read.withdrawals[key] = parsed
+                        cancel[key] = parsed.line
+                        continue
                     read.entries.append(parsed)
                     read.by_post[parsed.post_id] = [*read.by_post.get(parsed.post_id, []), parsed]
+                if cancel:  # one pass per read, not one per withdrawal line
+                    _cancel(read, cancel)
                 read.bad.extend(bad)
                 cached.read = read
                 cached.offset += done
@@ -220,7 +300,8 @@ class CorrectionsJournal:
             result = cached.read
             if tail[done:].strip():  # a torn last line: not consumed, read again next time
                 torn = (cached.lines + 1, "torn last line (no newline: a write cut short)")
-                result = JournalRead(result.entries, [*result.bad, torn], result.by_post)
+                result = JournalRead(result.entries, [*result.bad, torn], result.by_post,
+                                     result.withdrawals)
                 if cached.torn_logged != cached.offset:  # once per torn line, not every read
                     cached.torn_logged = cached.offset
                     bad.append(torn)
@@ -230,6 +311,20 @@ class CorrectionsJournal:
             log.warning("corrections journal %s: %d unreadable line(s) skipped (line %s%s); first: %s",
                         self.path, len(bad), where, more, bad[0][1])
         return result
+
+
+def _cancel(read: JournalRead, cancel: dict[tuple[str, str], int]) -> None:
+    """Drop from ``read`` the entries written before the withdrawal of their post and task."""
+    def live(entry: JournalEntry) -> bool:
+        return entry.line > cancel.get((entry.post_id, entry.correction.task), 0)
+
+    read.entries = [e for e in read.entries if live(e)]
+    for post_id in {post_id for post_id, _ in cancel}:
+        kept = [e for e in read.by_post.get(post_id, []) if live(e)]
+        if kept:
+            read.by_post[post_id] = kept
+        else:
+            read.by_post.pop(post_id, None)
 
 
 def journal_of(store: Any) -> CorrectionsJournal | None:
@@ -244,7 +339,8 @@ def journal_examples(settings_or_data_dir: Settings | str | os.PathLike[str], ta
                      ) -> list[tuple[str, str, str]]:
     """The operators' ``task`` labels in the journal, as ``(post_id, text, label)`` tuples.
 
-    One tuple per post: its latest correction for ``task`` (the label in force), with the
+    One tuple per post: its latest correction for ``task`` (the label in force; corrections
+    withdrawn since are left out, see :func:`withdraw_correction`), with the
     text the post had when it was corrected (title and text as :func:`post_text` joins
     them), in the order of those latest corrections. Useful when the posts are no longer in
     the store; unreadable journal lines are skipped and logged (see
@@ -289,6 +385,61 @@ def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, 
     return stored
 
 
+def withdraw_correction(store: Store, post_id: str, task: str, *, by: str, role: str,
+                        journal: CorrectionsJournal | None = None) -> Post | None:
+    """Withdraw the operators' corrections of ``task`` on post ``post_id`` (one made by mistake).
+
+    The post's label for ``task`` goes back to the model's (:meth:`Post.withdrawn`: the model
+    output kept in ``model_labels``, else the label before the first correction), its
+    corrections of ``task`` are removed (those of other tasks stay) and, once the store has
+    it, a withdrawal line is appended to ``journal`` (default: the store's,
+    :func:`journal_of`), which cancels every earlier journal entry of that post and task:
+    re-crawls, ``index load`` and re-analysis no longer restore it, and retraining no longer
+    learns it. A later correction of the task is in force again.
+
+    A post no longer in the store whose correction the journal still holds is withdrawn in
+    the journal only, so it is not restored when the post is collected again; ``None`` is
+    returned then. Otherwise returns the post as stored after the withdrawal.
+
+    Raises :class:`ValidationFailed` for a role that may not correct posts, an unknown task,
+    or when neither the stored post nor the journal has a correction of ``task`` in force;
+    :class:`StateWriteError` when the store has the withdrawal but the journal could not be
+    written.
+    """
+    if role not in CORRECTION_ROLES:
+        raise ValidationFailed(post_id, "role", f"the role {role!r} may not withdraw corrections")
+    if task not in LABEL_TASKS:
+        raise ValidationFailed(post_id, "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+    if not by:
+        raise ValidationFailed(post_id, "by", "a withdrawal needs the operator's name")
+    journal = journal or journal_of(store)
+    with _WRITE:
+        doc = store.get("posts", post_id)
+        post = Post.from_doc(doc) if doc is not None else None
+        in_store = post is not None and post.human_label(task) is not None
+        in_journal = journal is not None and any(
+            e.correction.task == task for e in journal.read().by_post.get(post_id, []))
+        if not in_store and not in_journal:
+            where = "the post" if post is not None else "the store holds no such post and the journal"
+            raise ValidationFailed(post_id, task, f"nothing to withdraw: {where} has no {task} "
+                                                  "correction in force")
+        before = post.label_of(task) if post is not None else None
+        if in_store:
+            post = Post.from_doc(store.update("posts", post_id, post.withdrawn(task).correction_fields()))
+        if journal is not None:  # in the order of the store's writes
+            journal.append_withdrawal(post_id, Withdrawal(task=task, withdrawn=True, by=by))
+        else:
+            log.warning("post %s: withdrawal not journaled (the store names no data directory); "
+                        "a re-crawl may restore the correction from an older journal", post_id)
+    if post is None:
+        log.info("post %s (not in the store): %s correction withdrawn in the journal by %s",
+                 post_id, task, by)
+    else:
+        log.info("post %s: %s correction withdrawn by %s (%r back to %r)", post_id, task, by,
+                 before, post.label_of(task))
+    return post
+
+
 def _ids_query(ids: list[str]) -> dict[str, Any]:
     return {"bool": {"filter": [{"ids": {"values": ids}}, {"term": {"flags": CORRECTED_FLAG}}]}}
 
@@ -315,8 +466,11 @@ def keep_human_labels(store: Store, docs: Iterable[Post | dict[str, Any]], *,
     (``journal``, default the store's: :func:`journal_of`) fills the gaps: corrections of a
     post whose stored copy is gone or older than them (index wiped, post deleted, restored
     from an old export) are applied with their who, when and label before, so the human
-    label wins again. One store query and one (cached) journal read per call. Idempotent,
-    so a batch replayed twice gives the same result.
+    label wins again. Corrections the journal withdrew (:func:`withdraw_correction`) are not
+    restored, and are taken off a post that still carries them (a stored copy or an export
+    older than the withdrawal): the task's label goes back to the model's. One store query
+    and one (cached) journal read per call. Idempotent, so a batch replayed twice gives the
+    same result.
     """
     docs = list(docs)
     ids = [d.id if isinstance(d, Post) else d.get("id") for d in docs]
@@ -324,9 +478,11 @@ def keep_human_labels(store: Store, docs: Iterable[Post | dict[str, Any]], *,
     if not ids:
         return docs
     journal = journal or journal_of(store)
-    by_post = journal.read().by_post if journal is not None else {}
+    read = journal.read() if journal is not None else JournalRead()
+    by_post = read.by_post
+    withdrawn_ids = {post_id for post_id, _ in read.withdrawals}
     found = store.search("posts", _ids_query(ids), size=len(ids))
-    if not found.hits and not by_post:
+    if not found.hits and not by_post and not withdrawn_ids:
         return docs
     stored = {hit.id: Post.from_doc(hit.source) for hit in found.hits}
     out: list[Post | dict[str, Any]] = []
@@ -334,22 +490,44 @@ def keep_human_labels(store: Store, docs: Iterable[Post | dict[str, Any]], *,
         doc_id = doc.id if isinstance(doc, Post) else doc.get("id")
         old = stored.get(doc_id) if isinstance(doc_id, str) else None
         entries = by_post.get(doc_id, []) if isinstance(doc_id, str) else []
-        if old is None and not entries:
+        if old is None and not entries and doc_id not in withdrawn_ids:
             out.append(doc)
             continue
         post = doc.model_copy(deep=True) if isinstance(doc, Post) else Post.from_doc(doc)
         if old is not None:
             post.keep_human_labels(old)
         merged = _merged(post.corrections, entries)
-        if merged is None and old is None:  # the journal has nothing this post lacks
-            out.append(doc)
-            continue
         if merged is not None:
             log.info("post %s: %d correction(s) restored from the corrections journal",
                      post.id, len(merged) - len(post.corrections))
             post.corrections = merged
             post.keep_human_labels()
+        cancelled = _withdrawn_tasks(post, read)
+        for task in cancelled:
+            at = read.withdrawn_at(post.id, task)
+            later = [c for c in post.corrections if c.task != task or c.at > at]
+            if any(c.task == task for c in later):  # corrected again after the withdrawal
+                post.corrections = later
+                post.keep_human_labels()
+            else:
+                post = post.withdrawn(task)
+        if cancelled:
+            log.info("post %s: %s correction(s) withdrawn in the corrections journal not restored",
+                     post.id, ", ".join(cancelled))
+        if merged is None and old is None and not cancelled:  # the journal changes nothing
+            out.append(doc)
+            continue
         out.append(post if isinstance(doc, Post) else post.to_doc())
+    return out
+
+
+def _withdrawn_tasks(post: Post, read: JournalRead) -> list[str]:
+    """The tasks of which ``post`` carries a correction older than the journal's withdrawal."""
+    out = []
+    for task in LABEL_TASKS:
+        at = read.withdrawn_at(post.id, task)
+        if at is not None and any(c.task == task and c.at <= at for c in post.corrections):
+            out.append(task)
     return out
 
 

@@ -1,5 +1,6 @@
 """Corrections through the store: who/when/label before, counts at once, roles, and the human
-label kept through re-crawls (the listen flow's spooled store) and re-analysis."""
+label kept through re-crawls (the listen flow's spooled store) and re-analysis; withdrawing a
+correction made by mistake."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import pytest
 
 from core.documents import CORRECTED_FLAG, RULES_DISAGREE_FLAG, Post
 from core.errors import StoreError, ValidationFailed
-from index.corrections import correct_post, corrected_posts, keep_human_labels, review_queue, usefulness
+from index.corrections import (
+    correct_post,
+    corrected_posts,
+    keep_human_labels,
+    review_queue,
+    usefulness,
+    withdraw_correction,
+)
 
 
 def _post(i: int, text: str, sentiment: str = "negative", topic: str = "traffic", conf: float = 0.9,
@@ -194,3 +202,68 @@ def test_corrections_two_operators_at_the_same_moment_both_kept(store):
     assert len(stored.corrections) == 9
     assert stored.human_labels() == {"sentiment": "positive", "topic": "health", "toxicity": "offensive"}
     assert (stored.sentiment, stored.topics, stored.toxicity) == ("positive", ["health"], "offensive")
+
+
+def test_corrections_withdraw_restores_the_model_label_and_the_counts_at_once(store):
+    posts = [_post(i, f"Cầu mới thông xe số {i}") for i in range(3)]
+    store.upsert_many("posts", posts)
+    pid = posts[0].id
+    correct_post(store, pid, "sentiment", "positive", by="comms", role="comms")
+    correct_post(store, pid, "sentiment", "neutral", by="analyst", role="analyst")  # two in force
+    correct_post(store, pid, "topic", "health", by="comms", role="comms")
+    assert _sentiments(store) == {"negative": 2, "neutral": 1}
+    assert Post.from_doc(store.get("posts", pid)).label_without_corrections("sentiment") == "negative"
+
+    out = withdraw_correction(store, pid, "sentiment", by="comms", role="comms")
+    assert _sentiments(store) == {"negative": 3}  # every count, at once
+    stored = Post.from_doc(store.get("posts", pid))
+    assert out == stored
+    assert (stored.sentiment, stored.sentiment_score, stored.label_confidence["sentiment"]) == (
+        "negative", -0.5, 0.9)  # the model's label, score and confidence
+    assert [(c.task, c.label) for c in stored.corrections] == [("topic", "health")]
+    assert set(stored.model_labels) == {"topic"} and CORRECTED_FLAG in stored.flags  # topic still corrected
+    assert [p.id for p in corrected_posts(store, "sentiment")] == []
+
+    withdraw_correction(store, pid, "topic", by="admin", role="admin")
+    stored = Post.from_doc(store.get("posts", pid))
+    assert stored.topics == ["traffic"] and stored.corrections == [] and stored.model_labels == {}
+    assert CORRECTED_FLAG not in stored.flags and store.count("posts", {"term": {"flags": CORRECTED_FLAG}}) == 0
+    assert stored.label_confidence == {"topic": 0.9, "sentiment": 0.9}
+
+
+def test_corrections_withdraw_refused_for_security_officers_and_when_nothing_is_corrected(store):
+    post = _post(1, "Kẹt xe")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    with pytest.raises(ValidationFailed, match="'security' may not withdraw"):
+        withdraw_correction(store, post.id, "sentiment", by="sec", role="security")
+    with pytest.raises(ValidationFailed, match="nothing to withdraw: the post has no topic correction in force"):
+        withdraw_correction(store, post.id, "topic", by="comms", role="comms")
+    with pytest.raises(ValidationFailed, match="not one of"):
+        withdraw_correction(store, post.id, "weather", by="comms", role="comms")
+    with pytest.raises(ValidationFailed, match="store holds no such post"):
+        withdraw_correction(store, "missing", "sentiment", by="comms", role="comms")
+    assert Post.from_doc(store.get("posts", post.id)).sentiment == "positive"  # all refused: unchanged
+    withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+    with pytest.raises(ValidationFailed, match="nothing to withdraw"):  # twice: already withdrawn
+        withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+
+
+def test_corrections_withdrawn_stays_out_of_a_recrawl_and_of_retraining(settings, store):
+    from iocwatch.flows.learn import correction_examples
+    from iocwatch.flows.listen import StoreSink
+    from iocwatch.ops.spool import open_spooled_store
+
+    post = _post(1, "Khánh thành bệnh viện mới")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+    assert correction_examples(store, "sentiment", settings) == []  # retraining no longer learns it
+    store.close()
+    listen_store = open_spooled_store(settings, "listen")
+    try:
+        StoreSink(listen_store, None)([_post(1, "Khánh thành bệnh viện mới (cập nhật)", conf=0.7)])
+        kept = Post.from_doc(listen_store.get("posts", post.id))
+    finally:
+        listen_store.close()
+    assert kept.sentiment == "negative" and kept.corrections == [] and kept.label_confidence["sentiment"] == 0.7

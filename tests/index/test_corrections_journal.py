@@ -1,6 +1,7 @@
 """The corrections journal: operators' labels survive a wiped index, a deleted post and an old
 export, through the crawl's own write path (the listen flow's spooled store); appends from
-several processes; torn and garbled lines counted, never fatal."""
+several processes; torn and garbled lines counted, never fatal; a withdrawn correction stays
+withdrawn through all of these."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from index.corrections import (
     corrected_posts,
     journal_examples,
     keep_human_labels,
+    withdraw_correction,
 )
 
 
@@ -211,3 +213,121 @@ def test_corrections_journal_index_load_of_an_old_export_keeps_the_human_labels(
     assert kept.sentiment == "positive" and [(c.by, c.before) for c in kept.corrections] == [
         ("comms", "negative")]
     assert Post.from_doc(store.get("posts", other.id)).corrections == []
+
+
+# ---- withdrawn corrections ------------------------------------------------------------------
+def _journal_rows(settings) -> list[dict]:
+    path = CorrectionsJournal.of(settings).path
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_corrections_journal_withdrawal_is_not_restored_after_the_index_is_wiped(settings, store):
+    post, other = _post(1, "Khánh thành bệnh viện mới"), _post(2, "Kẹt xe")
+    store.upsert_many("posts", [post, other])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    correct_post(store, post.id, "topic", "health", by="comms", role="comms")
+    correct_post(store, other.id, "sentiment", "neutral", by="comms", role="comms")
+    withdraw_correction(store, post.id, "sentiment", by="analyst", role="analyst")
+    last = _journal_rows(settings)[-1]
+    assert {k: last[k] for k in ("post_id", "task", "withdrawn", "by")} == {
+        "post_id": post.id, "task": "sentiment", "withdrawn": True, "by": "analyst"}
+    assert "at" in last and "label" not in last
+
+    store.delete_all("posts")
+    store.close()
+    _recrawl(settings, [_post(1, "Khánh thành bệnh viện mới", conf=0.7), _post(2, "Kẹt xe")])
+    kept = _stored(settings, post.id)
+    assert kept.sentiment == "negative" and kept.label_confidence["sentiment"] == 0.7  # the model's
+    assert kept.topics == ["health"] and [c.task for c in kept.corrections] == ["topic"]  # not withdrawn
+    assert set(kept.model_labels) == {"topic"} and CORRECTED_FLAG in kept.flags
+    assert _stored(settings, other.id).sentiment == "neutral"  # another post's correction stays
+    assert journal_examples(settings, "sentiment") == [(other.id, "Kẹt xe", "neutral")]
+    assert [e[0] for e in journal_examples(settings, "topic")] == [post.id]
+
+
+def test_corrections_journal_correction_after_a_withdrawal_is_in_force(settings, store):
+    post = _post(1, "Cầu mới thông xe")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+    assert journal_examples(settings, "sentiment") == []
+    correct_post(store, post.id, "sentiment", "neutral", by="analyst", role="analyst")
+    assert journal_examples(settings, "sentiment") == [(post.id, "Cầu mới thông xe", "neutral")]
+    read = CorrectionsJournal.of(settings).read()
+    assert [e.line for e in read.by_post[post.id]] == [3] and read.bad == []
+
+    store.delete_all("posts")
+    store.close()
+    _recrawl(settings, [_post(1, "Cầu mới thông xe", conf=0.8)])
+    kept = _stored(settings, post.id)
+    assert kept.sentiment == "neutral"
+    assert [(c.by, c.label, c.before) for c in kept.corrections] == [("analyst", "neutral", "negative")]
+
+
+def test_corrections_journal_withdrawal_of_a_post_no_longer_stored(settings, store):
+    post = _post(1, "Trường mới")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "toxicity", "offensive", by="comms", role="comms")
+    store.delete_all("posts")
+    assert withdraw_correction(store, post.id, "toxicity", by="admin", role="admin") is None
+    assert _journal_rows(settings)[-1]["withdrawn"] is True
+    with pytest.raises(ValidationFailed, match="nothing to withdraw: the store holds no such post"):
+        withdraw_correction(store, post.id, "toxicity", by="admin", role="admin")
+    store.close()
+    _recrawl(settings, [_post(1, "Trường mới")])
+    kept = _stored(settings, post.id)
+    assert kept.toxicity == "clean" and kept.corrections == [] and CORRECTED_FLAG not in kept.flags
+
+
+def test_corrections_journal_index_load_of_an_export_made_before_the_withdrawal(settings, store, tmp_path):
+    from index.loader import load_file
+
+    post = _post(1, "Chợ mới khai trương")
+    store.upsert_many("posts", [post])
+    correct_post(store, post.id, "sentiment", "positive", by="comms", role="comms")
+    export = tmp_path / "old.jsonl"  # carries the correction and the human label
+    export.write_text(json.dumps(store.get("posts", post.id), ensure_ascii=False) + "\n", encoding="utf-8")
+    withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+    store.delete_all("posts")
+    assert load_file(store, export).stored == 1
+    kept = Post.from_doc(store.get("posts", post.id))
+    assert (kept.sentiment, kept.sentiment_score, kept.corrections) == ("negative", -0.5, [])
+    assert CORRECTED_FLAG not in kept.flags and kept.label_confidence["sentiment"] == 0.9
+
+    # corrected again after the withdrawal: an export carrying both keeps only the new one
+    correct_post(store, post.id, "sentiment", "neutral", by="analyst", role="analyst")
+    doc = store.get("posts", post.id)
+    doc["corrections"] = [*json.loads(export.read_text(encoding="utf-8"))["corrections"], *doc["corrections"]]
+    (out,) = keep_human_labels(store, [doc])
+    assert out["sentiment"] == "neutral" and [c["by"] for c in out["corrections"]] == ["analyst"]
+
+
+def test_corrections_journal_bad_withdrawal_lines_counted_and_cache_kept_right(tmp_path):
+    journal = CorrectionsJournal(tmp_path / "journal.jsonl")
+    for i in range(2):
+        journal.append(Post(id=f"p{i}", source="s", text=f"t{i}"),
+                       Correction(task="topic", label="health", by="comms"))
+    assert len(journal.read().entries) == 2  # cached before the withdrawal is appended
+    with open(journal.path, "ab") as fh:
+        fh.write(b'{"post_id": "p0", "task": "weather", "withdrawn": true, "by": "x"}\n')
+        fh.write(b'{"post_id": "p0", "task": "topic", "withdrawn": false, "by": "x"}\n')
+        fh.write(b'{"post_id": "p0", "task": "topic", "withdrawn": true}\n')
+        fh.write(b'{"task": "topic", "withdrawn": true, "by": "x"}\n')
+    read = journal.read()
+    assert [n for n, _ in read.bad] == [3, 4, 5, 6] and len(read.entries) == 2
+    assert "'task'" in read.bad[0][1] and "'withdrawn'" in read.bad[1][1] and "'by'" in read.bad[2][1]
+    assert read.withdrawals == {}
+
+    from index.corrections import Withdrawal
+
+    journal.append_withdrawal("p0", Withdrawal(task="topic", withdrawn=True, by="comms"))
+    journal.append_withdrawal("p1", Withdrawal(task="sentiment", withdrawn=True, by="comms"))  # other task
+    cached = journal.read()  # parsed from the cached offset on
+    assert [e.post_id for e in cached.entries] == ["p1"] and "p0" not in cached.by_post
+    assert set(cached.withdrawals) == {("p0", "topic"), ("p1", "sentiment")}
+    assert cached.withdrawn_at("p0", "topic") is not None and cached.withdrawn_at("p0", "sentiment") is None
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(journal.path.read_bytes())
+    fresh = CorrectionsJournal(copy).read()  # the same file read from the start
+    assert [(e.post_id, e.line) for e in fresh.entries] == [(e.post_id, e.line) for e in cached.entries]
+    assert fresh.bad == cached.bad and set(fresh.withdrawals) == set(cached.withdrawals)
