@@ -3,7 +3,10 @@ the administrators' retrain button.
 
 Corrections are written with :func:`index.corrections.correct_post` (``Store.update``), so
 every chart and count uses the corrected label as soon as the caches are cleared, which
-happens right after each correction. Security officers see the labels but cannot correct.
+happens right after each correction. A correction made by mistake is undone ("Hoàn tác") with
+:func:`index.corrections.withdraw_correction`: the label goes back to the model's, at once
+and for good (re-crawls do not bring it back). Security officers see the labels but cannot
+correct or undo.
 The retrain button runs ``iocwatch nlp retrain`` in a child process: the dashboard never
 imports the NLP package.
 """
@@ -23,7 +26,7 @@ from core.errors import IocwatchError
 from core.settings import Settings
 from dashboard import auth, data, ui
 from dashboard.i18n import TEXTS, t
-from index.corrections import CORRECTION_ROLES, correct_post, review_queue
+from index.corrections import CORRECTION_ROLES, correct_post, review_queue, withdraw_correction
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,18 @@ TEXTS.update({
     "corr.promoted": {"vi": "đã đưa vào sử dụng", "en": "now in use"},
     "corr.not_promoted": {"vi": "không tốt hơn nên chưa dùng", "en": "not better, kept aside"},
     "corr.retrain_failed": {"vi": "Không huấn luyện lại được: {error}", "en": "Retraining failed: {error}"},
+    "corr.undo_intro": {"vi": "Sửa nhầm? Hoàn tác để trả nhãn về nhãn của mô hình:",
+                        "en": "Corrected by mistake? Undo to give the label back to the model:"},
+    "corr.undo": {"vi": "↶ Hoàn tác {task} (về «{label}»)", "en": "↶ Undo {task} (back to “{label}”)"},
+    "corr.undo_help": {
+        "vi": "Rút lại mọi lần sửa {task} của bài này; nhãn trở về «{label}» của mô hình, mọi biểu đồ "
+              "và số đếm đổi ngay, và lần thu thập lại sau không đưa nhãn đã sửa trở lại.",
+        "en": "Withdraws every {task} correction of this post; the label goes back to the model's "
+              "“{label}”, every chart and count changes at once, and later crawls do not bring the "
+              "correction back."},
+    "corr.undone": {"vi": "Đã hoàn tác {task}: nhãn trở về «{label}».",
+                    "en": "{task} correction undone: the label is back to “{label}”."},
+    "corr.undo_failed": {"vi": "Không hoàn tác được: {error}", "en": "Undo failed: {error}"},
 })
 
 
@@ -105,6 +120,40 @@ def _apply(post_id: str, task: str, label: str | None, user: dict[str, Any]) -> 
                                                        label=_label_text(task, label)))
 
 
+def _withdraw(post_id: str, task: str, user: dict[str, Any], picker_key: str) -> None:
+    """Withdraw the post's corrections of ``task`` (an undo button's callback); the topic picker
+    (``picker_key``) forgets the corrected topic it holds, so it shows the model's again."""
+    settings = data.settings()
+    try:
+        post = withdraw_correction(data.store(), post_id, task, by=user["name"], role=user["role"])
+    except IocwatchError as exc:
+        log.warning("withdrawal of %s %s by %s refused: %s", post_id, task, user.get("name"), exc)
+        st.session_state["corr_message"] = ("error", t("corr.undo_failed", error=ui.safe(exc)))
+        return
+    auth.audit(settings, "withdraw_correction", user["name"], post=post_id, task=task)
+    data.clear_caches()
+    st.session_state.pop(picker_key, None)
+    label = post.label_of(task) if post is not None else None
+    st.session_state["corr_message"] = ("success", t("corr.undone", task=t(f"corr.task.{task}"),
+                                                       label=_label_text(task, label)))
+
+
+def undo_buttons(post: Post, user: dict[str, Any], *, key: str) -> None:
+    """For roles that may correct: one "Hoàn tác" button per corrected task, naming the label it
+    gives back (the model's)."""
+    human = post.human_labels()
+    if not human or not can_correct(user):
+        return
+    st.caption(t("corr.undo_intro"))
+    tasks = [task for task in TASKS if task in human]
+    for col, task in zip(st.columns(len(tasks)), tasks, strict=True):
+        back = _label_text(task, post.label_without_corrections(task))
+        name = t(f"corr.task.{task}")
+        col.button(t("corr.undo", task=name, label=back), key=f"{key}_{post.id}_{task}_undo",
+                   help=t("corr.undo_help", task=name.lower(), label=back),
+                   on_click=_withdraw, args=(post.id, task, user, f"{key}_{post.id}_topic"))
+
+
 def show_message() -> None:
     """Show (once) what the last correction did."""
     message = st.session_state.pop("corr_message", None)
@@ -132,13 +181,15 @@ def labels_caption(post: Post, tz: str) -> str:
 
 def widget(doc: dict[str, Any], user: dict[str, Any], *, key: str) -> None:
     """A post's labels (corrected ones marked) and, for roles that may, one-click corrections:
-    a button per sentiment and toxicity label, a topic picker that applies on choice."""
+    a "Hoàn tác" button per corrected task, a button per sentiment and toxicity label, a topic
+    picker that applies on choice."""
     post = Post.from_doc(doc)
     tz = data.settings().dashboard.timezone
     st.markdown(labels_caption(post, tz))
     if not can_correct(user):
         st.caption(t("corr.read_only", role=t(f"role.{user['role']}")))
         return
+    undo_buttons(post, user, key=key)
     st.caption(t("corr.fix"))
     cols = st.columns([3, 3, 3])
     for col, task, options in ((cols[0], "sentiment", SENTIMENTS), (cols[1], "toxicity", TOXICITIES)):
