@@ -316,7 +316,10 @@ class ToxicityStage(ClassifierStage):
     A post longer than :data:`PASSAGE_CHARS` is judged passage by passage (its first
     :data:`MAX_PASSAGES`, so a very long text costs a bounded time): its label is the most
     severe label of any passage (one insulting sentence makes an article offensive) and
-    its score the highest passage score.
+    its score the highest passage score. Its confidence (``Post.label_confidence``, and
+    ``Post.unsure`` below the model's threshold, as for topic and sentiment) is the
+    probability of that label in the passage that gave it; a clean long post is as sure as
+    its least sure passage.
     """
 
     task = "toxicity"
@@ -331,9 +334,11 @@ class ToxicityStage(ClassifierStage):
             # the whole batch at once: its features are shared with the other classifiers
             labels, proba = self.model.predict([d.text for d in docs], shared)
             cut = set(long_docs)
+            chosen = self.chosen(labels, proba)
             for i, (label, score) in enumerate(zip(labels, self.scores(proba), strict=True)):
                 if i not in cut:
                     self.annotate(docs[i], label, score)
+                    self.confidence(docs[i], chosen[i])
         if not long_docs:
             return
         pieces: list[str] = []
@@ -344,12 +349,34 @@ class ToxicityStage(ClassifierStage):
             owners.extend([i] * len(parts))
         labels, proba = self.model.predict(pieces)
         severity = {label: rank for rank, label in enumerate(TOXICITIES)}
-        worst: dict[int, tuple[str, float]] = {}
-        for owner, label, score in zip(owners, labels, self.scores(proba), strict=True):
-            label_now, score_now = worst.get(owner, (TOXICITIES[0], -1.0))
-            worst[owner] = (max(label_now, label, key=severity.__getitem__), max(score_now, score))
+        # per post: (label, score, confidence) so far; the confidence of the most severe
+        # label is that of the passage that gave it (the surest, if several did)
+        worst: dict[int, tuple[str, float, float]] = {}
+        for owner, label, score, sure in zip(owners, labels, self.scores(proba),
+                                             self.chosen(labels, proba), strict=True):
+            now = worst.get(owner)
+            if now is None:
+                worst[owner] = (label, score, sure)
+                continue
+            if severity[label] > severity[now[0]]:
+                worst[owner] = (label, max(now[1], score), sure)
+                continue
+            confidence = now[2]
+            if label == now[0]:
+                # "clean" holds only if every passage is clean: as sure as the least sure one;
+                # an offensive or hateful label needs one passage: as sure as the surest
+                confidence = min(confidence, sure) if label == TOXICITIES[0] else max(confidence, sure)
+            worst[owner] = (now[0], max(now[1], score), confidence)
         for i in long_docs:
-            self.annotate(docs[i], *worst[i])
+            label, score, confidence = worst[i]
+            self.annotate(docs[i], label, score)
+            self.confidence(docs[i], confidence)
+
+    def chosen(self, labels: list[str], proba: Any) -> list[float]:
+        """The probability of each row's chosen label."""
+        index = {label: j for j, label in enumerate(self.model.labels)}
+        return [float(proba[row, index[label]]) if label in index else 0.0
+                for row, label in enumerate(labels)]
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         _set(doc.post, toxicity=label, toxicity_score=score)

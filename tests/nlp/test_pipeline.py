@@ -9,7 +9,7 @@ import pytest
 from core.documents import SENTIMENTS, TOXICITIES, Post
 from core.errors import NlpError
 from nlp.pipeline import load_pipeline
-from nlp.stages import STAGES, Doc, Stage, register_stage
+from nlp.stages import STAGES, Doc, Stage, passages, register_stage
 
 
 def _post(i: int, text: str, **kw: Any) -> Post:
@@ -78,6 +78,32 @@ def test_pipeline_toxicity_of_a_long_article_is_judged_passage_by_passage(nlp):
     assert clean.toxicity == "clean" and clean.toxicity_score < 0.5
     # judged as a whole, the shipped model lets the one insulting sentence drown (P(clean) 0.99)
     assert rude.toxicity in ("offensive", "hate") and rude.toxicity_score > 0.5
+    # the label's confidence is that of the passage that gave it (it is not 1 - score)
+    model = nlp.stages[5].model
+    insult_passage = next(p for p in passages(rude.text_normalized) if "ngu như bò" in p)
+    labels, proba = model.predict([insult_passage])
+    assert labels == [rude.toxicity]
+    assert rude.label_confidence["toxicity"] == pytest.approx(
+        proba[0, model.labels.index(rude.toxicity)], abs=1e-4)
+    # clean holds only if every passage is: as sure as the least sure one
+    clean_pieces = passages(clean.text_normalized)
+    _, proba = model.predict(clean_pieces)
+    assert clean.label_confidence["toxicity"] == pytest.approx(
+        proba[:, model.labels.index("clean")].min(), abs=1e-4)
+
+
+def test_pipeline_toxicity_confidence_of_short_posts_and_unsure_mark(nlp):
+    texts = ["Cảm ơn các anh chị công an phường đã giúp bà con trong đêm mưa lũ.",
+             "Đồ ngu, mày biết gì mà nói.",
+             "Ờ thì cũng tạm được, chả biết nói sao."]
+    out = nlp.pipe([_post(i, t) for i, t in enumerate(texts)])
+    model = nlp.stages[5].model
+    labels, proba = model.predict(texts)
+    for post, label, row in zip(out, labels, proba, strict=True):
+        assert post.toxicity == label
+        confidence = post.label_confidence["toxicity"]
+        assert confidence == pytest.approx(row[model.labels.index(label)], abs=1e-4)
+        assert ("toxicity" in post.unsure) == (confidence < model.unsure_below)
 
 
 def test_pipeline_bad_input_each_gets_a_defined_result(nlp):

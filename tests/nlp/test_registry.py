@@ -109,7 +109,7 @@ def test_registry_pipeline_writes_what_the_review_queue_reads(settings):
     nlp = load_pipeline(settings)
     stale = Post(id="p2", source="t", text="Hôm nay trời đẹp, cả nhà đi chơi vui vẻ.", flags=[RULES_DISAGREE_FLAG])
     post = nlp(stale)
-    assert set(post.label_confidence) == {"topic", "sentiment"}  # toxicity uses its score
+    assert set(post.label_confidence) == {"topic", "sentiment", "toxicity"}
     assert all(0 < v <= 1 for v in post.label_confidence.values())
     rules = load_taxonomy(None).rule_topics(post.text_normalized)
     expected = bool(rules) and post.topics[0] not in rules
