@@ -440,6 +440,44 @@ def withdraw_correction(store: Store, post_id: str, task: str, *, by: str, role:
     return post
 
 
+def corrections_in_force(store: Store | None, journal: CorrectionsJournal | None,
+                         task: str | None = None) -> list[dict[str, Any]]:
+    """The operators' labels in force, one row per post and task, newest first.
+
+    Rows: ``post_id``, ``task``, ``label`` (the latest correction's), ``before`` (the label
+    before the first correction in force: what withdrawing gives back), ``by`` and ``at``
+    (ISO time) of the latest correction, ``n`` (corrections in force) and ``stored`` (the
+    store holds the post with that correction). Read from the journal (withdrawn corrections
+    left out), plus corrections the store holds that the journal lacks (made before the
+    journal existed). Either source may be ``None``. Raises :class:`ValidationFailed` for an
+    unknown task.
+    """
+    if task is not None and task not in LABEL_TASKS:
+        raise ValidationFailed("-", "task", f"{task!r} is not one of {list(LABEL_TASKS)}")
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(post_id: str, c: Correction, before: str | None, stored: bool) -> None:
+        row = rows.get((post_id, c.task))
+        if row is None:
+            rows[(post_id, c.task)] = {"post_id": post_id, "task": c.task, "label": c.label, "before": before,
+                                       "by": c.by, "at": c.at.isoformat(), "n": 1, "stored": stored}
+        else:
+            row.update(label=c.label, by=c.by, at=c.at.isoformat(), n=row["n"] + 1)
+
+    for entry in journal.read().entries if journal is not None else []:
+        if task is None or entry.correction.task == task:
+            add(entry.post_id, entry.correction, entry.correction.before, False)
+    for post in corrected_posts(store, task) if store is not None else []:
+        for t in LABEL_TASKS:
+            if (task is None or t == task) and post.human_label(t) is not None:
+                if (post.id, t) in rows:
+                    rows[(post.id, t)]["stored"] = True
+                    continue
+                for c in (c for c in post.corrections if c.task == t):
+                    add(post.id, c, post.label_without_corrections(t), True)
+    return sorted(rows.values(), key=lambda r: (r["at"], r["post_id"], r["task"]), reverse=True)
+
+
 def _ids_query(ids: list[str]) -> dict[str, Any]:
     return {"bool": {"filter": [{"ids": {"values": ids}}, {"term": {"flags": CORRECTED_FLAG}}]}}
 

@@ -211,3 +211,65 @@ def reanalyze(since: str | None, wait_s: float, as_json: bool) -> None:
         return
     click.echo(f"{counts['posts']} posts re-analysed: {counts['changed']} changed labels, "
                f"{counts['human_kept']} kept their operators' labels, {counts['rejected']} rejected")
+
+
+@nlp.command("corrections")
+@click.option("--task", type=_TASK, default=None,
+              help="Only corrections of this task (required with --withdraw).")
+@click.option("--withdraw", "withdraw_id", metavar="POST_ID", default=None,
+              help="Withdraw the --task correction(s) of this post instead of listing: its label goes "
+                   "back to the model's, and re-crawls and retraining no longer use the correction.")
+@click.option("--by", default=None, help="Who withdraws (default: cli:<login name>); kept in the journal.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list (or, with --withdraw, one object).")
+def corrections_cmd(task: str | None, withdraw_id: str | None, by: str | None, as_json: bool) -> None:
+    """List the operators' corrections in force, newest first, or withdraw one made by mistake.
+
+    Each row: the post id, the task, the label in force, the label before the first
+    correction (what a withdrawal gives back), who corrected it and when. Corrections come
+    from the corrections journal (<data dir>/corrections/journal.jsonl), so posts no longer
+    in the index are listed too ("not stored").
+
+    With --withdraw POST_ID --task TASK, the post's corrections of TASK are withdrawn as the
+    dashboard's "Hoàn tác" button does, with the administrator's role; a post no longer in
+    the index is withdrawn in the journal only, so collecting it again does not bring the
+    label back. Post ids are listed here and shown by `iocwatch search --json`.
+
+    \b
+    Examples:
+      iocwatch nlp corrections --task sentiment
+      iocwatch nlp corrections --withdraw POST_ID --task sentiment --by lan
+    """
+    from index import open_store
+    from index.corrections import corrections_in_force, journal_of, withdraw_correction
+
+    if withdraw_id is not None and task is None:
+        raise click.UsageError("--withdraw needs --task (topic, sentiment or toxicity)")
+    if withdraw_id is None and by is not None:
+        raise click.UsageError("--by goes with --withdraw")
+    store = open_store(get_settings())
+    try:
+        if withdraw_id is not None:
+            post = withdraw_correction(store, withdraw_id, task, by=by or _operator(), role="admin")
+            label = post.label_of(task) if post is not None else None
+            if as_json:
+                click.echo(json.dumps({"post_id": withdraw_id, "task": task, "withdrawn": True,
+                                       "stored": post is not None, "label": label}, ensure_ascii=False))
+            elif post is None:
+                click.echo(f"{withdraw_id}: {task} correction withdrawn in the journal (the post is not "
+                           "in the index; collecting it again will not bring the label back)")
+            else:
+                click.echo(f"{withdraw_id}: {task} correction withdrawn; the label is back to "
+                           f"{label or '-'}")
+            return
+        rows = corrections_in_force(store, journal_of(store), task)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    click.echo(f"{len(rows)} correction(s) in force")
+    for r in rows:
+        more = f" ({r['n']} corrections)" if r["n"] > 1 else ""
+        where = "" if r["stored"] else "  not stored"
+        click.echo(f"{r['at'][:19]}  {r['post_id']}  {r['task']:<9} {r['before'] or '-'} -> {r['label']}  "
+                   f"by {r['by']}{more}{where}")
