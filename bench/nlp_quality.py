@@ -1,11 +1,15 @@
 """Quality of the linear classifiers on public Vietnamese datasets, and of the shipped defaults.
 
-    python bench/nlp_quality.py [--json] [--only vsfc,vihsd,vntc,defaults,real]
+    python bench/nlp_quality.py [--json] [--only vsfc,vihsd,vntc,vsmec,visfd,defaults,real,plain]
 
 * UIT-VSFC sentiment: train on train, evaluate on dev (targets weighted-F1 >= 0.91, macro-F1 >= 0.78);
 * UIT-ViHSD toxicity: train on train, evaluate on dev (target macro-F1 >= 0.66);
 * VNTC news topics (its own 10 labels): only the train sample is here, so it is split
   80/20 by a hash of each document id; train on the 80, evaluate on the 20 (aim accuracy >= 0.935);
+* UIT-VSMEC emotion (7 classes, Facebook comments) and UIT-ViSFD review stars (1-5, from
+  the review text; the aspect labels are not used): train on train, evaluate on the dev
+  split. No product target: they check that ``iocwatch nlp train`` holds on label sets
+  and registers it was not built for, against the plain bar (``plain``);
 * the shipped default sentiment and toxicity models (trained only on the project's own
   corpus) evaluated on the VSFC and ViHSD dev splits (targets macro-F1 >= 0.60 and >= 0.52);
 * real text (``real``): the shipped default topic and sentiment models on ioc_real_dev
@@ -19,7 +23,8 @@
 Models are trained with the same code as ``iocwatch nlp train`` (the linear backend) into
 a temporary directory and thrown away: nothing trained on these datasets is kept or
 shipped. Datasets: Kiet Van Nguyen et al., UIT-VSFC (KSE 2018); Son T. Luu et al.,
-UIT-ViHSD (IEA/AIE 2021); Cong Duy Vu Hoang et al., VNTC (RIVF 2007). Research use.
+UIT-ViHSD (IEA/AIE 2021); Cong Duy Vu Hoang et al., VNTC (RIVF 2007); Vong Anh Ho et al.,
+UIT-VSMEC (PACLING 2019); Luc Phan et al., UIT-ViSFD (2021). Research use.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ TARGETS = {
     "vsfc_sentiment": {"weighted_f1": 0.91, "macro_f1": 0.78},
     "vihsd_toxicity": {"macro_f1": 0.66},
     "vntc_topic": {"accuracy": 0.935},  # the aim since the 0.94 target was retired (issue 15)
+    "vsmec_emotion": {},  # no target: compared with the plain bar
+    "visfd_stars": {},
     "default_sentiment_on_vsfc": {"macro_f1": 0.60},
     "default_toxicity_on_vihsd": {"macro_f1": 0.52},
     "real_sentiment": {"macro_f1": 0.72, "min_recall": 0.60},
@@ -57,7 +64,8 @@ def _summary(name: str, metrics: dict, seconds: float) -> dict:
     out["per_class_f1"] = {c: row["f1"] for c, row in metrics["per_class"].items()}
     out["seconds"] = round(seconds, 1)
     out["targets"] = TARGETS[name]
-    out["met"] = all(metrics[k] >= v for k, v in TARGETS[name].items())
+    if TARGETS[name]:  # data sets without a target are compared with the plain bar instead
+        out["met"] = all(metrics[k] >= v for k, v in TARGETS[name].items())
     return out
 
 
@@ -181,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--only", default="vsfc,vihsd,vntc,defaults,real",
-                        help="comma-separated subset of vsfc,vihsd,vntc,defaults,real,plain "
-                             "(plain: the TF-IDF + LinearSVC bar, not run by default)")
+                        help="comma-separated subset of vsfc,vihsd,vntc,vsmec,visfd,defaults,"
+                             "real,plain (vsmec, visfd and plain, the TF-IDF + LinearSVC bar "
+                             "of every data set trained on, are not run by default)")
     parser.add_argument("--models", type=Path, default=None,
                         help="evaluate DIR/{topic,sentiment,toxicity} instead of the shipped "
                              "defaults (defaults and real sections)")
@@ -201,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {}
     started = time.perf_counter()
     vsfc, vihsd = DATASETS / "uit_vsfc", DATASETS / "uit_vihsd"
+    vsmec, visfd = DATASETS / "uit_vsmec", DATASETS / "uit_visfd"
     with tempfile.TemporaryDirectory(prefix="iocwatch-nlp-quality-") as tmp:
         work = Path(tmp)
         if "vsfc" in only:
@@ -215,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
             train_path, dev_path = vntc_split(work)
             result["vntc_topic"] = train_eval("vntc_topic", "topic", train_path, dev_path, work,
                                               label_field="topic")
+        if "vsmec" in only:
+            result["vsmec_emotion"] = train_eval(
+                "vsmec_emotion", "topic", vsmec / "train.jsonl", vsmec / "valid.jsonl", work,
+                label_field="emotion")
+        if "visfd" in only:
+            result["visfd_stars"] = train_eval(
+                "visfd_stars", "sentiment", visfd / "train.jsonl", visfd / "dev.jsonl", work,
+                label_field="n_star")
         if "plain" in only:
             train_path, dev_path = vntc_split(work)
             result["plain"] = {
@@ -223,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                 "vihsd_toxicity": plain_baseline("vihsd", vihsd / "train.jsonl",
                                                  vihsd / "dev.jsonl", label_field="label"),
                 "vntc_topic": plain_baseline("vntc", train_path, dev_path, label_field="topic"),
+                "vsmec_emotion": plain_baseline("vsmec", vsmec / "train.jsonl",
+                                                vsmec / "valid.jsonl", label_field="emotion"),
+                "visfd_stars": plain_baseline("visfd", visfd / "train.jsonl", visfd / "dev.jsonl",
+                                              label_field="n_star"),
             }
         if "defaults" in only:
             t0 = time.perf_counter()
