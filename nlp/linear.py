@@ -3,7 +3,10 @@
 Training (:meth:`LinearTextClassifier.fit`):
 
 1. syllable and character n-gram counts (:mod:`nlp.features`), for short texts with or
-   without the cue tokens of the civic lexicon (:mod:`nlp.lexicon`), sublinear TF-IDF;
+   without the cue tokens of the civic lexicon (:mod:`nlp.lexicon`), sublinear TF-IDF
+   (:meth:`LinearTextClassifier.designs` builds the design matrix: the one recipe, which
+   :func:`nlp.retrain.choose_weighting` uses too; counts computed once may be passed to
+   ``fit`` so a retraining featurises its texts once);
 2. a class-balanced ``LinearSVC``;
 3. out-of-fold SVM scores (k-fold on the training data only) fit a multinomial logistic
    calibrator, so ``predict_proba`` returns probabilities that sum to 1;
@@ -29,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,16 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray, k: int, weight: np.ndarray | None
         fn = np.sum(w * ((pred != c) & (y == c)))
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return float(np.mean(f1s))
+
+
+@dataclass(frozen=True)
+class Design:
+    """A TF-IDF design matrix and the IDF weights it was made with (see
+    :meth:`LinearTextClassifier.designs`)."""
+
+    idf_word: np.ndarray  # IDF of the syllable block (with the cue tokens when the lexicon is on)
+    idf_char: np.ndarray  # IDF of the character block
+    x: sparse.csr_matrix  # rows: the labelled texts; columns: syllable block, then character block
 
 
 class LinearTextClassifier:
@@ -123,22 +136,65 @@ class LinearTextClassifier:
             return counts.words_with_cues(self.featurizer)
         return counts[0]
 
+    def designs(self, counts: Counts, n: int, lexicons: Sequence[bool] | None = None
+                ) -> dict[bool, Design]:
+        """The TF-IDF design matrix of the first ``n`` rows of ``counts``, for each lexicon
+        setting in ``lexicons`` (default: the model's own), keyed by it.
+
+        IDF weights are fit on every row of ``counts`` (rows past ``n`` are unlabelled texts
+        that join the IDF statistics only); the syllable block holds the lexicon cue tokens
+        when the setting is on. Long documents (``char_max < char_min``) drop syllable
+        n-grams found in fewer than ``LONG_MIN_DF`` documents (zero IDF): they cannot
+        generalise, and on VNTC dropping them halves the columns the model keeps at no cost
+        in accuracy. The character block is weighted once, shared by every setting.
+        """
+        long_docs = self.features.char_max < self.features.char_min
+        min_df = LONG_MIN_DF if long_docs else 1
+        idf_char = fit_idf(counts[1])
+        xc = tfidf(counts[1][:n], idf_char)
+        out = {}
+        for lex in [self.features.lexicon] if lexicons is None else lexicons:
+            words = self._words(counts, lex)
+            idf_word = fit_idf(words, min_df=min_df)
+            out[lex] = Design(idf_word, idf_char,
+                              sparse.hstack([tfidf(words[:n], idf_word), xc], format="csr"))
+        return out
+
+    def _check_counts(self, counts: Counts, texts: list[str]) -> None:
+        """Refuse precomputed counts that are not this model's featurisation of ``texts``."""
+        same = (isinstance(counts, Counts) and list(counts.texts) == texts
+                and counts[0].shape == (len(texts), self.featurizer.n_word)
+                and counts[1].shape == (len(texts), self.featurizer.n_char))
+        if not same:
+            raise NlpError("the precomputed counts are not those of the training texts",
+                           hint="featurise texts + idf_texts, in that order, with this model's "
+                                "features, or pass no counts")
+
     # ---- training -------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str],
-            idf_texts: Sequence[str] = (), sample_weight: Sequence[float] | None = None
-            ) -> LinearTextClassifier:
+            idf_texts: Sequence[str] = (), sample_weight: Sequence[float] | None = None,
+            counts: Counts | None = None) -> LinearTextClassifier:
         """Train on ``texts`` and ``labels``; ``idf_texts`` (unlabelled) join ``texts`` in
         the IDF statistics only. ``sample_weight`` counts a row that many times in the SVM's
         loss (real posts corrected by operators weigh more than corpus sentences; see
         :mod:`nlp.retrain`). The calibrator and the offsets are fit unweighted: a row's
         out-of-fold score comes from a model that never saw it, so weighting it there would
-        pull the calibration towards the few heavy rows the final model fits anyway."""
+        pull the calibration towards the few heavy rows the final model fits anyway.
+
+        ``counts``: :meth:`counts` of ``texts + idf_texts`` (in that order) computed earlier
+        by a featurizer of this model's ``features`` (which must then be given), e.g. for
+        :func:`nlp.retrain.choose_weighting`, so they are not computed again; the model is the
+        same as without them. Counts of other texts or another width raise
+        :class:`~core.errors.NlpError`."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold
         from sklearn.svm import LinearSVC
 
         if len(texts) != len(labels):
             raise NlpError("texts and labels differ in length")
+        if counts is not None and self.features is None:
+            raise NlpError("precomputed counts need the features they were computed with",
+                           hint="give LinearTextClassifier its FeatureConfig, or pass no counts")
         self.labels_ = sorted({str(y) for y in labels})
         if len(self.labels_) < 2:
             raise NlpError(f"training data has only one label ({self.labels_})",
@@ -156,24 +212,18 @@ class LinearTextClassifier:
             weight = np.asarray(sample_weight, dtype=np.float64)
             if weight.shape != (n,) or not np.all(np.isfinite(weight)) or np.any(weight <= 0):
                 raise NlpError("sample_weight must hold one positive finite weight per text")
-        counts = self.counts(list(texts) + list(idf_texts))
-        c = counts[1]
+        every = list(texts) + list(idf_texts)
+        if counts is None:
+            counts = self.counts(every)
+        else:
+            self._check_counts(counts, every)
         long_docs = self.features.char_max < self.features.char_min
-        # long documents: syllable n-grams seen in a single training document are dropped
-        # (zero IDF): they cannot generalise, and on VNTC dropping them halves the columns
-        # the model keeps at no cost in accuracy
-        min_df = LONG_MIN_DF if long_docs else 1
-        self.idf_char_ = fit_idf(c)
-        xc = tfidf(c[:n], self.idf_char_)
         # short texts: with and without the lexicon cue tokens (when the features were not
         # given), compared out of fold like C; without comes first and wins ties
         lexicons = ([False, True] if self._search_lexicon and not long_docs
                     else [self.features.lexicon])
-        designs = {}
-        for lex in lexicons:
-            words = self._words(counts, lex)
-            idf_word = fit_idf(words, min_df=min_df)
-            designs[lex] = (idf_word, sparse.hstack([tfidf(words[:n], idf_word), xc], format="csr"))
+        designs = self.designs(counts, n, lexicons)
+        self.idf_char_ = designs[lexicons[0]].idf_char
 
         # long documents are less regularised (measured on VNTC); several candidates are
         # compared on out-of-fold macro-F1 and the best is kept
@@ -187,7 +237,7 @@ class LinearTextClassifier:
             splits = list(splitter.split(np.zeros(len(y)), y))
             best = None
             for lex, cand in candidates:
-                x = designs[lex][1]
+                x = designs[lex].x
                 oof = np.zeros((len(y), k), dtype=np.float64)
                 for i, (tr, te) in enumerate(splits):
                     log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
@@ -219,7 +269,7 @@ class LinearTextClassifier:
         self.C_ = c_value
         self.features = replace(self.features, lexicon=lex_value)
         self.featurizer = HashedFeaturizer(self.features)
-        self.idf_word_, x = designs[lex_value]
+        self.idf_word_, x = designs[lex_value].idf_word, designs[lex_value].x
         log.info("chosen: lexicon=%s, C=%g", lex_value, c_value)
 
         def svm() -> LinearSVC:

@@ -7,7 +7,9 @@ operator do not teach the same: the SVM's ``C`` for corpus rows and for correcti
 correction's weight is their ratio) are chosen on a small grid by k-fold cross-validation
 over the training corrections themselves (:func:`choose_weighting`: each fold trains on the
 corpus plus the other folds and is scored on its own posts), so the choice is made on the
-operators' data and nothing else. The corrections of the audit sample (posts whose id
+operators' data and nothing else. Both the choice and the candidate's final fit take their
+design matrix from :meth:`nlp.linear.LinearTextClassifier.designs` (one recipe), and the
+texts are featurised once for the two. The corrections of the audit sample (posts whose id
 hash is below ``holdout``, which the review queue asks about label-blind: see
 :func:`split_heldout`) are held back: both the candidate and the model in use are
 evaluated on them, and on any
@@ -29,14 +31,17 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.documents import audit_bucket
 from core.errors import NlpError
 from nlp.models import TASKS, default_model_dir, load_classifier, read_meta
 from nlp.normalize import normalize_text
 from nlp.registry import ModelRegistry, ModelVersion
-from nlp.train import metrics, read_jsonl, train
+from nlp.train import MAX_CHARS, metrics, read_jsonl, train
+
+if TYPE_CHECKING:
+    from nlp.features import Counts, FeatureConfig
 
 log = logging.getLogger(__name__)
 
@@ -203,44 +208,72 @@ def read_corpus(task: str) -> tuple[list[str], list[str], list[str]]:
     return texts, labels, unlabelled
 
 
+def shipped_features(task: str) -> FeatureConfig:
+    """The feature configuration of the shipped ``task`` model (a retrained one keeps it)."""
+    from nlp.features import FeatureConfig
+
+    return FeatureConfig(**read_meta(default_model_dir(task))["features"])
+
+
+def training_texts(examples: Sequence[Example], corpus: tuple[list[str], list[str], list[str]]
+                   ) -> list[str]:
+    """The texts a candidate trains on, as :func:`nlp.train.train` reads them from the file
+    :func:`_write_training_file` writes (normalised with the same ``max_chars``): the
+    corpus's labelled texts, the corrections, then the corpus's unlabelled texts (IDF only)."""
+    texts, _, unlabelled = corpus
+    return [normalize_text(t, max_chars=MAX_CHARS)[0]
+            for t in [*texts, *(ex.text for ex in examples), *unlabelled]]
+
+
+def training_counts(task: str, examples: Sequence[Example],
+                    corpus: tuple[list[str], list[str], list[str]]) -> Counts:
+    """Counts of :func:`training_texts` with the shipped ``task`` features: what
+    :func:`choose_weighting` and the candidate's final fit both start from."""
+    from nlp.linear import LinearTextClassifier
+
+    return LinearTextClassifier(shipped_features(task)).counts(training_texts(examples, corpus))
+
+
 def choose_weighting(task: str, examples: Sequence[Example], options: RetrainOptions,
-                     corpus: tuple[list[str], list[str], list[str]] | None = None) -> Weighting:
+                     corpus: tuple[list[str], list[str], list[str]] | None = None,
+                     counts: Counts | None = None) -> Weighting:
     """Choose the (corpus C, correction C) pair by k-fold CV over ``examples``.
 
-    Features and IDF are the shipped model's (:class:`~nlp.features.HashedFeaturizer` with its
-    feature configuration, IDF over the corpus and the corrections); each fold trains a
-    class-balanced ``LinearSVC`` on the corpus plus the other folds' corrections, weighted
-    ``correction C / corpus C``, and predicts its own corrections. The pair with the best
-    out-of-fold macro-F1 wins (the first on the grid on a tie). Nothing but the corpus and
-    the corrections is read.
+    Features and IDF are the shipped model's, built as the candidate's final fit builds them
+    (:meth:`nlp.linear.LinearTextClassifier.designs` with the shipped feature configuration,
+    IDF over the corpus, the corrections and the corpus's unlabelled texts); ``counts`` are
+    :func:`training_counts` of the same ``examples`` and ``corpus`` when already computed.
+    Each fold trains a class-balanced ``LinearSVC`` on the corpus plus the other folds'
+    corrections, weighted ``correction C / corpus C``, and predicts its own corrections. The
+    pair with the best out-of-fold macro-F1 wins (the first on the grid on a tie). Nothing
+    but the corpus and the corrections is read.
     """
     import numpy as np
     from scipy import sparse
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
 
-    from nlp.features import FeatureConfig, HashedFeaturizer, fit_idf, tfidf
-    from nlp.linear import _macro_f1
+    from nlp.linear import LinearTextClassifier, _macro_f1
 
     middle = (options.corpus_c[len(options.corpus_c) // 2], options.correction_c[len(options.correction_c) // 2])
-    counts = Counter(ex.label for ex in examples)
-    folds = min(options.folds, min(counts.values())) if len(counts) >= 2 else 0
+    per_label = Counter(ex.label for ex in examples)
+    folds = min(options.folds, min(per_label.values())) if len(per_label) >= 2 else 0
     if len(options.corpus_c) * len(options.correction_c) == 1:
         return Weighting(*middle, cv_macro_f1=None, folds=0)  # one pair: nothing to choose
     if folds < 2:
         log.info("%s: too few corrections per label to cross-validate; corpus C %g, correction C %g",
                  task, *middle)
         return Weighting(*middle, cv_macro_f1=None, folds=0)
-    texts, labels, unlabelled = corpus or read_corpus(task)
-    config = FeatureConfig(**read_meta(default_model_dir(task))["features"])
-    featurizer = HashedFeaturizer(config)
-    norm = [normalize_text(t)[0] for t in texts] + [normalize_text(ex.text)[0] for ex in examples]
-    counted = featurizer.transform(norm + [normalize_text(t)[0] for t in unlabelled])
-    words = counted.words_with_cues(featurizer) if config.lexicon else counted[0]
-    n_rows = len(norm)
-    x = sparse.hstack([tfidf(words[:n_rows], fit_idf(words)), tfidf(counted[1][:n_rows], fit_idf(counted[1]))],
-                      format="csr")
-    classes = sorted(set(labels) | set(counts))
+    corpus = corpus or read_corpus(task)
+    texts, labels, unlabelled = corpus
+    model = LinearTextClassifier(shipped_features(task))
+    if counts is None:
+        counts = model.counts(training_texts(examples, corpus))
+    elif counts[0].shape[0] != len(texts) + len(examples) + len(unlabelled):
+        raise NlpError(f"the counts have {counts[0].shape[0]} rows, not one per training text",
+                       hint="pass training_counts(task, examples, corpus), or no counts")
+    x = model.designs(counts, len(texts) + len(examples))[model.features.lexicon].x
+    classes = sorted(set(labels) | set(per_label))
     index = {c: i for i, c in enumerate(classes)}
     y_corpus = np.array([index[v] for v in labels])
     y_ex = np.array([index[ex.label] for ex in examples])
@@ -326,7 +359,8 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
         log.info("retraining %s on %d corrections (%d held back); model in use: %s",
                  task, len(examples), len(held), current.name)
         corpus = read_corpus(task)
-        weighting = choose_weighting(task, train_part, options, corpus)
+        counts = training_counts(task, train_part, corpus)  # featurised once for both fits
+        weighting = choose_weighting(task, train_part, options, corpus, counts)
         log.info("%s: corpus C %g, correction C %g (out-of-fold macro-F1 %s over %d folds)", task,
                  weighting.corpus_c, weighting.correction_c, weighting.cv_macro_f1, weighting.folds)
         with tempfile.TemporaryDirectory(prefix="iocwatch-retrain-") as tmp:
@@ -334,13 +368,11 @@ def retrain(task: str, examples: Sequence[Example], registry: ModelRegistry, *,
             n_train = _write_training_file(data_path, task, train_part, weighting.weight, corpus)
 
             def build(directory: Path) -> dict[str, Any]:
-                from nlp.features import FeatureConfig
                 from nlp.linear import LinearTextClassifier
 
-                features = FeatureConfig(**read_meta(default_model_dir(task))["features"])
-                linear = LinearTextClassifier(features, C=weighting.corpus_c, c_factors=(1,))
+                linear = LinearTextClassifier(shipped_features(task), C=weighting.corpus_c, c_factors=(1,))
                 return train(task, data_path, directory, label_field="label", weight_field="weight",
-                             linear=linear, command=f"iocwatch nlp retrain --task {task}",
+                             linear=linear, counts=counts, command=f"iocwatch nlp retrain --task {task}",
                              extra_meta={"weighting": asdict(weighting)})
 
             record = {"task": task, "parent": current.name, "by": options.by,

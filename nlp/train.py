@@ -142,20 +142,23 @@ def library_versions(*names: str) -> dict[str, str]:
 def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
           label_field: str = "label", backend: str = "linear", base: str | None = None,
           epochs: int = 3, device: str = "cpu", command: str | None = None,
-          weight_field: str | None = None, linear: Any = None,
+          weight_field: str | None = None, linear: Any = None, counts: Any = None,
           extra_meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train a ``task`` classifier on ``data_path`` and save it to ``out``; return its metadata.
 
     Linear backend: ``linear`` is a configured, unfitted
     :class:`~nlp.linear.LinearTextClassifier` (default: one that chooses its features and
-    ``C`` itself); ``weight_field`` names the rows' weight field (see :func:`read_jsonl`).
+    ``C`` itself); ``weight_field`` names the rows' weight field (see :func:`read_jsonl`);
+    ``counts`` are the file's texts already featurised by ``linear`` (its labelled texts,
+    then its unlabelled ones, normalised as :func:`read_jsonl` does), passed on to
+    :meth:`~nlp.linear.LinearTextClassifier.fit`, which refuses counts of other texts.
     """
     if task not in TASKS:
         raise NlpError(f"unknown task {task!r}", hint=f"use one of {', '.join(TASKS)}")
     data = read_jsonl(data_path, text_field=text_field, label_field=label_field,
                       weight_field=weight_field)
-    counts = Counter(data.labels)
-    log.info("training %s/%s on %d rows: %s", task, backend, len(data.texts), dict(counts))
+    per_label = Counter(data.labels)
+    log.info("training %s/%s on %d rows: %s", task, backend, len(data.texts), dict(per_label))
     if backend == "linear":
         from nlp.linear import LinearTextClassifier
 
@@ -163,7 +166,7 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
         # share IDF weights, so the pipeline weights a batch's features once for all of them
         model = (linear or LinearTextClassifier()).fit(
             data.texts, data.labels, idf_texts=data.unlabelled,
-            sample_weight=data.weights if weight_field else None)
+            sample_weight=data.weights if weight_field else None, counts=counts)
         model.save(out)
         labels = list(model.labels_)
         versions = library_versions("iocwatch", "scikit-learn", "numpy", "scipy", "joblib")
@@ -186,7 +189,7 @@ def train(task: str, data_path: Path, out: Path, *, text_field: str = "text",
         raise NlpError(f"unknown backend {backend!r}", hint="use linear or transformers")
     meta = {
         "task": task, "backend": backend, "labels": labels, "n_train": len(data.texts),
-        "label_counts": dict(sorted(counts.items())), "skipped_rows": data.skipped,
+        "label_counts": dict(sorted(per_label.items())), "skipped_rows": data.skipped,
         "data_file": data_path.name, "data_sha256": data.sha256,
         "text_field": text_field, "label_field": label_field,
         "command": command, "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,57 @@ def test_linear_sample_weight_lets_heavy_rows_outweigh_the_rest():
         LinearTextClassifier(config).fit(texts, labels, sample_weight=[1.0] * (len(texts) - 1))
     with pytest.raises(NlpError, match="one positive finite weight per text"):
         LinearTextClassifier(config).fit(texts, labels, sample_weight=[0.0] * len(texts))
+
+
+def test_linear_fit_with_precomputed_counts_is_the_same_model():
+    texts, labels = _rows("tiny_sentiment.jsonl")
+    unlabelled = ["xe buýt chạy đúng giờ", "mưa lớn ở quận 7", "không biết nữa"]
+    config = FeatureConfig(word_bits=16, char_bits=16, lexicon=True)
+    weight = [1.0] * (len(texts) - 5) + [4.0] * 5
+    plain = LinearTextClassifier(config).fit(texts, labels, idf_texts=unlabelled, sample_weight=weight)
+    counts = LinearTextClassifier(config).counts(texts + unlabelled)  # e.g. computed for another fit
+    reused = LinearTextClassifier(config).fit(texts, labels, idf_texts=unlabelled, sample_weight=weight,
+                                              counts=counts)
+    assert reused.labels_ == plain.labels_ and reused.C_ == plain.C_
+    assert (reused.coef_ != plain.coef_).nnz == 0 and np.array_equal(reused.intercept_, plain.intercept_)
+    for name in ("idf_word_", "idf_char_", "calib_coef_", "calib_intercept_", "offsets_"):
+        assert np.array_equal(getattr(reused, name), getattr(plain, name)), name
+    assert reused.unsure_below_ == plain.unsure_below_ and reused.cv_macro_f1_ == plain.cv_macro_f1_
+    assert reused.predict(texts) == plain.predict(texts)
+
+    # counts of other texts (here: without the unlabelled ones, or in another order) are refused
+    with pytest.raises(NlpError, match="precomputed counts are not those"):
+        LinearTextClassifier(config).fit(texts, labels, idf_texts=unlabelled,
+                                         counts=LinearTextClassifier(config).counts(texts))
+    with pytest.raises(NlpError, match="precomputed counts are not those"):
+        LinearTextClassifier(config).fit(texts, labels, idf_texts=unlabelled,
+                                         counts=LinearTextClassifier(config).counts(unlabelled + texts))
+    with pytest.raises(NlpError, match="precomputed counts are not those"):  # another width
+        LinearTextClassifier(config).fit(texts, labels, idf_texts=unlabelled,
+                                         counts=LinearTextClassifier(FeatureConfig()).counts(texts + unlabelled))
+    with pytest.raises(NlpError, match="need the features"):  # features chosen in fit: counts unknown
+        LinearTextClassifier().fit(texts, labels, idf_texts=unlabelled, counts=counts)
+
+
+def test_linear_designs_are_the_matrices_fit_trains_on():
+    texts, labels = _rows("tiny_sentiment.jsonl")
+    unlabelled = ["xe buýt chạy đúng giờ", "mưa lớn ở quận 7"]
+    config = FeatureConfig(word_bits=16, char_bits=16)
+    probe = LinearTextClassifier(config)
+    counts = probe.counts(texts + unlabelled)
+    designs = probe.designs(counts, len(texts), [False, True])
+    assert set(designs) == {False, True}
+    assert designs[False].x.shape == (len(texts), 2 * 2 ** 16)
+    assert designs[False].idf_char is designs[True].idf_char  # the character block is weighted once
+    # the cue tokens change the syllable block only
+    assert (designs[False].x[:, 2 ** 16:] != designs[True].x[:, 2 ** 16:]).nnz == 0
+    assert (designs[False].x[:, :2 ** 16] != designs[True].x[:, :2 ** 16]).nnz > 0
+    # the IDF counts the unlabelled rows: a syllable of theirs only still gets a weight
+    only, _ = probe.counts(["buýt"])
+    assert np.all(designs[False].idf_word[only.indices] > 0)
+    assert list(probe.designs(counts, len(texts))) == [False]  # default: the model's own setting
+    for lexicon in (False, True):
+        model = LinearTextClassifier(replace(config, lexicon=lexicon), c_factors=(1,))
+        model.fit(texts, labels, idf_texts=unlabelled)
+        assert np.array_equal(model.idf_word_, designs[lexicon].idf_word)
+        assert np.array_equal(model.idf_char_, designs[lexicon].idf_char)
