@@ -213,6 +213,8 @@ class Post(BaseModel):
             out["topics"] = list(self.topics)
         else:
             out["score"] = getattr(self, f"{task}_score")
+        if task in self.unsure:  # only when marked, so sure outputs read as before
+            out["unsure"] = True
         return out
 
     def _set_human(self, task: str, label: str) -> None:
@@ -275,7 +277,7 @@ class Post(BaseModel):
         """A copy of this post without the operators' corrections of ``task``.
 
         The effective field goes back to the model's output kept in ``model_labels`` (label,
-        score, confidence, every topic), or, when that is missing, to the ``before`` of the
+        score, confidence, its unsure mark, every topic), or, when that is missing, to the ``before`` of the
         first correction of ``task`` (with no score or confidence). The other tasks'
         corrections stay; the ``corrected`` flag goes when none is left. A post without a
         correction of ``task`` comes back unchanged (a copy).
@@ -296,6 +298,8 @@ class Post(BaseModel):
         post.label_confidence = {k: v for k, v in post.label_confidence.items() if k != task}
         if confidence is not None:
             post.label_confidence[task] = confidence
+        if model.get("unsure") and task not in post.unsure:
+            post.unsure = [*post.unsure, task]
         post.corrections = [c for c in post.corrections if c.task != task]
         post.model_labels = {k: v for k, v in post.model_labels.items() if k != task}
         if not post.corrections:

@@ -231,6 +231,16 @@ def test_corrections_withdraw_restores_the_model_label_and_the_counts_at_once(st
     assert stored.label_confidence == {"topic": 0.9, "sentiment": 0.9}
 
 
+def test_corrections_withdraw_gives_back_the_models_unsure_mark(store):
+    post = _post(1, "Chưa rõ thế nào", sentiment="neutral", conf=0.41, unsure=["sentiment"])
+    store.upsert_many("posts", [post])
+    corrected = correct_post(store, post.id, "sentiment", "negative", by="comms", role="comms")
+    assert corrected.unsure == [] and corrected.model_labels["sentiment"]["unsure"] is True
+    stored = withdraw_correction(store, post.id, "sentiment", by="comms", role="comms")
+    assert (stored.sentiment, stored.label_confidence["sentiment"], stored.unsure) == (
+        "neutral", 0.41, ["sentiment"])
+
+
 def test_corrections_withdraw_refused_for_security_officers_and_when_nothing_is_corrected(store):
     post = _post(1, "Kẹt xe")
     store.upsert_many("posts", [post])
