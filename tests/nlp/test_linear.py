@@ -182,7 +182,7 @@ def test_linear_fit_with_precomputed_counts_is_the_same_model():
 
 def test_linear_designs_are_the_matrices_fit_trains_on():
     texts, labels = _rows("tiny_sentiment.jsonl")
-    unlabelled = ["xe buýt chạy đúng giờ", "mưa lớn ở quận 7"]
+    unlabelled = ["xe buýt chạy đúng giờ", "mưa lớn ở quận zorbala"]
     config = FeatureConfig(word_bits=16, char_bits=16)
     probe = LinearTextClassifier(config)
     counts = probe.counts(texts + unlabelled)
@@ -193,9 +193,11 @@ def test_linear_designs_are_the_matrices_fit_trains_on():
     # the cue tokens change the syllable block only
     assert (designs[False].x[:, 2 ** 16:] != designs[True].x[:, 2 ** 16:]).nnz == 0
     assert (designs[False].x[:, :2 ** 16] != designs[True].x[:, :2 ** 16]).nnz > 0
-    # the IDF counts the unlabelled rows: a syllable of theirs only still gets a weight
-    only, _ = probe.counts(["buýt"])
-    assert np.all(designs[False].idf_word[only.indices] > 0)
+    # the IDF counts the unlabelled rows: a syllable found in one of them only has df 1 of n
+    assert not any("zorbala" in t for t in texts)
+    only, _ = probe.counts(["zorbala"])
+    n = len(texts) + len(unlabelled)
+    assert np.allclose(designs[False].idf_word[only.indices], np.log((1 + n) / 2) + 1)
     assert list(probe.designs(counts, len(texts))) == [False]  # default: the model's own setting
     for lexicon in (False, True):
         model = LinearTextClassifier(replace(config, lexicon=lexicon), c_factors=(1,))

@@ -9,8 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from core.errors import NlpError
 from core.state import LOCK_NAME, WriterLock
 from nlp.registry import SHIPPED, ModelRegistry
 from nlp.retrain import (
@@ -18,12 +20,17 @@ from nlp.retrain import (
     RetrainError,
     RetrainOptions,
     Weighting,
+    _write_training_file,
     check_corrections,
     choose_weighting,
     read_corpus,
     retrain,
+    shipped_features,
     split_heldout,
+    training_counts,
+    training_texts,
 )
+from nlp.train import read_jsonl
 
 DATA = Path(__file__).parent.parent / "data" / "nlp"
 ROOT = Path(__file__).parents[2]
@@ -98,6 +105,24 @@ def test_retrain_chooses_the_weighting_by_cv_over_the_corrections():
     assert choose_weighting("sentiment", examples(), options, _tiny_corpus()) == chosen
 
 
+def test_retrain_weighting_and_final_fit_share_the_training_counts(tmp_path: Path):
+    texts, labels, _ = _tiny_corpus()
+    corpus = (texts, labels, ["xe buýt chạy đúng giờ", "mưa lớn ở quận 7"])
+    rows = examples()
+    # the counts are made of the texts train() reads from the training file, in its order
+    path = tmp_path / "train.jsonl"
+    _write_training_file(path, "sentiment", rows, 2.0, corpus)
+    data = read_jsonl(path, weight_field="weight")
+    assert data.texts + data.unlabelled == training_texts(rows, corpus)
+    counts = training_counts("sentiment", rows, corpus)
+    assert list(counts.texts) == training_texts(rows, corpus)
+    options = RetrainOptions(corpus_c=(0.05, 0.5), correction_c=(0.5, 2.0), folds=4)
+    assert choose_weighting("sentiment", rows, options, corpus, counts) == choose_weighting(
+        "sentiment", rows, options, corpus)
+    with pytest.raises(NlpError, match="not one per training text"):
+        choose_weighting("sentiment", rows[:-1], options, corpus, counts)
+
+
 def test_retrain_weighting_without_a_choice_uses_the_middle_pair():
     options = RetrainOptions(corpus_c=(0.05, 0.5, 1.0), correction_c=(0.5, 2.0), folds=5)
     rows = examples()
@@ -135,6 +160,16 @@ def test_retrain_makes_a_version_and_promotes_it_only_if_not_worse(tmp_path: Pat
     assert weighting["folds"] == 3 and set(weighting["grid"]) == {"0.1/1", "0.5/1"}
     meta = reg.version("sentiment", "v1").meta
     assert meta["C"] == weighting["corpus_c"] and meta["weighting"] == weighting
+    # the weighting was chosen on the design matrix the candidate was trained on
+    from nlp.linear import LinearTextClassifier
+
+    corpus = read_corpus("sentiment")
+    train_part = split_heldout(examples(), 0.3)[0]
+    design = LinearTextClassifier(shipped_features("sentiment")).designs(
+        training_counts("sentiment", train_part, corpus), len(corpus[0]) + len(train_part))
+    candidate = LinearTextClassifier.load(reg.version("sentiment", "v1").path)
+    assert np.array_equal(candidate.idf_word_, design[candidate.features.lexicon].idf_word)
+    assert np.array_equal(candidate.idf_char_, design[candidate.features.lexicon].idf_char)
 
     # The same corrections again: the candidate is compared with the model now in use.
     again = retrain("sentiment", examples(), reg,

@@ -121,3 +121,22 @@ def test_train_read_jsonl_weights_and_bad_weights(tmp_path: Path):
     assert data.texts == ["a", "b", "f"] and data.weights == [3.0, 1.0, 0.5]
     assert data.reasons == {"bad_weight": 3}
     assert read_jsonl(path).weights == [] and len(read_jsonl(path).texts) == 6  # no weight field read
+
+
+def test_train_passes_precomputed_counts_to_the_linear_fit(tmp_path: Path):
+    import numpy as np
+
+    from nlp.features import FeatureConfig
+    from nlp.linear import LinearTextClassifier
+
+    config = FeatureConfig(word_bits=16, char_bits=16)
+    path = DATA / "tiny_sentiment.jsonl"
+    data = read_jsonl(path)
+    counts = LinearTextClassifier(config).counts(data.texts + data.unlabelled)
+    train("sentiment", path, tmp_path / "a", linear=LinearTextClassifier(config))
+    train("sentiment", path, tmp_path / "b", linear=LinearTextClassifier(config), counts=counts)
+    a, b = LinearTextClassifier.load(tmp_path / "a"), LinearTextClassifier.load(tmp_path / "b")
+    assert (a.coef_ != b.coef_).nnz == 0 and np.array_equal(a.intercept_, b.intercept_)
+    with pytest.raises(NlpError, match="precomputed counts are not those"):
+        train("sentiment", path, tmp_path / "c", linear=LinearTextClassifier(config),
+              counts=LinearTextClassifier(config).counts(data.texts[1:]))
