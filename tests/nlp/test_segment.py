@@ -58,3 +58,85 @@ def test_segmenter_falls_back_when_underthesea_changes(segmenter, monkeypatch, c
     other = Segmenter()
     assert other._fast is None and "falls back" in caplog.text
     assert other("Cần Thơ mưa to") == word_tokenize("Cần Thơ mưa to")
+
+
+# ---- the Python decoder of the CRF (nlp/crf.py) --------------------------------------------
+
+def _tagger_tags(segmenter, tokens: list[str]) -> list[str]:
+    parts = segmenter._fast
+    return parts["tag"](parts["featurize"]([[[t] for t in tokens]])[0])
+
+
+def test_segmenter_decodes_the_crf_in_python_here(segmenter):
+    assert segmenter._fast["decode"] is not None
+
+
+def test_crf_decoder_gives_the_taggers_tags_on_real_sentences(segmenter):
+    """Against underthesea's featurizer and tagger on 1,123 sentences of news (the UD
+    Vietnamese VTB dev split, read from ../shared), the shipped corpus and edge cases; a
+    tie (None) is rare and left to the tagger."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    texts = list(TEXTS)
+    vtb = root.parent / "shared" / "datasets" / "ud_vietnamese_vtb" / "dev.raw.txt"
+    if vtb.is_file():
+        texts += vtb.read_text(encoding="utf-8").splitlines()
+    for path in sorted((root / "nlp" / "data" / "corpus").glob("*.jsonl"))[:4]:
+        with path.open(encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh][:400]
+    texts += ["12 HÀ nội Đẹp", "-5 +5 2147483648 2147483647 ½ ² ǅ İ ß ΣΑΣ", "A", "a b", "x y z",
+              "🌱❤️💕🌲🇻🇳🌍: Trần Dần.", "e-mail TP.HCM Th.S v.v... 3x4 °C ==> --"]
+    decode = segmenter._fast["decode"]
+    checked = ties = 0
+    for text in texts:
+        tokens = segmenter._tokens(text, segmenter._fast)
+        if not tokens:
+            continue
+        tags = decode(tokens)
+        if tags is None:
+            ties += 1
+            continue
+        assert tags == _tagger_tags(segmenter, tokens), text
+        checked += 1
+    assert checked > 1000 and ties <= checked // 200
+
+
+def test_crf_decoder_feature_values_match_the_featurizer(segmenter):
+    """is_int32 and is_title say what the featurizer's isdigit and istitle say."""
+    from nlp.crf import is_int32, is_title
+
+    tokens = ["12", "-5", "+5", "05", "2147483647", "2147483648", "-2147483648", "-2147483649",
+              "½", "²", "١٢", "1_000", "-", "HÀ", "Hà", "hà", "!", "ǅ", "ʚöɞ", "ß", "İ", "Đẹp"]
+    rows = segmenter._fast["featurize"]([[[t] for t in tokens]])[0]
+    for token, row in zip(tokens, rows, strict=True):
+        assert f"T[0].isdigit={is_int32(token)}" in row, token
+        assert f"T[0].istitle={is_title(token)}" in row, token
+
+
+def test_crf_decoder_refused_on_a_damaged_model(segmenter, tmp_path, caplog):
+    """A damaged model file: a clear NlpError from the reader, and the segmenter keeps
+    underthesea's featurizer and tagger (same words)."""
+    import shutil
+    from pathlib import Path
+
+    import underthesea.pipeline.word_tokenize as wt
+
+    from core.errors import NlpError
+    from nlp.crf import read_crfsuite
+
+    source = next(d for d in (Path(wt.__file__).parent / "models").iterdir() if (d / "models.bin").is_file())
+    models = tmp_path / "models"
+    shutil.copytree(source, models / source.name)
+    (models / source.name / "models.bin").write_bytes((source / "models.bin").read_bytes()[:5000])
+    with pytest.raises(NlpError, match="shorter"):
+        read_crfsuite(models / source.name / "models.bin")
+    (models / source.name / "models.bin").write_bytes(b"not a model at all" * 10)
+    with pytest.raises(NlpError, match="not a CRFsuite"):
+        read_crfsuite(models / source.name / "models.bin")
+    assert segmenter._decoder(models, segmenter._fast) is None
+    assert "uses underthesea's featurizer and tagger" in caplog.text
+    parts = {**segmenter._fast, "decode": None}
+    text = "Cầu Rạch Miễu 2 thông xe, người dân phấn khởi"
+    assert segmenter._segment(text, parts) == word_tokenize(text)
