@@ -7,7 +7,8 @@ Training (:meth:`LinearTextClassifier.fit`):
    (:meth:`LinearTextClassifier.designs` builds the design matrix: the one recipe, which
    :func:`nlp.retrain.choose_weighting` uses too; counts computed once may be passed to
    ``fit`` so a retraining featurises its texts once);
-2. a class-balanced ``LinearSVC``;
+2. a class-balanced ``LinearSVC``, fit on the columns the training rows use
+   (:func:`used_columns`: the same weights as on every hashed column, in about half the time);
 3. out-of-fold SVM scores (k-fold on the training data only) fit a multinomial logistic
    calibrator, so ``predict_proba`` returns probabilities that sum to 1;
 4. per-class offsets on the calibrated log-probabilities, chosen on the same
@@ -85,6 +86,20 @@ class Design:
     idf_word: np.ndarray  # IDF of the syllable block (with the cue tokens when the lexicon is on)
     idf_char: np.ndarray  # IDF of the character block
     x: sparse.csr_matrix  # rows: the labelled texts; columns: syllable block, then character block
+
+
+def used_columns(x: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The columns of ``x`` that hold an entry (in order), and ``x`` restricted to them.
+
+    liblinear's time grows with the width of the matrix (its weight vectors span every
+    column), but a column no training row uses keeps weight 0 and never changes a score:
+    training on the used columns gives the same weights on them, bit for bit (the column
+    order is kept), in about half the time with 2**21 hashed columns and a few thousand
+    posts. Rows scored later must be restricted to the same columns. A matrix without
+    entries keeps its first column (liblinear needs one).
+    """
+    cols = np.unique(x.indices) if x.nnz else np.arange(min(1, x.shape[1]))
+    return cols, x[:, cols]
 
 
 class LinearTextClassifier:
@@ -236,8 +251,9 @@ class LinearTextClassifier:
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             splits = list(splitter.split(np.zeros(len(y)), y))
             best = None
+            narrow = {lex: used_columns(designs[lex].x)[1] for lex in lexicons}
             for lex, cand in candidates:
-                x = designs[lex].x
+                x = narrow[lex]
                 oof = np.zeros((len(y), k), dtype=np.float64)
                 for i, (tr, te) in enumerate(splits):
                     log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
@@ -269,7 +285,9 @@ class LinearTextClassifier:
         self.C_ = c_value
         self.features = replace(self.features, lexicon=lex_value)
         self.featurizer = HashedFeaturizer(self.features)
-        self.idf_word_, x = designs[lex_value].idf_word, designs[lex_value].x
+        self.idf_word_ = designs[lex_value].idf_word
+        width = designs[lex_value].x.shape[1]
+        cols, x = used_columns(designs[lex_value].x)  # the same weights, faster (see used_columns)
         log.info("chosen: lexicon=%s, C=%g", lex_value, c_value)
 
         def svm() -> LinearSVC:
@@ -279,7 +297,8 @@ class LinearTextClassifier:
 
         log.info("fitting the final model on %d examples", len(y))
         final = svm().fit(x, y, sample_weight=weight)
-        coef = final.coef_.astype(np.float32)
+        coef = np.zeros((final.coef_.shape[0], width), dtype=np.float32)
+        coef[:, cols] = final.coef_  # unused columns keep weight 0, as a full-width fit leaves them
         intercept = final.intercept_.astype(np.float64)
         if k == 2:
             coef = np.vstack([-coef, coef])

@@ -204,3 +204,28 @@ def test_linear_designs_are_the_matrices_fit_trains_on():
         model.fit(texts, labels, idf_texts=unlabelled)
         assert np.array_equal(model.idf_word_, designs[lexicon].idf_word)
         assert np.array_equal(model.idf_char_, designs[lexicon].idf_char)
+
+
+def test_linear_used_columns_train_the_same_svm():
+    from scipy import sparse
+    from sklearn.svm import LinearSVC
+
+    from nlp.linear import used_columns
+
+    texts, labels = _rows("tiny_sentiment.jsonl")
+    probe = LinearTextClassifier(FeatureConfig(word_bits=16, char_bits=16))
+    x = probe.designs(probe.counts(texts), len(texts))[False].x
+    cols, narrow = used_columns(x)
+    assert narrow.shape == (len(texts), len(cols)) and len(cols) < x.shape[1] and narrow.nnz == x.nnz
+    weight = np.linspace(1.0, 3.0, len(texts))
+
+    def svm():
+        return LinearSVC(C=0.5, class_weight="balanced", max_iter=5000, random_state=13)
+
+    full = svm().fit(x, labels, sample_weight=weight)
+    small = svm().fit(narrow, labels, sample_weight=weight)
+    assert np.array_equal(full.coef_[:, cols], small.coef_)  # bit for bit
+    assert not full.coef_[:, np.setdiff1d(np.arange(x.shape[1]), cols)].any()  # unused: weight 0
+    assert np.array_equal(full.intercept_, small.intercept_)
+    empty_cols, empty = used_columns(sparse.csr_matrix((3, 8), dtype=np.float32))
+    assert list(empty_cols) == [0] and empty.shape == (3, 1)  # liblinear needs a column
