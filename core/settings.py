@@ -274,6 +274,10 @@ class LearnSettings(_Section):
     cv_folds: int = Field(5, ge=2, le=20)  # folds over the corrections to choose the pair
     min_corrections: int = Field(10, ge=2)  # retraining refuses fewer corrections than this
     lock_wait_s: float = Field(0.0, ge=0)  # dashboard retrain button: wait for another retraining
+    # Correcting or withdrawing a label reads a post, changes it and writes it back; a
+    # dashboard and a CLI (or two dashboards) on one data directory take turns through a
+    # "corrections" writer lock. A turn takes well under a second: wait this long for one.
+    correction_lock_wait_s: float = Field(30.0, ge=0)
     review_candidates: int = Field(400, ge=1)  # newest uncorrected posts the review queue ranks
     review_size: int = Field(10, ge=1)  # posts shown in the review queue (each with its buttons)
     review_disagree_bonus: float = Field(0.5, ge=0)  # keyword rules vs classifier disagreeing adds this

@@ -28,6 +28,7 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from core.documents import (
 )
 from core.errors import StoreError, ValidationFailed
 from core.settings import Settings
-from core.state import StateWriteError, _fsync_dir
+from core.state import StateWriteError, WriterLock, _fsync_dir
 from index.base import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ log = logging.getLogger(__name__)
 CORRECTION_ROLES = frozenset({"comms", "analyst", "admin"})  # security officers may not correct
 PAGE = 500  # posts per store request when paging
 # Read-modify-write of one post: two operators of one dashboard (one process, a thread per
-# session) correcting the same post at the same moment must not lose either correction.
+# session) correcting the same post at the same moment must not lose either correction;
+# other processes on the same data directory are kept out by a writer lock (see _writing).
 _WRITE = threading.Lock()
 JOURNAL_PATH = ("corrections", "journal.jsonl")  # under the data directory
 BAD_LINES_LOGGED = 20  # line numbers named in one warning about unreadable journal lines
@@ -353,6 +355,24 @@ def journal_examples(settings_or_data_dir: Settings | str | os.PathLike[str], ta
     return [(e.post_id, e.text, e.correction.label) for e in rows]
 
 
+@contextmanager
+def _writing(store: Store, post_id: str) -> Iterator[None]:
+    """One change of a post's labels at a time: the threads of this process take turns on
+    ``_WRITE``, and processes sharing the store's data directory (a dashboard and `iocwatch
+    nlp corrections --withdraw`, say) on its "corrections" writer lock, waited for up to
+    ``learn.correction_lock_wait_s``. Raises :class:`core.state.LockHeldError` (naming the
+    holder) when another process keeps it longer."""
+    settings = getattr(store, "settings", None)
+    data_dir = getattr(settings, "data_dir", None)
+    with _WRITE:
+        if data_dir is None:
+            yield
+            return
+        with WriterLock(data_dir, f"changing the labels of post {post_id}", scope="corrections",
+                        wait_s=settings.learn.correction_lock_wait_s):
+            yield
+
+
 def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, role: str,
                  journal: CorrectionsJournal | None = None) -> Post:
     """Give post ``post_id`` the operator's ``label`` for ``task`` (topic, sentiment, toxicity).
@@ -368,7 +388,7 @@ def correct_post(store: Store, post_id: str, task: str, label: str, *, by: str, 
     if role not in CORRECTION_ROLES:
         raise ValidationFailed(post_id, "role", f"the role {role!r} may not correct posts")
     journal = journal or journal_of(store)
-    with _WRITE:
+    with _writing(store, post_id):
         doc = store.get("posts", post_id)
         if doc is None:
             raise StoreError(f"no post with id {post_id}",
@@ -413,7 +433,7 @@ def withdraw_correction(store: Store, post_id: str, task: str, *, by: str, role:
     if not by:
         raise ValidationFailed(post_id, "by", "a withdrawal needs the operator's name")
     journal = journal or journal_of(store)
-    with _WRITE:
+    with _writing(store, post_id):
         doc = store.get("posts", post_id)
         post = Post.from_doc(doc) if doc is not None else None
         in_store = post is not None and post.human_label(task) is not None

@@ -277,3 +277,36 @@ def test_corrections_withdrawn_stays_out_of_a_recrawl_and_of_retraining(settings
     finally:
         listen_store.close()
     assert kept.sentiment == "negative" and kept.corrections == [] and kept.label_confidence["sentiment"] == 0.7
+
+
+def test_corrections_take_turns_with_other_processes_on_the_data_directory(settings, store):
+    """Another process holding the "corrections" writer lock (a CLI withdrawing, another
+    dashboard): a correction waits for it up to learn.correction_lock_wait_s, then is
+    refused naming the holder and changes nothing; once it is free the correction goes in."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.state import LockHeldError
+
+    post = _post(1, "Đèn đường hẻm 12 tắt cả tuần nay")
+    store.upsert_many("posts", [post])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from core.state import WriterLock\n"
+         f"with WriterLock({str(settings.data_dir)!r}, 'iocwatch nlp corrections --withdraw', "
+         "scope='corrections'):\n"
+         "    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        settings.learn.correction_lock_wait_s = 0.0
+        with pytest.raises(LockHeldError, match="corrections --withdraw"):
+            correct_post(store, post.id, "sentiment", "neutral", by="lan", role="comms")
+        assert Post.from_doc(store.get("posts", post.id)).corrections == []
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+    stored = correct_post(store, post.id, "sentiment", "neutral", by="lan", role="comms")
+    assert stored.human_labels() == {"sentiment": "neutral"}
