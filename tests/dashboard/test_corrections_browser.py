@@ -1,5 +1,6 @@
 """The correction loop in a real headless Chromium: a communications officer corrects the
-sentiment of the first post of the review queue in one click on Lắng nghe.
+sentiment of the first post of the review queue in one click on Lắng nghe, then finds the
+post on Tìm kiếm and undoes the correction ("Hoàn tác").
 
 Uses the Chromium fixtures of :mod:`tests.dashboard.test_browser`, over a data directory of
 its own (the correction changes it)."""
@@ -69,3 +70,25 @@ def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop)
         store.close()
     assert post.sentiment == "positive" and post.corrections[-1].by == "comms"
     assert post.model_labels["sentiment"]["label"] == "negative"
+
+    # the same officer finds the post on Tìm kiếm and takes the correction back
+    from selenium.webdriver.common.keys import Keys
+
+    _click(browser, '[data-testid="stSidebarNav"] a', "Tìm kiếm")
+    box = _wait(browser, '.st-key-s_text input')
+    box.send_keys("thông xe sớm hai tháng", Keys.ENTER)
+    opener = _wait(browser, f".st-key-s_open_{unsure.id} button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", opener)
+    opener.click()
+    undo = _wait(browser, f".st-key-s_fix_{unsure.id}_sentiment_undo button",
+                 text="↶ Hoàn tác Cảm xúc (về «Tiêu cực»)")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", undo)
+    undo.click()
+    _wait(browser, '[data-testid="stAlertContentSuccess"] p', text="Đã hoàn tác Cảm xúc: nhãn trở về «Tiêu cực».")
+    browser.save_screenshot(str(ARTIFACTS / "comms-undo.png"))
+    store = open_store(settings)
+    try:
+        post = Post.from_doc(store.get("posts", unsure.id))
+    finally:
+        store.close()
+    assert post.sentiment == "negative" and post.corrections == [] and "sentiment" not in post.model_labels
