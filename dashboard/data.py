@@ -23,6 +23,7 @@ import yaml
 
 from core.settings import Settings, get_settings
 from core.status import read_status
+from core.text import is_ip
 
 log = logging.getLogger(__name__)
 
@@ -866,16 +867,6 @@ def _less(part: tuple[Counter, Counter], *others: tuple[Counter, Counter]) -> tu
     return +risks, +techs
 
 
-def _is_address(value: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
-
-
 RISK_SLICE_DOCS = 4_000  # alerts per aggregation: each of its 15 bucket levels holds at most one bucket per alert,
 # and the embedded index refuses an aggregation of more than 65,000 buckets
 
@@ -961,7 +952,7 @@ def _slice_owners(query: dict[str, Any]) -> dict[tuple[str, str], tuple[Counter,
         name, whole = str(b["key"]), _risk_parts(b)
         if name.startswith("user:"):  # a user unless the alert names a user of its own
             add(("user", name[5:]), _less(whole, *(_risk_parts(u) for u in _buckets(b, "usr"))))
-        elif _is_address(name):  # a host, counted once when it is also the source address
+        elif is_ip(name):  # a host, counted once when it is also the source address
             add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src") if str(x["key"]) == name)))
         elif not name.startswith(NOT_HOSTS):  # a host name: a host only when the alert has no source address
             add(("host", name), _less(whole, *(_risk_parts(x) for x in _buckets(b, "src"))))

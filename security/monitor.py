@@ -26,11 +26,12 @@ from typing import Any
 from core.documents import Alert, Explanation, Severity
 from core.errors import SecurityMonitorError
 from core.settings import SecuritySettings
+from core.text import is_ip
 from security.analytics.base import Finding
 from security.analytics.engine import AnalyticsEngine
 from security.detectors import Detector
 from security.features import FEATURES, FlowTable, WindowAggregator, registered_domain
-from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Packet, Record, SyslogLine, is_ip
+from security.records import AuthEvent, Connection, DnsQuery, HttpRequest, Packet, Record, SyslogLine
 from security.rules import ANOMALY, Detection, rule_config, run_rules, web_attack_kinds
 
 log = logging.getLogger(__name__)

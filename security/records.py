@@ -7,7 +7,6 @@ Anything a parser cannot use is counted in a :class:`ParseStats` under a reason 
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,12 +132,3 @@ class ParseStats:
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "records": self.records, "skipped": dict(self.skipped),
                 "errors": list(self.errors)}
-
-
-def is_ip(value: str) -> bool:
-    """Whether ``value`` is an IPv4 or IPv6 address (an entity may also be a host or user name)."""
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False

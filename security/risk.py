@@ -27,7 +27,7 @@ from typing import Any
 
 from core.documents import Alert, Severity
 from core.risk import DISCOUNTED, NOT_HOSTS, score_alerts
-from security.records import is_ip
+from core.text import is_ip
 
 __all__ = ["DISCOUNTED", "NOT_HOSTS", "EntityRisk", "entity_risk", "score_alerts"]
 
