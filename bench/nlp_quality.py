@@ -211,41 +211,26 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     vsfc, vihsd = DATASETS / "uit_vsfc", DATASETS / "uit_vihsd"
     vsmec, visfd = DATASETS / "uit_vsmec", DATASETS / "uit_visfd"
+    # --only key -> (result name, task trained, label field, work dir -> (train file, dev file))
+    trained = {
+        "vsfc": ("vsfc_sentiment", "sentiment", "sentiment",
+                 lambda work: (vsfc / "train.jsonl", vsfc / "dev.jsonl")),
+        "vihsd": ("vihsd_toxicity", "toxicity", "label",
+                  lambda work: (vihsd / "train.jsonl", vihsd / "dev.jsonl")),
+        "vntc": ("vntc_topic", "topic", "topic", vntc_split),
+        "vsmec": ("vsmec_emotion", "topic", "emotion",
+                  lambda work: (vsmec / "train.jsonl", vsmec / "valid.jsonl")),
+        "visfd": ("visfd_stars", "sentiment", "n_star",
+                  lambda work: (visfd / "train.jsonl", visfd / "dev.jsonl")),
+    }
     with tempfile.TemporaryDirectory(prefix="iocwatch-nlp-quality-") as tmp:
         work = Path(tmp)
-        if "vsfc" in only:
-            result["vsfc_sentiment"] = train_eval(
-                "vsfc_sentiment", "sentiment", vsfc / "train.jsonl", vsfc / "dev.jsonl", work,
-                label_field="sentiment")
-        if "vihsd" in only:
-            result["vihsd_toxicity"] = train_eval(
-                "vihsd_toxicity", "toxicity", vihsd / "train.jsonl", vihsd / "dev.jsonl", work,
-                label_field="label")
-        if "vntc" in only:
-            train_path, dev_path = vntc_split(work)
-            result["vntc_topic"] = train_eval("vntc_topic", "topic", train_path, dev_path, work,
-                                              label_field="topic")
-        if "vsmec" in only:
-            result["vsmec_emotion"] = train_eval(
-                "vsmec_emotion", "topic", vsmec / "train.jsonl", vsmec / "valid.jsonl", work,
-                label_field="emotion")
-        if "visfd" in only:
-            result["visfd_stars"] = train_eval(
-                "visfd_stars", "sentiment", visfd / "train.jsonl", visfd / "dev.jsonl", work,
-                label_field="n_star")
+        for key, (name, task, field, files) in trained.items():
+            if key in only:
+                result[name] = train_eval(name, task, *files(work), work, label_field=field)
         if "plain" in only:
-            train_path, dev_path = vntc_split(work)
-            result["plain"] = {
-                "vsfc_sentiment": plain_baseline("vsfc", vsfc / "train.jsonl", vsfc / "dev.jsonl",
-                                                 label_field="sentiment"),
-                "vihsd_toxicity": plain_baseline("vihsd", vihsd / "train.jsonl",
-                                                 vihsd / "dev.jsonl", label_field="label"),
-                "vntc_topic": plain_baseline("vntc", train_path, dev_path, label_field="topic"),
-                "vsmec_emotion": plain_baseline("vsmec", vsmec / "train.jsonl",
-                                                vsmec / "valid.jsonl", label_field="emotion"),
-                "visfd_stars": plain_baseline("visfd", visfd / "train.jsonl", visfd / "dev.jsonl",
-                                              label_field="n_star"),
-            }
+            result["plain"] = {name: plain_baseline(key, *files(work), label_field=field)
+                               for key, (name, _, field, files) in trained.items()}
         if "defaults" in only:
             t0 = time.perf_counter()
             m = evaluate(ref("sentiment"), vsfc / "dev.jsonl", label_field="sentiment",
