@@ -1,4 +1,5 @@
-"""Fixtures every test package may use: isolated settings and an embedded store per test."""
+"""Fixtures every test package may use: isolated settings and an embedded store per test, and
+labelled_post, a post as the NLP pipeline leaves it."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def store(settings):
     st = open_store(settings)
     yield st
     st.close()
+
+
+def labelled_post(i: int, text: str, sentiment: str = "negative", topic: str = "traffic",
+                  conf: float = 0.9, **kw):
+    """A news post as the models labelled it (topic, sentiment with its score, clean), with
+    confidence ``conf`` for topic and sentiment; ``kw`` sets any other field."""
+    from core.documents import Post
+
+    return Post.new(platform="news", source="s", native_id=f"n{i}", text=text, topics=[topic],
+                    sentiment=sentiment, sentiment_score=-0.5 if sentiment == "negative" else 0.5,
+                    toxicity="clean", toxicity_score=0.02, language="vi",
+                    label_confidence={"topic": conf, "sentiment": conf}, **kw)

@@ -132,6 +132,26 @@ def login(at, name: str, password: str | None = None):
     return at
 
 
+def open_search_card(at, post_id: str, query: str) -> None:
+    """Search Tìm kiếm for ``query`` and open the card of ``post_id`` in place."""
+    at.switch_page("pages/search.py").run()
+    at.text_input(key="s_text").input(query).run()
+    at.button(key=f"s_open_{post_id}").click().run()
+    assert not at.exception, at.exception
+
+
+def stored_post(post_id: str) -> Post:
+    """The post as the app's store holds it now."""
+    from dashboard import data
+
+    return Post.from_doc(data.store().get("posts", post_id))
+
+
+def negative_share(at) -> str:
+    """The "Tỷ lệ tiêu cực" metric of the page shown (Lắng nghe)."""
+    return {m.label: m.value for m in at.metric}["Tỷ lệ tiêu cực"]
+
+
 @pytest.fixture(scope="module")
 def truth_dir(tmp_path_factory):
     """The truth fixture directory (tests/dashboard/truth_fixtures.py), one per test module."""

@@ -49,8 +49,25 @@ def served_loop(tmp_path):
         yield url, settings, unsure
 
 
-def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop):  # noqa: F811
+def _press(driver, css: str, text: str | None = None) -> None:
+    """Wait for the button ``css`` (labelled ``text``), scroll it to the middle and click it."""
+    button = _wait(driver, css, text=text)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+
+def _stored(settings, post_id: str) -> Post:
     from index import open_store
+
+    store = open_store(settings)
+    try:
+        return Post.from_doc(store.get("posts", post_id))
+    finally:
+        store.close()
+
+
+def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop):  # noqa: F811
+    from selenium.webdriver.common.keys import Keys
 
     url, settings, unsure = served_loop
     browser.get(url)
@@ -58,37 +75,20 @@ def test_browser_comms_corrects_a_queued_post_in_one_click(browser, served_loop)
     _wait(browser, "h1", text="Tổng quan")
     _click(browser, '[data-testid="stSidebarNav"] a', "Lắng nghe")
     _wait(browser, "h3", text="Cần xem lại")
-    button = _wait(browser, f".st-key-rq0_{unsure.id}_sentiment_positive button", text="Tích cực")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
-    button.click()
+    _press(browser, f".st-key-rq0_{unsure.id}_sentiment_positive button", "Tích cực")
     _wait(browser, '[data-testid="stAlertContentSuccess"] p', text="Đã sửa Cảm xúc thành «Tích cực».")
     browser.save_screenshot(str(ARTIFACTS / "comms-correction.png"))
-    store = open_store(settings)
-    try:
-        post = Post.from_doc(store.get("posts", unsure.id))
-    finally:
-        store.close()
+    post = _stored(settings, unsure.id)
     assert post.sentiment == "positive" and post.corrections[-1].by == "comms"
     assert post.model_labels["sentiment"]["label"] == "negative"
 
     # the same officer finds the post on Tìm kiếm and takes the correction back
-    from selenium.webdriver.common.keys import Keys
-
     _click(browser, '[data-testid="stSidebarNav"] a', "Tìm kiếm")
     box = _wait(browser, '.st-key-s_text input')
     box.send_keys("thông xe sớm hai tháng", Keys.ENTER)
-    opener = _wait(browser, f".st-key-s_open_{unsure.id} button")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", opener)
-    opener.click()
-    undo = _wait(browser, f".st-key-s_fix_{unsure.id}_sentiment_undo button",
-                 text="↶ Hoàn tác Cảm xúc (về «Tiêu cực»)")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", undo)
-    undo.click()
+    _press(browser, f".st-key-s_open_{unsure.id} button")
+    _press(browser, f".st-key-s_fix_{unsure.id}_sentiment_undo button", "↶ Hoàn tác Cảm xúc (về «Tiêu cực»)")
     _wait(browser, '[data-testid="stAlertContentSuccess"] p', text="Đã hoàn tác Cảm xúc: nhãn trở về «Tiêu cực».")
     browser.save_screenshot(str(ARTIFACTS / "comms-undo.png"))
-    store = open_store(settings)
-    try:
-        post = Post.from_doc(store.get("posts", unsure.id))
-    finally:
-        store.close()
+    post = _stored(settings, unsure.id)
     assert post.sentiment == "negative" and post.corrections == [] and "sentiment" not in post.model_labels

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from core.documents import Post
-from tests.dashboard.conftest import fill_data_dir, login, new_app, use_data_dir
+from tests.dashboard.conftest import (
+    fill_data_dir,
+    login,
+    negative_share,
+    new_app,
+    open_search_card,
+    stored_post,
+    use_data_dir,
+)
 
 LOOP = Path(__file__).parents[1] / "data" / "nlp" / "loop_posts.jsonl"
 
@@ -46,25 +54,6 @@ def fresh(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def _stored(post_id: str) -> Post:
-    from core.settings import get_settings
-    from dashboard import data
-
-    return Post.from_doc(data.store().get("posts", post_id)) if get_settings() else None
-
-
-def _open_card(at, post_id: str) -> None:
-    """Search for the fixture post and open its card in place."""
-    at.switch_page("pages/search.py").run()
-    at.text_input(key="s_text").input("Trần Hoàng Na").run()
-    at.button(key=f"s_open_{post_id}").click().run()
-    assert not at.exception, at.exception
-
-
-def _negative_share(at) -> str:
-    return {m.label: m.value for m in at.metric}["Tỷ lệ tiêu cực"]
-
-
 def test_corrections_review_queue_one_click_changes_the_counts_at_once(fresh):
     data_dir, expected, unsure = fresh
     at = login(new_app(), "comms")
@@ -75,16 +64,16 @@ def test_corrections_review_queue_one_click_changes_the_counts_at_once(fresh):
     # (captions hold the escaped Markdown source: "kiểm tra\\: chọn")
     assert any("mẫu kiểm tra" in c.value and "chọn ngẫu nhiên để đo mô hình cho công bằng" in c.value
                for c in at.caption)
-    before = _negative_share(at)
+    before = negative_share(at)
     button = at.button(key=f"rq0_{unsure.id}_sentiment_positive")  # the least sure post comes first
     assert button.label == "Tích cực"
     button.click().run()
     assert not at.exception, at.exception
     assert any("Đã sửa Cảm xúc thành «Tích cực»" in s.value for s in at.success)
-    post = _stored(unsure.id)
+    post = stored_post(unsure.id)
     (c,) = post.corrections
     assert (c.by, c.before, c.label, post.sentiment) == ("comms", "negative", "positive", "positive")
-    after = _negative_share(at)
+    after = negative_share(at)
     assert before != after  # the page's counts use the corrected label at once
     negative_week = round(float(before.rstrip("%")) / 100 * expected["listening_7d"])
     assert after == f"{(negative_week - 1) / expected['listening_7d']:.0%}"
@@ -95,10 +84,10 @@ def test_corrections_review_queue_one_click_changes_the_counts_at_once(fresh):
 def test_corrections_on_search_detail_and_topic_picker(fresh):
     _, _, unsure = fresh
     at = login(new_app(), "analyst")
-    _open_card(at, unsure.id)
+    open_search_card(at, unsure.id, "Trần Hoàng Na")
     at.selectbox(key=f"s_fix_{unsure.id}_topic").set_value("urban_construction").run()
     assert not at.exception, at.exception
-    post = _stored(unsure.id)
+    post = stored_post(unsure.id)
     assert post.topics == ["urban_construction"] and post.corrections[-1].by == "analyst"
     assert any("✎ đã sửa" in md.value for md in at.markdown)
 
@@ -106,7 +95,7 @@ def test_corrections_on_search_detail_and_topic_picker(fresh):
 def test_corrections_security_officers_see_labels_but_cannot_correct(fresh):
     _, _, unsure = fresh
     at = login(new_app(), "security")
-    _open_card(at, unsure.id)
+    open_search_card(at, unsure.id, "Trần Hoàng Na")
     assert any("chỉ xem nhãn, không sửa được" in c.value for c in at.caption)
     assert not [b for b in at.button if (b.key or "").startswith(f"s_fix_{unsure.id}")]
     assert not [s for s in at.selectbox if unsure.id in (s.key or "")]

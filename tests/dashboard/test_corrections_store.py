@@ -16,14 +16,7 @@ from index.corrections import (
     usefulness,
     withdraw_correction,
 )
-
-
-def _post(i: int, text: str, sentiment: str = "negative", topic: str = "traffic", conf: float = 0.9,
-          **kw) -> Post:
-    return Post.new(platform="news", source="s", native_id=f"n{i}", text=text, topics=[topic],
-                    sentiment=sentiment, sentiment_score=-0.5 if sentiment == "negative" else 0.5,
-                    toxicity="clean", toxicity_score=0.02, language="vi",
-                    label_confidence={"topic": conf, "sentiment": conf}, **kw)
+from tests.conftest import labelled_post as _post
 
 
 def _sentiments(store) -> dict[str, int]:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.documents import Post
-from tests.dashboard.conftest import fill_data_dir, login, new_app, use_data_dir
+from tests.dashboard.conftest import (
+    fill_data_dir,
+    login,
+    negative_share,
+    new_app,
+    open_search_card,
+    stored_post,
+    use_data_dir,
+)
 
 
 @pytest.fixture
@@ -38,37 +46,24 @@ def corrected(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def _open_card(at, post_id: str) -> None:
-    at.switch_page("pages/search.py").run()
-    at.text_input(key="s_text").input("Trần Hoàng Na").run()
-    at.button(key=f"s_open_{post_id}").click().run()
-    assert not at.exception, at.exception
-
-
 def _negative_share(at) -> str:
     at.switch_page("pages/listening.py").run()
     assert not at.exception, at.exception
-    return {m.label: m.value for m in at.metric}["Tỷ lệ tiêu cực"]
-
-
-def _stored(post_id: str) -> Post:
-    from dashboard import data
-
-    return Post.from_doc(data.store().get("posts", post_id))
+    return negative_share(at)
 
 
 def test_corrections_undo_gives_the_model_label_back_and_the_counts_at_once(corrected):
     expected, post = corrected
     at = login(new_app(), "comms")
     before = _negative_share(at)
-    _open_card(at, post.id)
+    open_search_card(at, post.id, "Trần Hoàng Na")
     undo = at.button(key=f"s_fix_{post.id}_sentiment_undo")
     assert undo.label == "↶ Hoàn tác Cảm xúc (về «Tiêu cực»)"  # names the label it gives back
     assert at.button(key=f"s_fix_{post.id}_topic_undo").label.startswith("↶ Hoàn tác Chủ đề")
     undo.click().run()
     assert not at.exception, at.exception
     assert any("Đã hoàn tác Cảm xúc: nhãn trở về «Tiêu cực»." in s.value for s in at.success)
-    stored = _stored(post.id)
+    stored = stored_post(post.id)
     assert (stored.sentiment, stored.label_confidence["sentiment"]) == ("negative", 0.55)
     assert [c.task for c in stored.corrections] == ["topic"]  # the other correction stays
     assert not [b for b in at.button if b.key == f"s_fix_{post.id}_sentiment_undo"]
@@ -81,18 +76,18 @@ def test_corrections_undo_gives_the_model_label_back_and_the_counts_at_once(corr
 def test_corrections_undo_topic_resets_the_topic_picker(corrected):
     _, post = corrected
     at = login(new_app(), "analyst")
-    _open_card(at, post.id)
+    open_search_card(at, post.id, "Trần Hoàng Na")
     assert at.selectbox(key=f"s_fix_{post.id}_topic").value == "health"
     at.button(key=f"s_fix_{post.id}_topic_undo").click().run()
     assert not at.exception, at.exception
-    assert _stored(post.id).topics == ["traffic"]
+    assert stored_post(post.id).topics == ["traffic"]
     assert at.selectbox(key=f"s_fix_{post.id}_topic").value == "traffic"
 
 
 def test_corrections_security_officers_get_no_undo_control(corrected):
     _, post = corrected
     at = login(new_app(), "security")
-    _open_card(at, post.id)
+    open_search_card(at, post.id, "Trần Hoàng Na")
     assert any("✎ đã sửa" in md.value for md in at.markdown)  # the correction is shown...
     assert not [b for b in at.button if (b.key or "").endswith("_undo")]  # ...but cannot be undone
-    assert _stored(post.id).human_labels() == {"sentiment": "positive", "topic": "health"}
+    assert stored_post(post.id).human_labels() == {"sentiment": "positive", "topic": "health"}
