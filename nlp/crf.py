@@ -279,7 +279,7 @@ class CrfDecoder:
         (bb, bi), (ib, ii) = self.transition
         score_b, score_i = em_b[0], em_i[0]
         back: list[tuple[int, int]] = []
-        gap = abs(score_b - score_i) if len(em_b) == 1 else float("inf")
+        gap = float("inf")  # the smallest margin of any choice made (a tie if under TIE)
         for pos in range(1, len(em_b)):
             from_b, from_i = score_b + bb, score_i + ib
             from_bi, from_ii = score_b + bi, score_i + ii

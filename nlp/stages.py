@@ -211,10 +211,10 @@ class ClassifierStage(Stage):
 
     def process(self, docs: list[Doc], shared: dict[Any, Any]) -> None:
         labels, proba = self.model.predict([d.text for d in docs], shared)
-        scores = self.scores(proba)
-        for row, (doc, label, score) in enumerate(zip(docs, labels, scores, strict=True)):
+        for doc, label, score, sure in zip(docs, labels, self.scores(proba),
+                                           self.chosen(labels, proba), strict=True):
             self.annotate(doc, label, score)
-            self.confidence(doc, float(self.column(proba, label)[row]))
+            self.confidence(doc, sure)
 
     def confidence(self, doc: Doc, value: float) -> None:
         """Record the probability of the chosen label (``Post.label_confidence``; the review
@@ -225,6 +225,12 @@ class ClassifierStage(Stage):
         if value < getattr(self.model, "unsure_below", 0.0):
             unsure.append(self.task)
         _set(doc.post, unsure=unsure)
+
+    def chosen(self, labels: list[str], proba: Any) -> list[float]:
+        """The probability of each row's chosen label (0 for a label the model lacks)."""
+        index = {label: j for j, label in enumerate(self.model.labels)}
+        return [float(proba[row, index[label]]) if label in index else 0.0
+                for row, label in enumerate(labels)]
 
     def column(self, proba: Any, label: str) -> Any:
         """The probability column of ``label`` (zeros when the model lacks that label)."""
@@ -371,12 +377,6 @@ class ToxicityStage(ClassifierStage):
             label, score, confidence = worst[i]
             self.annotate(docs[i], label, score)
             self.confidence(docs[i], confidence)
-
-    def chosen(self, labels: list[str], proba: Any) -> list[float]:
-        """The probability of each row's chosen label."""
-        index = {label: j for j, label in enumerate(self.model.labels)}
-        return [float(proba[row, index[label]]) if label in index else 0.0
-                for row, label in enumerate(labels)]
 
     def annotate(self, doc: Doc, label: str, score: float | None) -> None:
         _set(doc.post, toxicity=label, toxicity_score=score)
