@@ -247,13 +247,14 @@ class LinearTextClassifier:
         min_class = int(np.bincount(y, minlength=k).min())
         folds = min(self.folds, min_class)
         lex_value, c_value = candidates[0]
+        # the same weights, faster (see used_columns); the final fit reuses its setting's
+        narrow = {lex: used_columns(designs[lex].x) for lex in lexicons}
         if folds >= 2:
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
             splits = list(splitter.split(np.zeros(len(y)), y))
             best = None
-            narrow = {lex: used_columns(designs[lex].x)[1] for lex in lexicons}
             for lex, cand in candidates:
-                x = narrow[lex]
+                x = narrow[lex][1]
                 oof = np.zeros((len(y), k), dtype=np.float64)
                 for i, (tr, te) in enumerate(splits):
                     log.info("lexicon=%s C=%g: fold %d/%d", lex, cand, i + 1, folds)
@@ -287,7 +288,7 @@ class LinearTextClassifier:
         self.featurizer = HashedFeaturizer(self.features)
         self.idf_word_ = designs[lex_value].idf_word
         width = designs[lex_value].x.shape[1]
-        cols, x = used_columns(designs[lex_value].x)  # the same weights, faster (see used_columns)
+        cols, x = narrow[lex_value]
         log.info("chosen: lexicon=%s, C=%g", lex_value, c_value)
 
         def svm() -> LinearSVC:
