@@ -55,7 +55,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def as_aware(value: datetime | None) -> datetime | None:
+    """``value`` with UTC as its time zone when it has none (stored times are all aware)."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
@@ -110,7 +111,7 @@ class Correction(BaseModel):
     @field_validator("at")
     @classmethod
     def _tz(cls, value: datetime) -> datetime:
-        return _aware(value) or value
+        return as_aware(value) or value
 
 
 class Post(BaseModel):
@@ -174,7 +175,7 @@ class Post(BaseModel):
     @field_validator("published_at", "collected_at")
     @classmethod
     def _tz(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return as_aware(value)
 
     @classmethod
     def new(cls, *, platform: str, source: str, native_id: str | None = None,
@@ -482,7 +483,7 @@ class Alert(BaseModel):
     @field_validator("timestamp", "first_seen", "last_seen")
     @classmethod
     def _tz(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return as_aware(value)
 
     @model_validator(mode="after")
     def _window(self) -> Alert:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +43,7 @@ from core.documents import (
     Correction,
     LabelTask,
     Post,
+    as_aware,
     audit_bucket,
     utcnow,
 )
@@ -80,7 +81,7 @@ class Withdrawal(BaseModel):
     @field_validator("at")
     @classmethod
     def _tz(cls, value: datetime) -> datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return as_aware(value) or value
 
 
 @dataclass(frozen=True)
